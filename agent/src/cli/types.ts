@@ -1,0 +1,76 @@
+import type { Logger } from '../core/log.js';
+import type { Config } from '../core/config/schema.js';
+import type { HostPaths } from '../platform/paths.js';
+
+export interface OptionSpec {
+  readonly type: 'string' | 'boolean';
+  readonly short?: string;
+  readonly multiple?: boolean;
+  readonly description: string;
+  /** Placeholder shown in help, e.g. DIR. */
+  readonly arg?: string;
+}
+
+export interface PositionalSpec {
+  readonly name: string;
+  readonly required?: boolean;
+  readonly description: string;
+}
+
+export type OptionValues = Record<string, string | boolean | string[] | boolean[] | undefined>;
+
+export interface GlobalOptions {
+  readonly configFile?: string;
+  readonly root?: string;
+  readonly stateDir?: string;
+  readonly json: boolean;
+  readonly logLevel?: string;
+}
+
+/** What `ctx.agent()` gives a command: config, logger, host paths and the state dir. */
+export interface AgentEnv {
+  readonly config: Readonly<Config>;
+  readonly explicit: ReadonlySet<string>;
+  readonly configFile: string | undefined;
+  readonly log: Logger;
+  readonly paths: HostPaths;
+  readonly stateDir: string;
+}
+
+export interface Output {
+  readonly json: boolean;
+  readonly isTTY: boolean;
+  /** Human output (ignored with --json). */
+  print(text: string): void;
+  /** Machine output (printed only with --json). */
+  result(value: unknown): void;
+  /** Progress/diagnostics to stderr. */
+  info(text: string): void;
+}
+
+export interface CommandContext {
+  readonly program: string;
+  readonly options: OptionValues;
+  readonly positionals: readonly string[];
+  readonly global: GlobalOptions;
+  readonly out: Output;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Loads config + logger + state dir once (lazily: `--help` never touches the disk). */
+  agent(): Promise<AgentEnv>;
+  /** Aborted on SIGINT/SIGTERM for one-shot commands. */
+  readonly signal: AbortSignal;
+}
+
+export interface CommandSpec {
+  /** Words after the program name: ['plugin', 'build']. */
+  readonly path: readonly string[];
+  readonly summary: string;
+  readonly description?: string;
+  readonly options?: Readonly<Record<string, OptionSpec>>;
+  readonly positionals?: readonly PositionalSpec[];
+  readonly examples?: readonly string[];
+  /** Long-running daemon: logs go to stdout (journald) instead of stderr. */
+  readonly daemon?: boolean;
+  /** Returns the exit code (default 0). */
+  run(ctx: CommandContext): Promise<number | void>;
+}

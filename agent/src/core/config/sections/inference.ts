@@ -1,0 +1,20 @@
+import { Type } from '@sinclair/typebox';
+
+export const InferenceSection = Type.Object(
+  {
+    enabled: Type.Boolean({ default: true, description: 'Serve the local HTTP inference endpoint.' }),
+    host: Type.String({ default: '127.0.0.1', description: 'Bind address.' }),
+    port: Type.Integer({ default: 8080, minimum: 0, maximum: 65535, description: 'Bind port (0 = any free port).' }),
+    token: Type.String({ default: '', secret: true, description: 'Bearer token required when bound to a non-loopback address.' }),
+    bodyLimitBytes: Type.Integer({ default: 16777216, minimum: 1024, description: 'Largest request body (16 MiB).' }),
+    maxPixels: Type.Integer({ default: 50000000, minimum: 1, description: 'Largest decoded image (width × height).' }),
+    requestTimeoutMs: Type.Integer({ default: 30000, minimum: 100, description: 'Per-request deadline.' }),
+    maxQueue: Type.Integer({ default: 32, minimum: 1, description: 'Requests waiting for the engine before 503 + Retry-After.' }),
+    workers: Type.Integer({ default: 1, minimum: 1, description: 'ONNX Runtime worker threads (one session each).' }),
+    intraOpThreads: Type.Integer({ default: 0, minimum: 0, description: 'ONNX Runtime intra-op threads per worker; 0 = cores / workers.' }),
+    batchDelayMs: Type.Number({ default: 2, minimum: 0, description: 'How long a request waits for others to form a batch.' }),
+    demoModel: Type.Boolean({ default: true, description: 'Serve a generated demo model when no model is active (detections are meaningless).' }),
+    warmupRuns: Type.Integer({ default: 3, minimum: 0, description: 'Inference runs before a model is switched in.' }),
+  },
+  { default: {}, additionalProperties: false },
+);

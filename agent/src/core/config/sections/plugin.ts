@@ -1,0 +1,13 @@
+import { Type } from '@sinclair/typebox';
+
+export const PluginSection = Type.Object(
+  {
+    gitUrl: Type.String({ default: 'https://github.com/NVIDIA/TensorRT', description: 'TensorRT OSS repository to clone.' }),
+    jobs: Type.Integer({ default: 0, minimum: 0, description: 'make -j value; 0 = CPU count capped by available memory.' }),
+    buildTimeoutSec: Type.Integer({ default: 7200, minimum: 60, description: 'Deadline for one plugin build.' }),
+    cmakePath: Type.String({ default: '', description: 'cmake to use; empty = PATH, then /usr/local/bin, then $HOME/install/bin.' }),
+    cudaCompiler: Type.String({ default: '', description: 'nvcc path; empty = PATH, then /usr/local/cuda/bin/nvcc.' }),
+    driftCheckCron: Type.String({ default: '*/30 * * * *', description: 'When the daemon re-checks the installed plugin for drift.' }),
+  },
+  { default: {}, additionalProperties: false },
+);

@@ -1,0 +1,79 @@
+import { AgentError } from './errors.js';
+
+/**
+ * One long operation at a time (builds, conversions, downloads, swaps).
+ *
+ * INVARIANTS
+ * - at most one task runs; a second `run` while busy fails fast with BUSY (callers that
+ *   want to queue use `runQueued`);
+ * - every task gets an AbortSignal that fires on cancel(), on its deadline, or when the
+ *   caller's own signal aborts;
+ * - the runner is free again only after the task's promise settles (no overlap even when
+ *   a task ignores its signal).
+ */
+export interface TaskContext {
+  readonly signal: AbortSignal;
+  readonly name: string;
+}
+
+export interface RunOptions {
+  readonly deadlineMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+export class SingleFlight {
+  private current: { name: string; controller: AbortController; done: Promise<unknown> } | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  get busy(): string | undefined {
+    return this.current?.name;
+  }
+
+  async run<T>(name: string, task: (ctx: TaskContext) => Promise<T>, options: RunOptions = {}): Promise<T> {
+    if (this.current) {
+      throw new AgentError('BUSY', `Cannot start "${name}": "${this.current.name}" is still running.`, {
+        hint: 'Wait for it to finish or cancel it, then retry.',
+      });
+    }
+    const controller = new AbortController();
+    const onOuter = (): void => controller.abort(options.signal?.reason);
+    options.signal?.addEventListener('abort', onOuter, { once: true });
+    const timer =
+      options.deadlineMs === undefined
+        ? undefined
+        : setTimeout(
+            () =>
+              controller.abort(
+                new AgentError('TIMEOUT', `"${name}" ran past its deadline of ${options.deadlineMs} ms.`, {
+                  hint: 'Raise the deadline in the configuration or find out why it is slow.',
+                }),
+              ),
+            options.deadlineMs,
+          );
+    const done = task({ signal: controller.signal, name });
+    this.current = { name, controller, done };
+    try {
+      return await done;
+    } finally {
+      if (timer) clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onOuter);
+      this.current = undefined;
+    }
+  }
+
+  /** Wait for the runner to be free, then run. */
+  runQueued<T>(name: string, task: (ctx: TaskContext) => Promise<T>, options: RunOptions = {}): Promise<T> {
+    const next = this.queue.then(
+      () => this.run(name, task, options),
+      () => this.run(name, task, options),
+    );
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  cancel(reason = 'canceled'): boolean {
+    if (!this.current) return false;
+    this.current.controller.abort(new AgentError('CANCELED', `"${this.current.name}" was ${reason}.`));
+    return true;
+  }
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { runProgram, type ProgramSpec } from './cli/program.js';
+import { agentCommands } from './cli/agent-commands.js';
+import { fleetCommands } from './cli/fleet-commands.js';
+
+export const PROGRAMS: Readonly<Record<'jetson-agent' | 'jetson-fleet', ProgramSpec>> = {
+  'jetson-agent': {
+    name: 'jetson-agent',
+    tagline: 'On-board agent: board detection, TensorRT OSS plugin, model conversion, inference endpoint, MQTT health and rollouts.',
+    commands: agentCommands,
+  },
+  'jetson-fleet': {
+    name: 'jetson-fleet',
+    tagline: 'Fleet controller: packages, signed manifests, staged rollouts, fleet view.',
+    commands: fleetCommands,
+  },
+};
+
+/** Process entry: the only function that ends the process (DESIGN §2). */
+export async function main(program: keyof typeof PROGRAMS, argv = process.argv.slice(2)): Promise<never> {
+  let code: number;
+  try {
+    code = await runProgram(PROGRAMS[program], argv, { stdout: process.stdout, stderr: process.stderr, env: process.env });
+  } catch (err) {
+    process.stderr.write(`${program}: INTERNAL: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    code = 1;
+  }
+  // Let stdout drain before exiting (piped output is asynchronous).
+  await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+  process.exit(code);
+}
+
+function isEntry(): boolean {
+  const invoked = process.argv[1];
+  if (!invoked) return false;
+  try {
+    return realpathSync(invoked) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntry()) await main('jetson-agent');

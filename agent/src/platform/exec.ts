@@ -1,0 +1,151 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { execa, type ResultPromise } from 'execa';
+import { AgentError } from '../core/errors.js';
+
+/**
+ * The only place that starts subprocesses (DESIGN §3): argv arrays only (never a shell
+ * string built from input), a deadline, an AbortSignal, output optionally appended to the
+ * operation's log file, and the stderr tail in the error.
+ */
+export interface ExecOptions {
+  readonly cwd?: string;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Replace the environment instead of extending process.env. */
+  readonly extendEnv?: boolean;
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+  /** Append stdout+stderr here (created if missing). */
+  readonly logFile?: string;
+  /** Called for every complete output line (stdout and stderr). */
+  readonly onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  readonly input?: string | Uint8Array;
+  /** Do not throw on non-zero exit; the caller inspects exitCode. */
+  readonly reject?: boolean;
+  /** Hide these strings (e.g. a model key on the converter command line) in errors and logs. */
+  readonly redact?: readonly string[];
+  readonly maxBuffer?: number;
+}
+
+export interface ExecResult {
+  readonly command: string;
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly durationMs: number;
+  readonly signal?: string;
+}
+
+const TAIL_LINES = 15;
+
+export function redactArgs(args: readonly string[], secrets: readonly string[] = []): string[] {
+  return args.map((a) => secrets.reduce((acc, s) => (s ? acc.split(s).join('***') : acc), a));
+}
+
+export function tailLines(text: string, n = TAIL_LINES): string {
+  const lines = text.trimEnd().split('\n');
+  return lines.slice(-n).join('\n');
+}
+
+export async function run(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+  const started = Date.now();
+  const shown = [file, ...redactArgs(args, options.redact)].join(' ');
+  let log: WriteStream | undefined;
+  if (options.logFile) {
+    log = createWriteStream(options.logFile, { flags: 'a' });
+    log.write(`$ ${shown}\n`);
+  }
+  const child: ResultPromise = execa(file, [...args], {
+    cwd: options.cwd,
+    env: options.env as Record<string, string> | undefined,
+    extendEnv: options.extendEnv ?? true,
+    timeout: options.timeoutMs,
+    cancelSignal: options.signal,
+    input: options.input,
+    reject: false,
+    stripFinalNewline: false,
+    maxBuffer: options.maxBuffer ?? 64 * 1024 * 1024,
+    buffer: true,
+    lines: false,
+  });
+  const feed = (stream: 'stdout' | 'stderr') => {
+    let pending = '';
+    return (chunk: Buffer): void => {
+      const text = chunk.toString('utf8');
+      log?.write(text);
+      if (!options.onLine) return;
+      pending += text;
+      const parts = pending.split(/\r?\n|\r/);
+      pending = parts.pop() ?? '';
+      for (const line of parts) options.onLine(line, stream);
+    };
+  };
+  child.stdout?.on('data', feed('stdout'));
+  child.stderr?.on('data', feed('stderr'));
+  const result = await child;
+  const durationMs = Date.now() - started;
+  if (log) {
+    log.write(`[exit ${String(result.exitCode ?? result.signal)} after ${durationMs} ms]\n`);
+    await new Promise<void>((resolve) => log?.end(resolve));
+  }
+  const stdout = String(result.stdout ?? '');
+  const stderr = String(result.stderr ?? '');
+  const redact = (s: string): string => redactArgs([s], options.redact)[0] ?? s;
+
+  if (result.failed && (result as { code?: string }).code === 'ENOENT') {
+    throw new AgentError('EXEC_NOT_FOUND', `Program not found: ${file}.`, {
+      hint: 'Install it or put its directory on PATH.',
+      details: { program: file },
+    });
+  }
+  if (result.isCanceled) {
+    throw new AgentError('CANCELED', `Canceled: ${shown}.`, { details: { command: shown } });
+  }
+  if (result.timedOut) {
+    throw new AgentError('TIMEOUT', `Timed out after ${options.timeoutMs ?? 0} ms: ${shown}.`, {
+      hint: 'Raise the deadline or check why the command hangs (see its log).',
+      details: { command: shown, stderrTail: redact(tailLines(stderr)) },
+    });
+  }
+  const exitCode = result.exitCode ?? (result.signal ? 128 : 1);
+  const out: ExecResult = {
+    command: shown,
+    exitCode,
+    stdout,
+    stderr,
+    durationMs,
+    ...(result.signal ? { signal: result.signal } : {}),
+  };
+  if (exitCode !== 0 && options.reject !== false) {
+    const tail = redact(tailLines(stderr || stdout));
+    throw new AgentError('EXEC_FAILED', `Command failed with exit ${exitCode}: ${shown}\n${tail}`, {
+      hint: options.logFile ? `See the full log in ${options.logFile}.` : 'See the output above.',
+      details: { command: shown, exitCode, stderrTail: tail },
+    });
+  }
+  return out;
+}
+
+/** Locate an executable on PATH (or in extra directories). Returns undefined when absent. */
+export async function which(name: string, extraDirs: readonly string[] = []): Promise<string | undefined> {
+  const { access, constants } = await import('node:fs/promises');
+  const path = await import('node:path');
+  if (name.includes('/')) {
+    try {
+      await access(name, constants.X_OK);
+      return name;
+    } catch {
+      return undefined;
+    }
+  }
+  const dirs = [...extraDirs, ...(process.env.PATH ?? '').split(':').filter(Boolean)];
+  for (const dir of dirs) {
+    const candidate = path.join(dir, name);
+    try {
+      await access(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // keep looking
+    }
+  }
+  return undefined;
+}

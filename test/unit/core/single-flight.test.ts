@@ -1,0 +1,46 @@
+import t from 'tap';
+import { SingleFlight } from '../../../agent/src/core/single-flight.js';
+import { AgentError } from '../../../agent/src/core/errors.js';
+
+const waitAbort = (signal: AbortSignal): Promise<never> =>
+  new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }));
+
+t.test('a second run while busy fails with BUSY', async (t) => {
+  const sf = new SingleFlight();
+  let release: () => void = () => undefined;
+  const first = sf.run('build', () => new Promise<string>((r) => (release = () => r('built'))));
+  t.equal(sf.busy, 'build');
+  await t.rejects(sf.run('convert', async () => 'x'), { code: 'BUSY' });
+  release();
+  t.equal(await first, 'built');
+  t.equal(sf.busy, undefined);
+});
+
+t.test('deadline aborts the task with TIMEOUT', async (t) => {
+  const sf = new SingleFlight();
+  const err = await sf.run('slow', ({ signal }) => waitAbort(signal), { deadlineMs: 20 }).catch((e: unknown) => e);
+  t.ok(err instanceof AgentError);
+  t.equal((err as AgentError).code, 'TIMEOUT');
+});
+
+t.test('cancel aborts the running task with CANCELED', async (t) => {
+  const sf = new SingleFlight();
+  const p = sf.run('long', ({ signal }) => waitAbort(signal));
+  t.ok(sf.cancel());
+  await t.rejects(p, { code: 'CANCELED' });
+  t.notOk(sf.cancel(), 'nothing left to cancel');
+});
+
+t.test('runQueued waits instead of failing', async (t) => {
+  const sf = new SingleFlight();
+  const order: string[] = [];
+  const a = sf.runQueued('a', async () => {
+    await new Promise((r) => setTimeout(r, 20));
+    order.push('a');
+  });
+  const b = sf.runQueued('b', async () => {
+    order.push('b');
+  });
+  await Promise.all([a, b]);
+  t.same(order, ['a', 'b']);
+});
