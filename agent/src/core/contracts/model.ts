@@ -1,0 +1,136 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/**
+ * `model.json` at the root of a model package (issue #4 §1). Produced by
+ * `jetson-fleet package create`, validated at intake (models/), read by conversion
+ * (convert/) and by the inference service (inference/) for pre/post-processing.
+ * Schema version 1. Facts: tlt-models.md §4 (nodes), §7 (input contract), §8 (BatchedNMS).
+ */
+export const MODEL_SCHEMA_VERSION = 1;
+
+export const NetworkType = Type.Union(
+  [Type.Literal('yolov3'), Type.Literal('yolov4'), Type.Literal('yolov4-tiny'), Type.Literal('ssd'), Type.Literal('detectnet_v2')],
+  { description: 'Network family; decides output nodes and post-processing.' },
+);
+
+export const ModelInput = Type.Object(
+  {
+    name: Type.String({ default: 'Input', minLength: 1 }),
+    channels: Type.Union([Type.Literal(1), Type.Literal(3)], { default: 3 }),
+    height: Type.Integer({ minimum: 1, maximum: 8192 }),
+    width: Type.Integer({ minimum: 1, maximum: 8192 }),
+    /** TAO YOLOv3 is BGR (tlt-models.md §7.2). */
+    colorOrder: Type.Union([Type.Literal('bgr'), Type.Literal('rgb'), Type.Literal('gray')], { default: 'bgr' }),
+    /** Per-channel mean in the tensor's channel order (B, G, R for bgr): 103.939, 116.779, 123.68. */
+    mean: Type.Array(Type.Number(), { minItems: 1, maxItems: 3, default: [103.939, 116.779, 123.68] }),
+    /** y = (x − mean) · scale; TAO YOLOv3 uses 1.0 (no /255). */
+    scale: Type.Number({ default: 1, exclusiveMinimum: 0 }),
+    /** How the image is fitted to the network size (tlt-models.md §7.3). */
+    resize: Type.Union([Type.Literal('letterbox-center'), Type.Literal('letterbox-topleft'), Type.Literal('stretch')], {
+      default: 'letterbox-center',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const NmsConfig = Type.Object(
+  {
+    confidenceThreshold: Type.Number({ minimum: 0, maximum: 1, default: 0.3 }),
+    iouThreshold: Type.Number({ minimum: 0, maximum: 1, default: 0.5 }),
+    topK: Type.Integer({ minimum: 1, maximum: 4096, default: 200 }),
+  },
+  { additionalProperties: false },
+);
+
+export const GoldenCase = Type.Object(
+  {
+    image: Type.String({ minLength: 1, description: 'Path inside the package.' }),
+    detections: Type.Array(
+      Type.Object(
+        {
+          classId: Type.Integer({ minimum: 0 }),
+          score: Type.Number({ minimum: 0, maximum: 1 }),
+          box: Type.Object({ x1: Type.Number(), y1: Type.Number(), x2: Type.Number(), y2: Type.Number() }, { additionalProperties: false }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const ModelManifestSchema = Type.Object(
+  {
+    schemaVersion: Type.Literal(MODEL_SCHEMA_VERSION),
+    name: Type.String({ pattern: '^[a-z0-9._-]+$', minLength: 1, maxLength: 100 }),
+    version: Type.String({ pattern: '^[A-Za-z0-9._+-]+$', minLength: 1, maxLength: 64 }),
+    network: NetworkType,
+    format: Type.Union([Type.Literal('etlt'), Type.Literal('onnx')]),
+    /** Model file path inside the package. */
+    file: Type.String({ minLength: 1 }),
+    input: ModelInput,
+    /** Converter -o output nodes, e.g. ["BatchedNMS"]. */
+    outputs: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+    /** Ordered class labels: index = class id (sorted unique target_class_mapping values for TAO). */
+    classes: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+    nms: NmsConfig,
+    precision: Type.Union([Type.Literal('fp32'), Type.Literal('fp16'), Type.Literal('int8')], { default: 'fp16' }),
+    maxBatch: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
+    /** For .etlt: a name in the agent's keyring, never the key itself. */
+    keyRef: Type.Optional(Type.String({ minLength: 1 })),
+    spec: Type.Optional(Type.String({ minLength: 1, description: 'TLT experiment spec file inside the package.' })),
+    calibration: Type.Optional(Type.String({ minLength: 1, description: 'INT8 calibration cache inside the package.' })),
+    golden: Type.Optional(
+      Type.Object(
+        {
+          iouTolerance: Type.Number({ minimum: 0, maximum: 1, default: 0.9 }),
+          scoreTolerance: Type.Number({ minimum: 0, maximum: 1, default: 0.05 }),
+          cases: Type.Array(GoldenCase, { minItems: 1 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type ModelManifest = Static<typeof ModelManifestSchema>;
+
+/**
+ * BatchedNMS plugin attributes (tlt-models.md §8.2), saved when the TensorRT-only NMS node
+ * is cut from an ONNX graph so the ONNX Runtime path applies the same NMS in code.
+ */
+export interface NmsAttributes {
+  readonly shareLocation: boolean;
+  readonly backgroundLabelId: number;
+  readonly numClasses: number;
+  readonly topK: number;
+  readonly keepTopK: number;
+  readonly scoreThreshold: number;
+  readonly iouThreshold: number;
+  readonly isNormalized: boolean;
+  readonly clipBoxes: boolean;
+}
+
+/**
+ * What conversion produces and the inference service loads. `engine` → tensorrt backend
+ * (trt-runner on a Jetson); `onnx` → onnxruntime backend (boxes/scores outputs + NMS in code,
+ * or a model whose outputs already follow the BatchedNMS 4-tensor contract).
+ */
+export type Servable =
+  | {
+      readonly kind: 'tensorrt';
+      readonly enginePath: string;
+      readonly model: ModelManifest;
+      readonly packageSha256: string;
+    }
+  | {
+      readonly kind: 'onnxruntime';
+      readonly onnxPath: string;
+      readonly model: ModelManifest;
+      readonly packageSha256: string;
+      /** Present when the graph ends before NMS: outputs are [boxes, scores] and NMS runs in code. */
+      readonly nms: NmsAttributes | null;
+      /** Graph output names in the order the post-processor expects. */
+      readonly outputNames: readonly string[];
+    };
