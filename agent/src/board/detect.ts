@@ -180,6 +180,7 @@ export async function detectBoard(paths: HostPaths, options: DetectOptions = {})
     reader.warn(`cmake ${cmakeFound.cmake.version} is older than ${oss.cmakeMinimum}, the minimum of ${oss.branch}`);
   }
   const os = (await parseFile(BOARD_FILES.osRelease, parseOsRelease)) ?? null;
+  if (os) sources.os = BOARD_FILES.osRelease;
 
   const plugin = dpkg?.pluginPackage ?? null;
   if (plugin && tensorrt && !plugin.name.endsWith(String(tensorrt.split('.')[0]))) {

@@ -1,8 +1,11 @@
 /**
- * Pure parsers for the board identification files (no I/O, no platform imports).
+ * Pure parsers for the board identification files (no I/O, no platform imports; only the
+ * pure catalog).
  * Formats and sample strings: ../shared/reference/jetson-platform.md §2 and §3.3.
  * Malformed input never throws: the result carries nulls and a `warning` saying what was wrong.
  */
+
+import { socForModule } from './catalog.js';
 
 export { parseDpkgStatus, dpkgStack, upstreamVersion, type DpkgPackage, type DpkgStack } from './parse-dpkg.js';
 
@@ -40,7 +43,9 @@ export function parseCompatible(input: Uint8Array | string): Parsed<Compatible> 
   const entries = text.split(/[\0\s]+/).filter((e) => e.length > 0);
   const socToken = entries.map((e) => /^nvidia,(tegra\w+)$/.exec(e)?.[1]).find((s) => s !== undefined) ?? null;
   const carrierModule = entries.map((e) => /^nvidia,p\d{4}-\d{4}[\w-]*\+(p\d{4}-\d{4})/.exec(e)?.[1]).find(Boolean);
-  const lone = entries.map((e) => /^nvidia,(p\d{4}-\d{4})$/.exec(e)?.[1]).find(Boolean);
+  // A lone `nvidia,pNNNN-NNNN` may be the carrier/devkit (Nano: `nvidia,p3450-0000`): accept
+  // only module board ids from the §1 table.
+  const lone = entries.map((e) => /^nvidia,(p\d{4}-\d{4})$/.exec(e)?.[1]).find((p) => p !== undefined && socForModule(p) !== null);
   const value: Compatible = {
     entries,
     socToken,
