@@ -183,7 +183,7 @@ export async function detectBoard(paths: HostPaths, options: DetectOptions = {})
   if (os) sources.os = BOARD_FILES.osRelease;
 
   const plugin = dpkg?.pluginPackage ?? null;
-  if (plugin && tensorrt && !plugin.name.endsWith(String(tensorrt.split('.')[0]))) {
+  if (plugin && tensorrt && /(\d+)$/.exec(plugin.name)?.[1] !== tensorrt.split('.')[0]) {
     reader.warn(`plugin package ${plugin.name} does not match TensorRT ${tensorrt}`);
   }
   if (soc) sources.cudaArch = `${soc} (reference §1)`;
@@ -236,7 +236,9 @@ async function findTrtLibs(reader: HostReader, tensorrt: string | null): Promise
       .sort(compareVersions)
       .pop();
     const majors = trtNames.map((n) => sonameMajor(n, 'libnvinfer_plugin')).filter((m): m is number => m !== null);
-    const wanted = tensorrt ? Number(tensorrt.split('.')[0]) : Math.max(...majors);
+    // The SONAME major of the installed TensorRT; without a version, the highest link present.
+    const known = tensorrt ?? fromName;
+    const wanted = known ? Number(known.split('.')[0]) : Math.max(0, ...majors);
     let pluginLibrary: string | null = null;
     let pluginSource: string | null = null;
     if (majors.includes(wanted)) {

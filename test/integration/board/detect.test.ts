@@ -197,3 +197,20 @@ t.test('cmake: a --root tree is never executed; the real root runs cmake --versi
   t.same((real as BoardInfo).cmake, { version: '99.1.2', path: homeCmake }, '$HOME/install/bin/cmake is the newest and is reported');
   t.equal((real as BoardInfo).sources.cmake, `${homeCmake} --version`);
 });
+
+t.test('empty files are reported, and the next source still answers', async (t) => {
+  const dir = t.testdir({
+    empty: {
+      proc: { 'device-tree': { compatible: '', model: '' } },
+      sys: { module: { tegra_fuse: { parameters: { tegra_chip_id: '35\n' } } } },
+      var: { lib: { dpkg: { status: 'Package: libnvinfer10\nStatus: install ok installed\nVersion: 10.3.0.30-1+cuda12.5\n\nPackage: libnvinfer-plugin8\nStatus: install ok installed\nVersion: 8.5.2-1+cuda11.4\n' } } },
+    },
+  });
+  const b = await detectIn(path.join(dir, 'empty'));
+  t.match(b, { soc: 'tegra234', cudaArch: 87, model: null, tensorrt: '10.3.0', pluginPackage: { name: 'libnvinfer-plugin8' } });
+  t.equal(b.sources.soc, '/sys/module/tegra_fuse/parameters/tegra_chip_id');
+  const warnings = b.warnings.join('\n');
+  t.match(warnings, /compatible: compatible is empty/);
+  t.match(warnings, /model: model is empty/);
+  t.match(warnings, /plugin package libnvinfer-plugin8 does not match TensorRT 10\.3\.0/);
+});
