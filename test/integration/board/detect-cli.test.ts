@@ -17,6 +17,13 @@ t.test('detect --root <fixture> --json prints the expected BoardInfo for every b
   }
 });
 
+t.test('a tree with only a compatible file gives soc and cudaArch through the CLI', async (t) => {
+  const dir = t.testdir({ proc: { 'device-tree': { compatible: Buffer.from('nvidia,p3737-0000+p3701-0005\0nvidia,p3701-0005\0nvidia,tegra234\0nvidia,tegra23x\0') } } });
+  const r = await runCli(['detect', '--root', dir, '--json', '--state-dir', dir]);
+  t.equal(r.code, 0, r.stderr);
+  t.match(JSON.parse(r.stdout), { isJetson: true, soc: 'tegra234', cudaArch: 87, module: 'p3701-0005', l4t: null, tensorrt: null });
+});
+
 t.test('human output is an aligned key/value table with warnings last', async (t) => {
   const r = await runCli(['detect', '--root', path.join(BOARDS, 'nano-jp44'), '--state-dir', t.testdir()]);
   t.equal(r.code, 0, r.stderr);
