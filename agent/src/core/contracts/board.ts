@@ -40,6 +40,10 @@ export interface BoardInfo {
   readonly trtLibDir: string | null;
   /** dpkg package owning the plugin library and its version, when known. */
   readonly pluginPackage: { readonly name: string; readonly version: string } | null;
+  /** `cmake_minimum_required` of `trtOssBranch` (3.13 up to release/10.x, 3.31 for 11.x/main). */
+  readonly cmakeMinimum?: string | null;
+  /** /etc/os-release PRETTY_NAME, e.g. `Debian GNU/Linux 12 (bookworm)`. */
+  readonly os?: string | null;
   /** Where each value came from (`soc: "compatible"`), for `detect` output and debugging. */
   readonly sources: Readonly<Record<string, string>>;
   /** Non-fatal problems met while reading (malformed files etc.). */
