@@ -76,9 +76,10 @@ function classify(
   const err = report.error ? `${report.error.code}: ${report.error.message}` : undefined;
   switch (report.state) {
     case 'active': {
+      // Offline first: its last health report is stale, so it is not (or no longer) evidence.
+      if (!online) return { ...base, ...stateOf, status: 'pending', outcome: 'none', reason: 'active but offline: health gate cannot be checked' };
       const gate = gateVerdict(report, obs?.health, plan.policy.healthGateMs, now);
       if (gate.passed) return { ...base, ...stateOf, status: 'succeeded', outcome: 'success' };
-      if (!online) return { ...base, ...stateOf, status: 'pending', outcome: 'none', reason: 'active but offline: health gate cannot be checked' };
       return { ...base, ...stateOf, status: 'gating', outcome: 'none', reason: gate.reason, ...(gate.passAt !== undefined ? { gatePassAt: gate.passAt } : {}) };
     }
     case 'failed':
