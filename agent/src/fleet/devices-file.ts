@@ -26,7 +26,6 @@ const DeviceRecordSchema = Type.Object(
   },
   { additionalProperties: true },
 );
-const DevicesFileSchema = Type.Union([Type.Array(DeviceRecordSchema), Type.Object({ devices: Type.Array(DeviceRecordSchema) })]);
 type RawRecord = Static<typeof DeviceRecordSchema>;
 
 const fail = (source: string, problems: string[]): AgentError =>
@@ -45,20 +44,19 @@ export function parseDevicesFile(text: string, source = 'devices file'): DeviceR
   }
   const list: unknown = Array.isArray(raw) ? raw : (raw as { devices?: unknown } | null)?.devices;
   if (!Array.isArray(list)) throw fail(source, ['expected a JSON array of device records or {"devices": [...]}']);
-  const withDefaults = list.map((d) => Value.Default(DeviceRecordSchema, structuredClone(d)) as unknown);
+  const withDefaults: unknown[] = list.map((d) => Value.Default(DeviceRecordSchema, structuredClone(d)));
   const problems: string[] = [];
+  const seen = new Set<string>();
   withDefaults.forEach((d, i) => {
     for (const e of Value.Errors(DeviceRecordSchema, d)) problems.push(`[${i}]${e.path.replaceAll('/', '.')}: ${e.message}`);
+    const rec = d as Partial<Record<keyof RawRecord, unknown>> | null;
+    if (typeof rec?.lastSeen === 'string' && Number.isNaN(Date.parse(rec.lastSeen))) problems.push(`[${i}].lastSeen: not an ISO-8601 date`);
+    if (typeof rec?.id !== 'string') return;
+    if (seen.has(rec.id)) problems.push(`duplicate device id "${rec.id}"`);
+    seen.add(rec.id);
   });
-  const seen = new Set<string>();
-  for (const [i, d] of (withDefaults as RawRecord[]).entries()) {
-    if (typeof d.lastSeen === 'string' && Number.isNaN(Date.parse(d.lastSeen))) problems.push(`[${i}].lastSeen: not an ISO-8601 date`);
-    if (typeof d.id !== 'string') continue;
-    if (seen.has(d.id)) problems.push(`duplicate device id "${d.id}"`);
-    seen.add(d.id);
-  }
-  if (problems.length || !Value.Check(DevicesFileSchema, withDefaults)) throw fail(source, problems.length ? problems : ['invalid device records']);
-  return (withDefaults as RawRecord[]).map((d) => ({
+  if (problems.length || !Value.Check(Type.Array(DeviceRecordSchema), withDefaults)) throw fail(source, problems.length ? problems : ['invalid device records']);
+  return withDefaults.map((d) => ({
     id: d.id,
     online: d.online,
     lastSeen: typeof d.lastSeen === 'string' ? Date.parse(d.lastSeen) : d.lastSeen,
