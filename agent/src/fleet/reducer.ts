@@ -195,8 +195,11 @@ export function reduceRollout(
   const total = views.filter((v) => v.status !== 'incompatible').length;
   const verdict = evaluateThreshold(plan.policy.maxFailures, { failed, executed: failed + succeeded, total });
   const abort = (reason: AbortReason): RolloutStep => {
-    next = { ...next, phase: 'aborted', abort: reason };
-    return finish({ kind: 'abort', reason }, { notify, rollback: rollbackList(views, next.wave) });
+    // Devices that only became due in this step are not notified: aborting means no new
+    // device gets the deployment, and there is nothing to roll back on them.
+    next = { ...next, phase: 'aborted', abort: reason, notifiedInWave: progress.notifiedInWave };
+    views = classifyAll(next);
+    return finish({ kind: 'abort', reason }, { rollback: rollbackList(views, next.wave) });
   };
   if (verdict.tripped) {
     return abort({ kind: 'threshold', wave: waveNo, failed, executed: failed + succeeded, message: `failure threshold tripped in wave ${waveNo}: ${verdict.message}` });

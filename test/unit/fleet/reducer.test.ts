@@ -188,6 +188,17 @@ t.test('rate pacing: one device per minute inside a wave, deadline after the las
   t.same(skip.decision, { kind: 'done' });
 });
 
+t.test('abort never notifies devices that only became due in the same step', async (t) => {
+  const R = plan([['a'], ['b', 'c', 'd']], { kind: 'count', count: 0 }, { count: 1, perMs: 60_000 });
+  const progress: RolloutProgress = { phase: 'running', wave: 1, waveStartedAt: 0, notifiedInWave: 1, timedOut: {} };
+  const s = reduceRollout(R, progress, { a: rep('active', 0), b: rep('failed', 10) }, 60_000);
+  t.equal(s.decision.kind, 'abort');
+  t.same(s.notify, [], 'c was due at 60s but the rollout stopped');
+  t.same(s.rollback, ['b']);
+  t.equal(s.next.notifiedInWave, 1);
+  t.equal(status(s, 'c'), 'queued');
+});
+
 t.test('edge plans: empty plan is done; operator abort rolls back the notified part of the wave', async (t) => {
   const empty = reduceRollout(plan([]), initialProgress(0), {}, 0);
   t.same(empty.decision, { kind: 'done' });
