@@ -151,6 +151,7 @@ export interface RolloutProgress {
   readonly abort?: AbortReason;
 }
 
+/** `wave` here is 1-based, as operators read it; indexes elsewhere (DeviceView.wave, promote) are 0-based. */
 export type AbortReason =
   | { readonly kind: 'threshold'; readonly wave: number; readonly failed: number; readonly executed: number; readonly message: string }
   | { readonly kind: 'no-success'; readonly wave: number; readonly failed: number; readonly message: string }
@@ -173,6 +174,7 @@ export type DeviceOutcome = 'success' | 'failure' | 'excluded' | 'none';
 
 export interface DeviceView {
   readonly id: string;
+  /** 0-based wave index. */
   readonly wave: number;
   readonly status: DeviceStatus;
   readonly outcome: DeviceOutcome;
@@ -195,7 +197,7 @@ export interface RolloutCounts {
 
 export type RolloutDecision =
   | { readonly kind: 'wait'; readonly reason: string; readonly stalled: boolean }
-  | { readonly kind: 'promote'; readonly fromWave: number; readonly toWave: number }
+  | { readonly kind: 'promote'; readonly fromWave: number; readonly toWave: number } // 0-based
   | { readonly kind: 'abort'; readonly reason: AbortReason }
   | { readonly kind: 'aborted'; readonly reason: AbortReason }
   | { readonly kind: 'done' };
