@@ -1,5 +1,8 @@
 import type { CommandSpec } from './types.js';
 import { versionCommand } from './commands/version.js';
+import { fleetKeysGenerateCommand } from './commands/fleet-keys.js';
+import { fleetServeCommand } from './commands/fleet-serve.js';
+import { fleetRolloutPlanCommand } from './commands/fleet-rollout-plan.js';
 
 /** Every `jetson-fleet` command (operator / controller side). Features add one line each. */
-export const fleetCommands: readonly CommandSpec[] = [versionCommand];
+export const fleetCommands: readonly CommandSpec[] = [versionCommand, fleetKeysGenerateCommand, fleetServeCommand, fleetRolloutPlanCommand];

@@ -33,6 +33,10 @@ export const ERROR_CODES = {
   // board
   BOARD_UNSUPPORTED: op(500, 'The host is a Jetson with an SoC this agent does not know.'),
   BOARD_PARSE: op(500, 'A board identification file exists but could not be parsed.'),
+  // fleet controller
+  FLEET_KEY_EXISTS: op(409, 'Key files already exist in the output directory; refusing to overwrite a signing key.'),
+  FLEET_DEVICES_FILE_INVALID: op(400, 'A --devices-file is not valid JSON or its device records do not match the schema.'),
+  FLEET_NO_TARGETS: op(404, 'The rollout target matched no compatible device.'),
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
