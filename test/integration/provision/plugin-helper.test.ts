@@ -20,8 +20,8 @@ if (args[1] === 'restore' && process.env.FAIL_RESTORE) { process.stderr.write('r
 process.stdout.write(JSON.stringify({ op: args[1], swapped: true }) + '\\n');
 `;
 
-function setup(t: { testdir: typeof t.testdir }, request?: unknown): { state: string; work: string; main: string; calls: string } {
-  const dir = t.testdir({ state: { plugin: {}, builds: { k1: {} } }, work: {}, agent: { 'main.js': FAKE_MAIN } });
+function setup(tt: { testdir: typeof t.testdir }, request?: unknown): { state: string; work: string; main: string; calls: string } {
+  const dir = tt.testdir({ state: { plugin: {}, builds: { k1: {} } }, work: {}, agent: { 'main.js': FAKE_MAIN } });
   const state = path.join(dir, 'state');
   if (request !== undefined) writeFileSync(path.join(state, 'plugin', 'request.json'), typeof request === 'string' ? request : JSON.stringify(request));
   return { state, work: path.join(dir, 'work'), main: path.join(dir, 'agent', 'main.js'), calls: path.join(dir, 'agent', 'calls.jsonl') };
