@@ -56,10 +56,13 @@ const owner = (file: string): string => {
 const gidOf = (root: string, name: string): number =>
   Number(readFileSync(path.join(root, 'etc/group'), 'utf8').split('\n').find((l) => l.startsWith(`${name}:`))?.split(':')[2]);
 
-t.test('shellcheck: the script is clean as POSIX sh', async (t) => {
+t.test('shellcheck: the first-boot script (POSIX sh) and the provisioning test driver are clean', async (t) => {
   const r = spawnSync('shellcheck', ['-s', 'sh', SCRIPT], { encoding: 'utf8' });
   t.equal(r.stdout + r.stderr, '');
   t.equal(r.status, 0);
+  const driver = spawnSync('shellcheck', [path.join(REPO_ROOT, 'test', 'provision', 'run.sh')], { encoding: 'utf8' });
+  t.equal(driver.stdout + driver.stderr, '');
+  t.equal(driver.status, 0);
 });
 
 t.test('first run writes config, keyring and user; second run changes nothing; config is valid', async (t) => {
