@@ -5,7 +5,7 @@
 # would check, run it again and require changed=0.
 #
 # Needs root, debootstrap and ansible (scripts/system-deps.json). The finished rootfs is
-# cached as a tarball under $JETSON_AGENT_PROVISION_CACHE (default .cache/provision) keyed by
+# cached as a tarball under $PROVISION_TEST_CACHE (default .cache/provision) keyed by
 # mirror + suite + packages; the archive mirror comes from this machine's apt sources.
 # KEEP_ROOTFS=1 keeps the work dir for inspection.
 # check() evaluates its single-quoted condition later, on purpose:
@@ -13,7 +13,12 @@
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
-CACHE=${JETSON_AGENT_PROVISION_CACHE:-$REPO/.cache/provision}
+# The chroot connection passes this environment to the target, and the agent rejects unknown
+# JETSON_AGENT_* variables as config errors: none may leak from the caller.
+while IFS='=' read -r name _; do
+	case $name in JETSON_AGENT_*) unset "$name" ;; esac
+done < <(env)
+CACHE=${PROVISION_TEST_CACHE:-$REPO/.cache/provision}
 SUITE=bookworm
 # python3: Ansible's modules; systemd: systemctl enable in the target.
 INCLUDE=python3,systemd
