@@ -1,0 +1,249 @@
+#!/usr/bin/env bash
+# npm run test:provision — the real provisioning test (issue #8, operations.md §6.5 level 5+7):
+# debootstrap a Debian bookworm rootfs, lay a Jetson board fixture into it, run
+# ansible/site.yml against it through community.general.chroot, assert what a board owner
+# would check, run it again and require changed=0.
+#
+# Needs root, debootstrap and ansible (scripts/system-deps.json). The finished rootfs is
+# cached as a tarball under $PROVISION_TEST_CACHE (default .cache/provision) keyed by
+# mirror + suite + packages; the archive mirror comes from this machine's apt sources.
+# KEEP_ROOTFS=1 keeps the work dir for inspection.
+# check() evaluates its single-quoted condition later, on purpose:
+# shellcheck disable=SC2016
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+# The chroot connection passes this environment to the target, and the agent rejects unknown
+# JETSON_AGENT_* variables as config errors: none may leak from the caller.
+while IFS='=' read -r name _; do
+	case $name in JETSON_AGENT_*) unset "$name" ;; esac
+done < <(env)
+CACHE=${PROVISION_TEST_CACHE:-$REPO/.cache/provision}
+SUITE=bookworm
+# python3: Ansible's modules; systemd: systemctl enable in the target.
+INCLUDE=python3,systemd
+T0=$(date +%s)
+
+log() { printf '[provision-test %4ss] %s\n' "$(($(date +%s) - T0))" "$*"; }
+fail() {
+	printf '[provision-test] FAIL: %s\n' "$*" >&2
+	exit 1
+}
+
+[ "$(id -u)" = 0 ] || fail "needs root (debootstrap and chroot)"
+for c in debootstrap ansible-playbook chroot systemd-analyze python3 tar; do
+	command -v "$c" >/dev/null || fail "$c not installed (see scripts/system-deps.json)"
+done
+
+WORK=$(mktemp -d /tmp/jetson-provision-test.XXXXXX)
+cleanup() {
+	if [ "${KEEP_ROOTFS:-0}" = 1 ]; then log "kept $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+ROOTFS=$WORK/rootfs
+
+# ---- archive mirror from this machine's apt sources (never hard-coded) ----------------
+mirror=$(python3 - "$SUITE" <<'EOF'
+import glob, sys
+suite = sys.argv[1]
+# deb822 .sources files first, then one-line sources.list entries.
+for path in sorted(glob.glob("/etc/apt/sources.list.d/*.sources")):
+    for stanza in open(path).read().split("\n\n"):
+        fields = {}
+        for line in stanza.splitlines():
+            if line.startswith("#") or ":" not in line or line[:1].isspace():
+                continue
+            k, v = line.split(":", 1)
+            fields[k.strip().lower()] = v.split()
+        if fields.get("enabled", ["yes"])[0] == "no":
+            continue
+        if "deb" in fields.get("types", []) and suite in fields.get("suites", []) and fields.get("uris"):
+            print(fields["uris"][0]); sys.exit(0)
+for path in ["/etc/apt/sources.list"] + sorted(glob.glob("/etc/apt/sources.list.d/*.list")):
+    try:
+        lines = open(path).read().splitlines()
+    except OSError:
+        continue
+    for line in lines:
+        parts = [p for p in line.split() if not p.startswith("[")] if not line.lstrip().startswith("[") else line.split("]", 1)[-1].split()
+        if len(parts) >= 3 and parts[0] == "deb" and parts[2] == suite:
+            print(parts[1]); sys.exit(0)
+sys.exit(1)
+EOF
+) || fail "no 'deb' source for $SUITE in /etc/apt/sources.list(.d): cannot pick a debootstrap mirror"
+log "mirror from apt sources: $mirror"
+
+# ---- rootfs (cached) ------------------------------------------------------------------------
+arch=$(dpkg --print-architecture)
+key=$(printf '%s %s %s %s' "$mirror" "$SUITE" "$INCLUDE" "$arch" | sha256sum | cut -c1-12)
+cached=$CACHE/rootfs-$SUITE-$arch-$key.tar.gz
+mkdir -p "$CACHE"
+if [ -f "$cached" ]; then
+	log "rootfs from cache $cached"
+	mkdir "$ROOTFS"
+	tar -C "$ROOTFS" --numeric-owner -xzf "$cached"
+else
+	log "debootstrap $SUITE ($INCLUDE) — first run, cached afterwards"
+	debootstrap --variant=minbase --include="$INCLUDE" "$SUITE" "$ROOTFS" "$mirror" >"$WORK/debootstrap.log" 2>&1 ||
+		{ tail -n 30 "$WORK/debootstrap.log" >&2; fail "debootstrap failed"; }
+	rm -rf "$ROOTFS/var/cache/apt/archives/"*.deb
+	tar -C "$ROOTFS" --numeric-owner -czf "$cached.tmp" . && mv "$cached.tmp" "$cached"
+	log "rootfs cached as $cached ($(du -h "$cached" | cut -f1))"
+fi
+
+# ---- board fixture ------------------------------------------------------------------------
+fixture=${BOARD_FIXTURE:-}
+if [ -z "$fixture" ]; then
+	for d in "$REPO/test/fixtures/boards/orin-nano-jp6" "$REPO/test/provision/fixtures/orin-nano-jp6"; do
+		if [ -f "$d/etc/nv_tegra_release" ]; then fixture=$d; break; fi
+	done
+fi
+[ -n "$fixture" ] || fail "no board fixture"
+log "board fixture $fixture"
+# The rootfs has no /proc mounted: the fixture's proc/device-tree is what the role reads.
+for part in etc proc sys usr; do
+	[ ! -d "$fixture/$part" ] || cp -a "$fixture/$part/." "$ROOTFS/$part/"
+done
+serial=$(tr -d '\000' <"$ROOTFS/proc/device-tree/serial-number")
+
+# ---- artifacts the operator would have on the controller ------------------------------------
+case $(uname -m) in x86_64) narch=x64 ;; aarch64) narch=arm64 ;; *) fail "unsupported arch $(uname -m)" ;; esac
+mkdir -p "$WORK/dist"
+log "release tarball (scripts/make-release.mjs --arch $narch)"
+release=$(node "$REPO/scripts/make-release.mjs" --arch "$narch" --out "$WORK/dist")
+# An official-layout Node tarball (node-vX-linux-<arch>/bin/node) made from this machine's
+# Node: the board gets Node from the controller, never from the network.
+nver=$(node -p process.versions.node)
+ndir=node-v$nver-linux-$narch
+mkdir -p "$WORK/nodepkg/$ndir/bin"
+cp "$(command -v node)" "$WORK/nodepkg/$ndir/bin/node"
+tar -C "$WORK/nodepkg" -czf "$WORK/dist/$ndir.tar.gz" "$ndir"
+
+# Run the agent's detect through the role once the detect command exists (board feature).
+cli_detect=false
+if node "$REPO/agent/dist/main.js" detect --help >/dev/null 2>&1; then cli_detect=true; fi
+log "jetson-agent detect available: $cli_detect"
+
+cat >"$WORK/inventory.yml" <<EOF
+jetsons:
+  hosts:
+    board:
+      ansible_connection: community.general.chroot
+      ansible_host: $ROOTFS
+      ansible_python_interpreter: /usr/bin/python3
+      # chroot is entered as root already; the rootfs has no sudo.
+      ansible_become: false
+EOF
+cat >"$WORK/vars.yml" <<EOF
+jetson_agent_release_tarball: $release
+jetson_agent_node_tarball: $WORK/dist/$ndir.tar.gz
+jetson_agent_groups: [ci, orin-nano]
+jetson_agent_mqtt_url: mqtt://127.0.0.1:1883
+jetson_agent_mqtt_auth: password
+jetson_agent_mqtt_password: "ci-secret-&-pw"
+jetson_agent_fleet_public_keys:
+  - keyId: ci-2026
+    publicKey: GB_0QJphM3-hUG6wWfcO5bIUIaqMLa2ywxcOK1wMWbh
+jetson_agent_model_keys:
+  tlt-yolov3: nvidia_tlt
+jetson_agent_cli_detect: $cli_detect
+EOF
+
+play() {
+	ANSIBLE_CONFIG=$REPO/ansible/ansible.cfg ANSIBLE_FORCE_COLOR=0 ANSIBLE_NOCOLOR=1 \
+		ansible-playbook -i "$WORK/inventory.yml" -e "@$WORK/vars.yml" "$@" "$REPO/ansible/site.yml"
+}
+recap() { grep -E '^board +: ' "$1" | tail -n 1; }
+count() { recap "$1" | sed -n "s/.*$2=\([0-9]*\).*/\1/p"; }
+
+# ---- run 1 -------------------------------------------------------------------------------
+log "ansible-playbook run 1"
+play >"$WORK/run1.log" 2>&1 || { tail -n 60 "$WORK/run1.log" >&2; fail "run 1 failed"; }
+log "run 1: $(recap "$WORK/run1.log")"
+[ "$(count "$WORK/run1.log" failed)" = 0 ] || fail "run 1 has failures"
+[ "$(count "$WORK/run1.log" changed)" -gt 0 ] || fail "run 1 changed nothing on a fresh rootfs"
+grep -q 'systemd is not running on board' "$WORK/run1.log" || fail "start not skipped cleanly in the chroot"
+
+# ---- assertions --------------------------------------------------------------------------
+errors=0
+check() {
+	if eval "$2"; then log "ok   $1"; else log "FAIL $1"; errors=$((errors + 1)); fi
+}
+# Names resolved by the target's passwd/group, not this machine's.
+owner_mode() { chroot "$ROOTFS" stat -c '%U:%G %a' "$1" 2>/dev/null; }
+in_root() { chroot "$ROOTFS" "$@"; }
+
+check "/etc/jetson-agent root:root 755" '[ "$(owner_mode /etc/jetson-agent)" = "root:root 755" ]'
+check "config.yaml root:jetson-agent 640" '[ "$(owner_mode /etc/jetson-agent/config.yaml)" = "root:jetson-agent 640" ]'
+check "keys.yaml root:jetson-agent 640" '[ "$(owner_mode /etc/jetson-agent/keys.yaml)" = "root:jetson-agent 640" ]'
+check "keys.yaml holds the model key" 'grep -q "^tlt-yolov3: nvidia_tlt$" "$ROOTFS/etc/jetson-agent/keys.yaml"'
+check "provisioning inputs root-only" '[ "$(owner_mode /etc/jetson-agent/provision)" = "root:root 700" ] && [ "$(owner_mode /etc/jetson-agent/provision/fleet.env)" = "root:root 600" ]'
+check "state dir jetson-agent 750" '[ "$(owner_mode /var/lib/jetson-agent)" = "jetson-agent:jetson-agent 750" ]'
+check "plugin request dir owned by the agent" '[ "$(owner_mode /var/lib/jetson-agent/plugin)" = "jetson-agent:jetson-agent 750" ]'
+check "user jetson-agent in video, no login shell" 'in_root id -nG jetson-agent | grep -qw video && [ "$(in_root getent passwd jetson-agent | cut -d: -f7)" = /usr/sbin/nologin ]'
+check "/opt/node -> unpacked Node $nver" '[ "$(readlink "$ROOTFS/opt/node")" = "/opt/$ndir" ] && [ "$(in_root /opt/node/bin/node --version)" = "v$nver" ]'
+check "/opt/jetson-agent/current -> release" '[ "$(readlink "$ROOTFS/opt/jetson-agent/current")" = "/opt/jetson-agent/releases/$(basename "$release" .tar.gz)" ]'
+check "release files root-owned" '[ -z "$(find "$ROOTFS/opt/jetson-agent/releases" ! -user root -print -quit)" ]'
+for u in jetson-agent.service jetson-agent-plugin.service jetson-agent-plugin.path; do
+	check "$u installed 644, same as systemd/$u" '[ "$(owner_mode /etc/systemd/system/$u)" = "root:root 644" ] && tail -n +2 "$ROOTFS/etc/systemd/system/$u" | cmp -s - "$REPO/systemd/$u"'
+done
+check "jetson-agent.service enabled" '[ "$(in_root systemctl is-enabled jetson-agent.service)" = enabled ]'
+check "jetson-agent-plugin.path enabled" '[ "$(in_root systemctl is-enabled jetson-agent-plugin.path)" = enabled ]'
+verify_out=$(systemd-analyze verify --man=no --root="$ROOTFS" jetson-agent.service jetson-agent-plugin.service jetson-agent-plugin.path 2>&1) || true
+check "units verify clean in the target tree" '[ -z "$verify_out" ]'
+[ -z "$verify_out" ] || printf '%s\n' "$verify_out" >&2
+
+# The agent user itself must be able to load the config (group-readable, not world-readable).
+printed=$(chroot --userspec=jetson-agent:jetson-agent "$ROOTFS" /usr/local/bin/jetson-agent config print --json --config /etc/jetson-agent/config.yaml 2>"$WORK/print.err") ||
+	{ cat "$WORK/print.err" >&2; printed=''; }
+check "jetson-agent config print (as jetson-agent, in the target) succeeds" '[ -n "$printed" ]'
+cfg_check=$(printf '%s' "$printed" | python3 -c '
+import json, sys
+c = json.load(sys.stdin)["config"]
+assert c["deviceId"] == "jetson-'"$serial"'", c["deviceId"]
+assert c["groups"] == ["ci", "orin-nano"], c["groups"]
+assert c["mqtt"]["url"] == "mqtt://127.0.0.1:1883"
+assert c["mqtt"]["password"] != "ci-secret-&-pw", "password not redacted"
+assert c["rollout"]["fleetPublicKeys"] == [{"keyId": "ci-2026", "publicKey": "GB_0QJphM3-hUG6wWfcO5bIUIaqMLa2ywxcOK1wMWbh"}]
+assert c["models"]["keyringPath"] == "/etc/jetson-agent/keys.yaml"
+print("ok")' 2>&1 || true)
+check "config: device id from the module serial, fleet parameters, password redacted ($cfg_check)" '[ "$cfg_check" = ok ]'
+check "other users cannot read the config" '! chroot --userspec=nobody:nogroup "$ROOTFS" cat /etc/jetson-agent/config.yaml >/dev/null 2>&1'
+check "jetson-agent CLI wrapper 755" '[ "$(owner_mode /usr/local/bin/jetson-agent)" = "root:root 755" ]'
+if [ "$cli_detect" = true ]; then
+	check "role ran jetson-agent detect (tegra234 from the fixture)" 'grep -q "jetson-agent detect: .*soc=tegra234" "$WORK/run1.log"'
+fi
+
+# ---- run 2: idempotence -------------------------------------------------------------------
+log "ansible-playbook run 2 (idempotence)"
+play >"$WORK/run2.log" 2>&1 || { tail -n 60 "$WORK/run2.log" >&2; fail "run 2 failed"; }
+log "run 2: $(recap "$WORK/run2.log")"
+if [ "$(count "$WORK/run2.log" changed)" != 0 ]; then
+	grep -E '^changed:' -B2 "$WORK/run2.log" >&2 || true
+	check "run 2 changed=0" false
+else
+	check "run 2 changed=0" true
+fi
+
+# ---- run 3: --check reports nothing to do ------------------------------------------------
+log "ansible-playbook --check --diff"
+play --check --diff >"$WORK/run3.log" 2>&1 || { tail -n 60 "$WORK/run3.log" >&2; fail "check run failed"; }
+check "--check run changed=0" '[ "$(count "$WORK/run3.log" changed)" = 0 ]'
+
+# ---- target checks fail clearly --------------------------------------------------------
+# Same rootfs, other boards: a JetPack 4 release file without jetson_agent_node_path, and no
+# Jetson at all. The play must stop in the preflight with the operator-facing message.
+cp "$ROOTFS/etc/nv_tegra_release" "$WORK/nv_tegra_release.jp6"
+printf '# R32 (release), REVISION: 7.1, GCID: 29818004, BOARD: t210ref, EABI: aarch64, DATE: Sat Feb 19 17:05:08 UTC 2022\n' >"$ROOTFS/etc/nv_tegra_release"
+if play >"$WORK/jp4.log" 2>&1; then check "JetPack 4 without a Node runtime path is refused" false; else
+	check "JetPack 4 without a Node runtime path is refused with the reason" 'grep -q "JetPack 4, L4T R32" "$WORK/jp4.log" && grep -q "set jetson_agent_node_path" "$WORK/jp4.log"'
+fi
+cp "$WORK/nv_tegra_release.jp6" "$ROOTFS/etc/nv_tegra_release"
+mv "$ROOTFS/proc/device-tree/compatible" "$WORK/compatible"
+if play >"$WORK/nonjetson.log" 2>&1; then check "a non-Jetson target is refused" false; else
+	check "a non-Jetson target is refused with the reason" 'grep -q "is not a Jetson" "$WORK/nonjetson.log"'
+fi
+mv "$WORK/compatible" "$ROOTFS/proc/device-tree/compatible"
+
+[ "$errors" = 0 ] || fail "$errors assertion(s) failed (logs in $WORK with KEEP_ROOTFS=1)"
+log "PASS in $(($(date +%s) - T0))s"
