@@ -36,3 +36,13 @@ export function openReadStream(file: string, start = 0, end?: number): ReadStrea
 export function openWriteStream(file: string, mode = 0o644): WriteStream {
   return createWriteStream(file, { flags: 'wx', mode });
 }
+
+/** A fresh private directory `<parent>/<prefix>XXXXXX` (same file system as parent, so rename works). */
+export async function makeTempDir(parent: string, prefix: string): Promise<string> {
+  return fsp.mkdtemp(`${parent}/${prefix}`);
+}
+
+/** Rename; fails if the target exists and is a non-empty directory (POSIX rename(2)). */
+export async function renamePath(from: string, to: string): Promise<void> {
+  await fsp.rename(from, to);
+}
