@@ -2,6 +2,9 @@ import type { CommandSpec } from './types.js';
 import { runCommand } from './commands/run.js';
 import { configCheckCommand, configDocsCommand, configPrintCommand } from './commands/config.js';
 import { versionCommand } from './commands/version.js';
+import { modelsAddCommand, modelsListCommand, modelsRemoveCommand } from './commands/models.js';
+import { modelInspectCommand } from './commands/model-inspect.js';
+import { specShowCommand } from './commands/spec-show.js';
 
 /** Every `jetson-agent` command. Features add one line each. */
 export const agentCommands: readonly CommandSpec[] = [
@@ -10,4 +13,9 @@ export const agentCommands: readonly CommandSpec[] = [
   configCheckCommand,
   configDocsCommand,
   versionCommand,
+  modelsAddCommand,
+  modelsListCommand,
+  modelsRemoveCommand,
+  modelInspectCommand,
+  specShowCommand,
 ];
