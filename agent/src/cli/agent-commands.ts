@@ -5,6 +5,7 @@ import { versionCommand } from './commands/version.js';
 import { modelsAddCommand, modelsListCommand, modelsRemoveCommand } from './commands/models.js';
 import { modelInspectCommand } from './commands/model-inspect.js';
 import { specShowCommand } from './commands/spec-show.js';
+import { convertCommand, enginesListCommand } from './commands/convert.js';
 
 /** Every `jetson-agent` command. Features add one line each. */
 export const agentCommands: readonly CommandSpec[] = [
@@ -18,4 +19,6 @@ export const agentCommands: readonly CommandSpec[] = [
   modelsRemoveCommand,
   modelInspectCommand,
   specShowCommand,
+  convertCommand,
+  enginesListCommand,
 ];
