@@ -40,7 +40,7 @@ export async function extractTar(file: string, cwd: string, options: ExtractOpti
     // Never apply owners or special modes from the archive.
     preserveOwner: false,
     maxDecompressionRatio: options.maxDecompressionRatio ?? 1000,
-    filter: (_p: string, entry: ReadEntry | unknown): boolean => {
+    filter: (_p: string, entry: unknown): boolean => {
       if (veto) return false;
       const e = entry as ReadEntry;
       const reason = options.check({ path: e.path, type: e.type, size: e.size, linkpath: e.linkpath });
