@@ -101,7 +101,7 @@ export async function convertPackage(deps: ConvertDeps, req: ConvertRequest): Pr
   const tmp = await makeTempDir(root, `.building-${key.slice(0, 12)}-`);
   const real = converterArgs(inputs, { model: modelPath, engine: path.join(tmp, ENGINE_FILE), calibration, key: modelKey?.value });
   const redact = modelKey ? [modelKey.value] : [];
-  deps.log.info({ package: `${m.name}@${m.version}`, tool: real.tool, converter, key, logFile }, 'converting');
+  deps.log.info({ package: `${m.name}@${m.version}`, tool: real.tool, converter, cacheKey: key, logFile }, 'converting');
   try {
     const res = await run(converter, real.args, {
       timeoutMs: deps.timeoutMs,

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { AgentError } from '../core/errors.js';
 import type { ModelManifest } from '../core/contracts/model.js';
 import { fsError, listDir, lstatMaybe, mkdirp, readJsonMaybe, readTextMaybe, realpathMaybe, removePath, sha256File, statMaybe, writeJsonAtomic } from '../platform/fs.js';
-import { makeTempDir, renamePath } from '../platform/fs-stream.js';
+import { makeTempDir, removeTree, renamePath } from '../platform/fs-stream.js';
 import { extractTar, TarVeto } from '../platform/tar.js';
 import { isInsidePath, validateManifest } from './manifest.js';
 import { DEFAULT_MAX_MEMBERS, memberChecker, unsafeError } from './unpack.js';
@@ -133,7 +133,7 @@ export async function addPackage(o: AddOptions): Promise<AddResult> {
       throw fsError('store package in', final, err);
     }
   } catch (err) {
-    await removePath(tmp);
+    await removeTree(tmp);
     throw err;
   }
   const pkg = await readStored(final);

@@ -46,3 +46,8 @@ export async function makeTempDir(parent: string, prefix: string): Promise<strin
 export async function renamePath(from: string, to: string): Promise<void> {
   await fsp.rename(from, to);
 }
+
+/** rm -rf that retries ENOTEMPTY/EBUSY (a late write from an aborted extraction). */
+export async function removeTree(p: string): Promise<void> {
+  await fsp.rm(p, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+}

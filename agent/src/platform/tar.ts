@@ -1,11 +1,11 @@
-import { pipeline } from 'node:stream/promises';
 import { createReadStream } from 'node:fs';
 import { create, Unpack, type ReadEntry } from 'tar';
 
 /**
  * tar through the platform seam (DESIGN §2): the `tar` package writes files, so only this
  * file imports it. Callers pass a `check` that sees every member before it is written and
- * can veto it; a veto aborts the whole extraction (the caller removes the target dir).
+ * can veto it; after a veto nothing more is written and extractTar throws TarVeto (the
+ * caller removes the target dir).
  */
 export interface TarMember {
   readonly path: string;
@@ -45,17 +45,22 @@ export async function extractTar(file: string, cwd: string, options: ExtractOpti
       const e = entry as ReadEntry;
       const reason = options.check({ path: e.path, type: e.type, size: e.size, linkpath: e.linkpath });
       if (reason === undefined) return true;
+      // Skip this and every later member; the archive is drained (bounded by the
+      // decompression ratio) so that every write already started has finished when we return.
       veto = new TarVeto(e.path, reason);
-      queueMicrotask(() => unpack.abort(veto ?? new Error('vetoed')));
       return false;
     },
   });
-  try {
-    await pipeline(createReadStream(file), unpack);
-  } catch (err) {
-    if (veto) throw veto;
-    throw err;
-  }
+  // Resolve on 'close': the Unpack emits it only after its pending file writes are done.
+  await new Promise<void>((resolve, reject) => {
+    const src = createReadStream(file);
+    src.on('error', reject);
+    unpack.on('error', reject);
+    unpack.on('close', resolve);
+    src.pipe(unpack);
+  }).catch((err: unknown) => {
+    throw veto ?? err;
+  });
   if (veto) throw veto;
 }
 
