@@ -90,8 +90,21 @@ export function trtexecArgs(i: ArgInputs, p: ArgPaths): string[] {
   return args;
 }
 
+/**
+ * Which converter: UFF .etlt → tlt-converter (only it reads UFF); plain .onnx → trtexec; ONNX
+ * .etlt → tlt-converter up to TensorRT 8.5, trtexec on the decrypted ONNX from 8.6 on, where
+ * no tao-converter build exists for Jetson (tlt-models.md §2, §3). Chosen by TensorRT version,
+ * not by what is installed, so the cache key is stable.
+ */
+export function chooseTool(format: ModelManifest['format'], payload: Payload, tensorrt: string | null): ConverterTool {
+  if (format === 'onnx') return 'trtexec';
+  if (payload === 'uff') return 'tlt-converter';
+  return tensorrt !== null && trtAtLeast(tensorrt, 8, 6) ? 'trtexec' : 'tlt-converter';
+}
+
+/** For trtexec `p.model` must be a plain ONNX file (decrypted first for an ONNX .etlt). */
 export function converterArgs(i: ArgInputs, p: ArgPaths): ConvertArgs {
-  return i.format === 'etlt' ? { tool: 'tlt-converter', args: tltConverterArgs(i, p) } : { tool: 'trtexec', args: trtexecArgs(i, p) };
+  return chooseTool(i.format, i.payload, i.tensorrt) === 'tlt-converter' ? { tool: 'tlt-converter', args: tltConverterArgs(i, p) } : { tool: 'trtexec', args: trtexecArgs(i, p) };
 }
 
 export interface CacheKeyInputs {

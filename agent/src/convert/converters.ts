@@ -39,7 +39,7 @@ export function converterDownloadHint(tool: ConverterTool, board: Pick<BoardInfo
   const w = where[mm];
   if (w) return `Install tao-converter for TensorRT ${trt} (${jp}): ${w}; chmod +x it and put it in /usr/local/bin or set convert.tltConverter.`;
   if (Number(maj) >= 9 || mm === '8.6') {
-    return `No tao-converter exists for TensorRT ${trt} on Jetson (${jp}); re-export the model with TAO ≥ 5 as plain .onnx and package that (converted with trtexec).`;
+    return `No tao-converter exists for TensorRT ${trt} on Jetson (${jp}); a UFF .etlt cannot be converted here: re-export the model with TAO ≥ 5 as plain .onnx and package that (converted with trtexec).`;
   }
   return `Find the tao-converter build for TensorRT ${trt || '(unknown)'} (${jp}) in NVIDIA's TAO Converter support matrix (docs/models.md), then set convert.tltConverter.`;
 }

@@ -81,8 +81,10 @@ export async function convertPackage(deps: ConvertDeps, req: ConvertRequest): Pr
     return { target: 'tensorrt', dryRun: false, servable: { kind: 'tensorrt', enginePath: cached.enginePath, model: m, packageSha256: req.packageSha256 }, record: cached, cached: true };
   }
   const converter = await findConverter(canonical.tool, deps.converters, deps.paths, deps.board);
+  // An ONNX .etlt going to trtexec is decrypted into the build dir first (never a -k).
+  const decrypt = m.format === 'etlt' && canonical.tool === 'trtexec';
   if (req.dryRun) {
-    const shown = converterArgs(inputs, { model: modelPath, engine: finalEngine, calibration, key: KEY_PLACEHOLDER });
+    const shown = converterArgs(inputs, { model: decrypt ? '<build dir>/decrypted.onnx' : modelPath, engine: finalEngine, calibration, key: KEY_PLACEHOLDER });
     return { target: 'tensorrt', dryRun: true, converter, args: shown.args, engine: finalEngine, key, cached: cached !== undefined };
   }
   let modelKey: ModelKey | undefined;
@@ -99,10 +101,17 @@ export async function convertPackage(deps: ConvertDeps, req: ConvertRequest): Pr
   const started = (deps.now ?? (() => new Date()))();
   const logFile = path.join(deps.stateDir, 'logs', `convert-${m.name}-${m.version}-${key.slice(0, 12)}-${started.toISOString().replace(/[:.]/g, '-')}.log`);
   const tmp = await makeTempDir(root, `.building-${key.slice(0, 12)}-`);
-  const real = converterArgs(inputs, { model: modelPath, engine: path.join(tmp, ENGINE_FILE), calibration, key: modelKey?.value });
+  const decrypted = path.join(tmp, 'decrypted.onnx');
+  const real = converterArgs(inputs, {
+    model: decrypt ? decrypted : modelPath,
+    engine: path.join(tmp, ENGINE_FILE),
+    calibration,
+    key: decrypt ? undefined : modelKey?.value,
+  });
   const redact = modelKey ? [modelKey.value] : [];
   deps.log.info({ package: `${m.name}@${m.version}`, tool: real.tool, converter, cacheKey: key, logFile }, 'converting');
   try {
+    if (decrypt && modelKey) await writeFileAtomic(decrypted, (await decryptEtlt(modelPath, modelKey.value)).plain, { mode: 0o600 });
     const res = await run(converter, real.args, {
       timeoutMs: deps.timeoutMs,
       ...(req.signal ? { signal: req.signal } : {}),
@@ -112,6 +121,7 @@ export async function convertPackage(deps: ConvertDeps, req: ConvertRequest): Pr
       onLine: (line) => req.onLine?.(redact.reduce((acc, s) => acc.split(s).join(KEY_PLACEHOLDER), line)),
     });
     if (res.exitCode !== 0) throw failure(res.stdout + '\n' + res.stderr, res.exitCode, res.signal, logFile, redact);
+    if (decrypt) await removePath(decrypted); // the plaintext model does not stay on disk
     const st = await statMaybe(path.join(tmp, ENGINE_FILE));
     if (!st?.isFile() || st.size === 0) {
       throw new AgentError('CONVERT_FAILED', `${path.basename(converter)} exited 0 but wrote no engine.`, { hint: `See the full log in ${logFile}.`, details: { logFile } });

@@ -145,6 +145,14 @@ t.test('ONNX-payload .etlt uses -p; plain .onnx goes to trtexec; int8 passes the
   t.same(tinfo.shapes, { input: 'Input', min: [1, 3, 384, 1248], opt: [1, 3, 384, 1248], max: [1, 3, 384, 1248] });
   t.same([tinfo.fp16, tinfo.workspace], [true, 'workspace:1024']);
 
+  // JetPack 6 (TensorRT 10.3): no tao-converter exists, the ONNX .etlt is decrypted for trtexec.
+  const jp6 = await convertPackage(s.deps({ board: nanoBoard({ tensorrt: '10.3.0', cudaArch: 87, jetpack: '6.1' }) }), req(await s.pkg('onnx-etlt')));
+  if (jp6.target !== 'tensorrt' || jp6.dryRun) throw new Error('expected a TensorRT build');
+  t.equal(jp6.record.tool, 'trtexec');
+  t.notOk(jp6.record.args.some((a) => a === '-k' || a.includes(MODEL_KEY)), 'no key on the command line');
+  t.equal(engineInfo(jp6.servable.kind === 'tensorrt' ? jp6.servable.enginePath : '').onnx, 'decrypted.onnx');
+  t.same(readdirSync(path.dirname(jp6.servable.kind === 'tensorrt' ? jp6.servable.enginePath : '')).sort(), ['engine.json', 'model.engine', 'servable.json'], 'the decrypted model is not kept');
+
   const i8 = await convertPackage(s.deps(), req(await s.pkg('uff', { precision: 'int8', calibration: true })));
   if (i8.target !== 'tensorrt' || i8.dryRun) throw new Error('expected a TensorRT build');
   const i8info = engineInfo(i8.servable.kind === 'tensorrt' ? i8.servable.enginePath : '');

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CANONICAL_PATHS, converterArgs, engineCacheKey, tltConverterArgs, trtexecArgs, type ArgInputs } from '../../../agent/src/convert/args.js';
+import { CANONICAL_PATHS, chooseTool, converterArgs, engineCacheKey, tltConverterArgs, trtexecArgs, type ArgInputs } from '../../../agent/src/convert/args.js';
 import { validateManifest } from '../../../agent/src/models/manifest.js';
 import { buildManifest } from '../../../agent/src/models/package-manifest.js';
 import { parseSpec } from '../../../agent/src/models/spec-parse.js';
@@ -62,4 +62,12 @@ t.test('cache key: independent of key and paths, changes with TensorRT, arch, ar
     ['package', { ...k, packageSha256: 'b'.repeat(64) }],
     ['precision', { ...k, args: tltConverterArgs({ ...base, precision: 'fp32' }, CANONICAL_PATHS) }],
   ] as const) t.not(engineCacheKey(other), key, `${label} changes the key`);
+});
+
+t.test('tool choice: UFF → tlt-converter; .onnx → trtexec; ONNX .etlt → trtexec from TensorRT 8.6 (no tao-converter there)', async (t) => {
+  t.equal(chooseTool('etlt', 'uff', '10.3.0'), 'tlt-converter');
+  t.equal(chooseTool('onnx', 'onnx', '7.1.3'), 'trtexec');
+  t.equal(chooseTool('etlt', 'onnx', '8.5.2'), 'tlt-converter');
+  t.equal(chooseTool('etlt', 'onnx', '8.6.2'), 'trtexec');
+  t.equal(chooseTool('etlt', 'onnx', '10.3.0'), 'trtexec');
 });
