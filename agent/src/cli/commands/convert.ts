@@ -8,7 +8,7 @@ import { addPackage, findPackage } from '../../models/store.js';
 import { statMaybe } from '../../platform/fs.js';
 import type { Precision } from '../../convert/args.js';
 import type { CommandSpec } from '../types.js';
-import { optInt, optString } from './models.js';
+import { optInt, optString } from './opts.js';
 
 const PRECISIONS: readonly Precision[] = ['fp32', 'fp16', 'int8'];
 

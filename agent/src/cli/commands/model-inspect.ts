@@ -3,7 +3,7 @@ import { UsageError } from '../../core/errors.js';
 import { inspectModelFile } from '../../models/etlt-file.js';
 import { loadKeyFile, loadModelKey, type ModelKey } from '../../models/keyring.js';
 import type { CommandSpec } from '../types.js';
-import { optString } from './models.js';
+import { optString } from './opts.js';
 
 export const modelInspectCommand: CommandSpec = {
   path: ['model', 'inspect'],

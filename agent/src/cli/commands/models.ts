@@ -1,19 +1,8 @@
 import path from 'node:path';
 import { UsageError } from '../../core/errors.js';
 import { addPackage, listPackages, removePackage } from '../../models/store.js';
-import type { CommandContext, CommandSpec } from '../types.js';
-
-export function optString(ctx: CommandContext, name: string): string | undefined {
-  const v = ctx.options[name];
-  return typeof v === 'string' ? v : undefined;
-}
-
-export function optInt(ctx: CommandContext, name: string, min = 0): number | undefined {
-  const v = optString(ctx, name);
-  if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`--${name} "${v}" is not an integer ≥ ${min}.`);
-  return Number(v);
-}
+import type { CommandSpec } from '../types.js';
+import { optInt, optString } from './opts.js';
 
 export const modelsAddCommand: CommandSpec = {
   path: ['models', 'add'],

@@ -3,7 +3,7 @@ import { createPackage } from '../../models/package.js';
 import { loadKeyFile } from '../../models/keyring.js';
 import { parseDims } from '../../models/package-manifest.js';
 import type { CommandSpec } from '../types.js';
-import { optInt, optString } from './models.js';
+import { optInt, optString } from './opts.js';
 
 export const packageCreateCommand: CommandSpec = {
   path: ['package', 'create'],
