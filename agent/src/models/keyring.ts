@@ -22,19 +22,20 @@ export function parseKeyring(text: string, file: string): ReadonlyMap<string, st
   } catch (err) {
     // The YAML error text can quote the line, which may hold a key: do not pass it on.
     throw new AgentError('KEYRING_UNREADABLE', `${file} is not valid YAML.`, {
-      hint: 'Write it as:\nkeys:\n  <keyRef>: <key>',
+      hint: 'Write it as YAML: a "keys:" mapping of keyRef to key (docs/models.md §3).',
       details: { line: (err as { linePos?: { line: number }[] }).linePos?.[0]?.line },
     });
   }
   const keys = (doc as { keys?: unknown } | null)?.keys;
   if (typeof keys !== 'object' || keys === null || Array.isArray(keys)) {
-    throw new AgentError('KEYRING_UNREADABLE', `${file} has no "keys:" mapping.`, { hint: 'Write it as:\nkeys:\n  <keyRef>: <key>' });
+    throw new AgentError('KEYRING_UNREADABLE', `${file} has no "keys:" mapping.`, { hint: 'Write it as YAML: a "keys:" mapping of keyRef to key (docs/models.md §3).' });
   }
   const out = new Map<string, string>();
-  for (const [name, value] of Object.entries(keys as Record<string, unknown>)) {
-    if (!REF_PATTERN.test(name)) throw new AgentError('KEYRING_UNREADABLE', `${file}: key name "${name}" is not [A-Za-z0-9._-]+.`);
+  // Messages name the entry by position only: a malformed line may hold a key.
+  for (const [i, [name, value]] of Object.entries(keys as Record<string, unknown>).entries()) {
+    if (!REF_PATTERN.test(name)) throw new AgentError('KEYRING_UNREADABLE', `${file}: entry ${i + 1} under "keys:" has a name that is not [A-Za-z0-9._-]+.`);
     if (typeof value !== 'string' && typeof value !== 'number') {
-      throw new AgentError('KEYRING_UNREADABLE', `${file}: the value of "${name}" is not a string.`, { hint: 'Quote the key.' });
+      throw new AgentError('KEYRING_UNREADABLE', `${file}: entry ${i + 1} under "keys:" has no string value.`, { hint: 'Write "<keyRef>: <key>", quoting the key.' });
     }
     out.set(name, String(value));
   }
@@ -54,7 +55,7 @@ export async function loadModelKey(file: string, keyRef: string): Promise<ModelK
   }
   if (!st) {
     throw new AgentError('KEYRING_UNREADABLE', `The model keyring ${file} does not exist (needed for keyRef "${keyRef}").`, {
-      hint: `Create it (mode 600, owner root) with:\nkeys:\n  ${keyRef}: <the key given to tlt-export>`,
+      hint: `Create it (mode 600, owner root) with a "keys:" mapping that has ${keyRef}: <the key given to tlt-export> (docs/models.md §3).`,
     });
   }
   if ((st.mode & 0o077) !== 0) {

@@ -11,7 +11,7 @@ const fail = async (p: Promise<unknown>): Promise<AgentError> => {
 };
 
 t.test('keyring: loaded on use, 600 only, key never in messages', async (t) => {
-  const dir = t.testdir({ 'keys.yaml': 'keys:\n  yolo: s3cr3t-model-key\n  numeric: 12345\n', 'bad.yaml': 'keys: [s3cr3t\n', 'flat.yaml': 'yolo: x\n', 'key.txt': 'tlt_encode\n' });
+  const dir = t.testdir({ 'keys.yaml': 'keys:\n  yolo: s3cr3t-model-key\n  numeric: 12345\n', 'bad.yaml': 'keys: [s3cr3t\n', 'flat.yaml': 'yolo: x\n', 'nokey.yaml': 'keys:\n  s3cr3t-as-name:\n', 'key.txt': 'tlt_encode\n' });
   const file = path.join(dir, 'keys.yaml');
   chmodSync(file, 0o600);
   t.same(await loadModelKey(file, 'yolo'), { name: 'yolo', value: 's3cr3t-model-key' });
@@ -30,7 +30,7 @@ t.test('keyring: loaded on use, 600 only, key never in messages', async (t) => {
 
   const absent = await fail(loadModelKey(path.join(dir, 'nope.yaml'), 'yolo'));
   t.equal(absent.code, 'KEYRING_UNREADABLE');
-  for (const name of ['bad.yaml', 'flat.yaml']) {
+  for (const name of ['bad.yaml', 'flat.yaml', 'nokey.yaml']) {
     chmodSync(path.join(dir, name), 0o600);
     const e = await fail(loadModelKey(path.join(dir, name), 'yolo'));
     t.equal(e.code, 'KEYRING_UNREADABLE', name);
