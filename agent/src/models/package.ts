@@ -11,6 +11,7 @@ import { isInsidePath } from './manifest.js';
 import { buildManifest, type ManifestInputs } from './package-manifest.js';
 import { looksLikeProtobuf } from './protobuf-sniff.js';
 import { parseSpec } from './spec-parse.js';
+import { parseCalibrationCache } from './calibration.js';
 import { deriveFromSpec } from './spec-derive.js';
 import type { ModelKey } from './keyring.js';
 
@@ -65,7 +66,10 @@ export async function createPackage(o: CreateOptions): Promise<CreateResult> {
     await mustBeFile(o.specFile, 'Spec file');
     spec = { fileName: 'spec.txt', summary: deriveFromSpec(parseSpec(await readText(o.specFile), o.specFile), o.specFile) };
   }
-  if (o.calibration) await mustBeFile(o.calibration, 'Calibration cache');
+  if (o.calibration) {
+    await mustBeFile(o.calibration, 'Calibration cache');
+    parseCalibrationCache(await readText(o.calibration), o.calibration);
+  }
   let golden: ModelManifest['golden'];
   if (o.goldenDir) {
     const expectedFile = path.join(o.goldenDir, 'expected.json');

@@ -1,10 +1,11 @@
 import path from 'node:path';
 import { AgentError } from '../core/errors.js';
 import type { ModelManifest } from '../core/contracts/model.js';
-import { fsError, listDir, lstatMaybe, mkdirp, readJsonMaybe, readTextMaybe, realpathMaybe, removePath, sha256File, statMaybe, writeJsonAtomic } from '../platform/fs.js';
+import { fsError, listDir, lstatMaybe, mkdirp, readJsonMaybe, readText, readTextMaybe, realpathMaybe, removePath, sha256File, statMaybe, writeJsonAtomic } from '../platform/fs.js';
 import { makeTempDir, removeTree, renamePath } from '../platform/fs-stream.js';
 import { extractTar, TarVeto } from '../platform/tar.js';
 import { isInsidePath, validateManifest } from './manifest.js';
+import { parseCalibrationCache } from './calibration.js';
 import { DEFAULT_MAX_MEMBERS, memberChecker, unsafeError } from './unpack.js';
 
 /**
@@ -79,6 +80,7 @@ async function checkNamedFiles(dir: string, m: ModelManifest): Promise<void> {
     if (!real || !st?.isFile()) throw new AgentError('PACKAGE_INVALID', `model.json names "${rel}", but the package has no such file.`, { hint: 'Rebuild the package with `jetson-fleet package create`.' });
     if (path.relative(root, real).startsWith('..')) throw new AgentError('PACKAGE_UNSAFE', `"${rel}" resolves outside the package.`);
   }
+  if (m.calibration) parseCalibrationCache(await readText(path.join(dir, m.calibration)), m.calibration);
 }
 
 export async function addPackage(o: AddOptions): Promise<AddResult> {

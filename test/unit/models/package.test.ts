@@ -51,6 +51,8 @@ t.test('package create refuses bad inputs with coded errors and writes no output
   t.match(await err(createPackage({ model, out, version: '1', classes: ['a'], keyRef: 'k', dims: { c: 3, h: 32, w: 32 } })), { code: 'USAGE', message: /network is unknown/ });
   t.match(await err(createPackage({ model, out, specFile: SEED_SPEC, version: '1' })), { code: 'MODEL_MANIFEST_INVALID', message: /keyRef: required/ });
   t.match(await err(createPackage({ model, out, specFile: SEED_SPEC, version: '1', keyRef: 'k', precision: 'int8' })), { code: 'MODEL_MANIFEST_INVALID', message: /int8 precision needs/ });
+  writeFileSync(path.join(dir, 'cal.bin'), 'not a calibration cache');
+  t.match(await err(createPackage({ model, out, specFile: SEED_SPEC, version: '1', keyRef: 'k', precision: 'int8', calibration: path.join(dir, 'cal.bin') })), { code: 'PACKAGE_INVALID', message: /cal\.bin:1/ });
   mkdirSync(path.join(dir, 'g'));
   t.match(await err(createPackage({ model, out, specFile: SEED_SPEC, version: '1', keyRef: 'k', goldenDir: path.join(dir, 'g') })), { code: 'USAGE', message: /no expected\.json/ });
   const notOnnx = path.join(dir, 'x.onnx');
