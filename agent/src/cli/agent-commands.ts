@@ -3,6 +3,10 @@ import { runCommand } from './commands/run.js';
 import { configCheckCommand, configDocsCommand, configPrintCommand } from './commands/config.js';
 import { versionCommand } from './commands/version.js';
 import { detectCommand } from './commands/detect.js';
+import { modelsAddCommand, modelsListCommand, modelsRemoveCommand } from './commands/models.js';
+import { modelInspectCommand } from './commands/model-inspect.js';
+import { specShowCommand } from './commands/spec-show.js';
+import { convertCommand, enginesListCommand } from './commands/convert.js';
 
 /** Every `jetson-agent` command. Features add one line each. */
 export const agentCommands: readonly CommandSpec[] = [
@@ -12,4 +16,11 @@ export const agentCommands: readonly CommandSpec[] = [
   configDocsCommand,
   versionCommand,
   detectCommand,
+  modelsAddCommand,
+  modelsListCommand,
+  modelsRemoveCommand,
+  modelInspectCommand,
+  specShowCommand,
+  convertCommand,
+  enginesListCommand,
 ];

@@ -37,6 +37,29 @@ export const ERROR_CODES = {
   FLEET_KEY_EXISTS: op(409, 'Key files already exist in the output directory; refusing to overwrite a signing key.'),
   FLEET_DEVICES_FILE_INVALID: op(400, 'A --devices-file is not valid JSON or its device records do not match the schema.'),
   FLEET_NO_TARGETS: op(404, 'The rollout target matched no compatible device.'),
+  // models (issue #4)
+  PACKAGE_INVALID: op(400, 'A model package is not a readable tar/tar.gz or lacks model.json or a file it names.'),
+  PACKAGE_UNSAFE: op(400, 'A package member is an absolute path, contains "..", links outside the package, is a duplicate or is oversize.'),
+  PACKAGE_TOO_LARGE: op(413, 'A package is larger than models.maxPackageBytes.'),
+  PACKAGE_SHA256_MISMATCH: op(400, 'A package does not have the expected size or sha256.'),
+  PACKAGE_CONFLICT: op(409, 'Another package with the same name@version is already stored.'),
+  MODEL_MANIFEST_INVALID: op(400, 'model.json does not match the schema; every problem is listed with its path.'),
+  MODEL_NOT_FOUND: op(404, 'No stored model package matches the given name@version or sha256.'),
+  SPEC_SYNTAX: op(400, 'The TLT experiment spec is not valid protobuf text; line and column are given.'),
+  SPEC_INVALID: op(400, 'The TLT experiment spec lacks a field needed to derive the model (e.g. preprocessing size).'),
+  ETLT_CORRUPT: op(400, 'The .etlt file is truncated or its header is malformed.'),
+  ETLT_BAD_KEY: op(400, 'The .etlt does not decrypt to a model with the given key.'),
+  KEYRING_INSECURE: op(500, 'The model keyring file is readable by group or others; it is refused.'),
+  KEYRING_UNREADABLE: op(500, 'The model keyring file is missing, unreadable or not valid YAML.'),
+  KEY_NOT_FOUND: op(400, 'The keyRef of a model is not in the keyring.'),
+  // conversion (issue #4)
+  CONVERTER_NOT_FOUND: op(500, 'No tlt-converter/tao-converter/trtexec was found; the hint names the build for this JetPack.'),
+  CONVERTER_LIB_MISMATCH: op(500, 'The converter was built for another TensorRT (missing libnvinfer.so.N or undefined symbol).'),
+  PLUGIN_MISSING: op(500, 'A TensorRT plugin the model needs (BatchTilePlugin_TRT, BatchedNMS_TRT …) is not registered.'),
+  ENGINE_VERSION_MISMATCH: op(500, 'An engine was built by another TensorRT version and must be rebuilt on this board.'),
+  OUT_OF_MEMORY: op(500, 'The converter ran out of GPU/CPU memory.'),
+  CONVERT_FAILED: op(500, 'The converter failed with an unrecognised error; the stderr tail and the log path are given.'),
+  UFF_NEEDS_TENSORRT: op(400, 'A UFF-based .etlt can only be converted with TensorRT on a Jetson; there is no ONNX Runtime path.'),
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,87 @@
+import { AgentError, UsageError } from '../core/errors.js';
+import { MODEL_SCHEMA_VERSION, type ModelManifest } from '../core/contracts/model.js';
+import { validateManifest } from './manifest.js';
+import { INPUT_NAMES, OUTPUT_NODES, DEFAULT_MEAN_BGR, DEFAULT_MEAN_GRAY, type SpecSummary } from './spec-derive.js';
+
+/**
+ * model.json for `jetson-fleet package create`: explicit flags win, then what the TLT spec
+ * says, then schema defaults (issue #4 §1). Pure.
+ */
+export interface ManifestInputs {
+  readonly modelFileName: string;
+  readonly format: 'etlt' | 'onnx';
+  /** Input name from the .etlt header (UFF payloads store it). */
+  readonly etltInputName?: string;
+  readonly spec?: { readonly fileName: string; readonly summary: SpecSummary };
+  readonly name?: string;
+  readonly version?: string;
+  readonly network?: string;
+  readonly classes?: readonly string[];
+  readonly precision?: string;
+  readonly maxBatch?: number;
+  readonly keyRef?: string;
+  /** C,H,W when there is no spec. */
+  readonly dims?: { readonly c: number; readonly h: number; readonly w: number };
+  readonly calibrationFileName?: string;
+  readonly golden?: ModelManifest['golden'];
+}
+
+/** Default package name from the model file: `yolo_resnet18_epoch_080.etlt` → `yolo_resnet18_epoch_080`. */
+export function nameFromFile(file: string): string {
+  const base = file.replace(/\.[^.]+$/, '').toLowerCase().replace(/[^a-z0-9._-]+/g, '-');
+  return base.replace(/^-+|-+$/g, '') || 'model';
+}
+
+export function parseDims(text: string): { c: number; h: number; w: number } {
+  const m = /^(\d+),(\d+),(\d+)$/.exec(text.trim());
+  if (!m) throw new UsageError(`--input "${text}" is not C,H,W (e.g. 3,384,1248).`);
+  return { c: Number(m[1]), h: Number(m[2]), w: Number(m[3]) };
+}
+
+export function buildManifest(i: ManifestInputs): ModelManifest {
+  const s = i.spec?.summary;
+  const network = i.network ?? s?.network ?? undefined;
+  if (network === undefined) {
+    throw new UsageError('The network is unknown: the spec does not say it (no yolo_config/ssd_config …) and --network was not given.', 'Pass --network yolov3 (or yolov4, yolov4-tiny, ssd, detectnet_v2).');
+  }
+  if (!i.version) throw new UsageError('--version is required (the spec does not carry a model version).');
+  const dims = i.dims ?? (s ? { c: s.input.channels, h: s.input.height, w: s.input.width } : undefined);
+  if (!dims) throw new UsageError('The input size is unknown: give --spec with augmentation_config.preprocessing, or --input C,H,W.');
+  const classes = i.classes && i.classes.length > 0 ? [...i.classes] : (s?.classes ?? []);
+  if (classes.length === 0) throw new UsageError('No classes: the spec has no target_class_mapping and --classes was not given.', 'Pass --classes car,cyclist,pedestrian (index = class id).');
+  const knownNet = Object.hasOwn(OUTPUT_NODES, network) ? (network as ModelManifest['network']) : undefined;
+  const channels = dims.c;
+  const raw: Record<string, unknown> = {
+    schemaVersion: MODEL_SCHEMA_VERSION,
+    name: i.name ?? nameFromFile(i.modelFileName),
+    version: i.version,
+    network,
+    format: i.format,
+    file: i.modelFileName,
+    input: {
+      name: i.etltInputName || (knownNet ? INPUT_NAMES[knownNet] : 'Input'),
+      channels,
+      height: dims.h,
+      width: dims.w,
+      colorOrder: channels === 1 ? 'gray' : 'bgr',
+      mean: s && s.input.channels === channels ? s.input.mean : channels === 1 ? DEFAULT_MEAN_GRAY : DEFAULT_MEAN_BGR,
+      scale: 1,
+      resize: 'letterbox-center',
+    },
+    outputs: knownNet ? [...OUTPUT_NODES[knownNet]] : ['BatchedNMS'],
+    classes,
+    nms: s?.nms ?? {},
+    ...(i.precision ? { precision: i.precision } : {}),
+    ...(i.maxBatch !== undefined ? { maxBatch: i.maxBatch } : {}),
+    ...(i.keyRef ? { keyRef: i.keyRef } : {}),
+    ...(i.spec ? { spec: i.spec.fileName } : {}),
+    ...(i.calibrationFileName ? { calibration: i.calibrationFileName } : {}),
+    ...(i.golden ? { golden: i.golden } : {}),
+  };
+  try {
+    return validateManifest(raw, 'the derived model.json');
+  } catch (err) {
+    if (err instanceof AgentError) throw new AgentError(err.code, err.message, { hint: 'Fix the flags or the spec.', ...(err.details ? { details: err.details } : {}) });
+    throw err;
+  }
+}
