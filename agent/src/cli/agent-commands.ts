@@ -2,6 +2,10 @@ import type { CommandSpec } from './types.js';
 import { runCommand } from './commands/run.js';
 import { configCheckCommand, configDocsCommand, configPrintCommand } from './commands/config.js';
 import { versionCommand } from './commands/version.js';
+import { pluginBuildCommand } from './commands/plugin-build.js';
+import { pluginInstallCommand } from './commands/plugin-install.js';
+import { pluginRestoreCommand } from './commands/plugin-restore.js';
+import { pluginStatusCommand } from './commands/plugin-status.js';
 
 /** Every `jetson-agent` command. Features add one line each. */
 export const agentCommands: readonly CommandSpec[] = [
@@ -10,4 +14,8 @@ export const agentCommands: readonly CommandSpec[] = [
   configCheckCommand,
   configDocsCommand,
   versionCommand,
+  pluginBuildCommand,
+  pluginInstallCommand,
+  pluginRestoreCommand,
+  pluginStatusCommand,
 ];

@@ -15,7 +15,7 @@ import { ALL_CREATORS, GOOD_SYMBOLS, compileLib, makeBoardRoot, type BoardRoot }
 
 const sha = (f: string): string => createHash('sha256').update(readFileSync(f)).digest('hex');
 
-function setup(t: Tap.Test, options: { dpkg?: boolean } = {}): { b: BoardRoot; ctx: PluginContext; dir: string; good: string } {
+function setup(t: { testdir: (typeof import('tap'))['default']['testdir'] }, options: { dpkg?: boolean } = {}): { b: BoardRoot; ctx: PluginContext; dir: string; good: string } {
   const dir = t.testdir({ root: {}, state: {}, cand: {} });
   const b = makeBoardRoot(path.join(dir, 'root'), options);
   const ctx: PluginContext = {
@@ -181,7 +181,7 @@ t.test('read-only library dir: FS_ERROR before anything is touched', async (t) =
     if (asRoot) execFileSync('chattr', ['+i', b.hostLibDir], { stdio: 'ignore' });
     else chmodSync(b.hostLibDir, 0o555);
   } catch {
-    t.skip('chattr +i is not supported on this file system');
+    t.plan(0, 'chattr +i is not supported on this file system');
     return;
   }
   let err: AgentError | undefined;
