@@ -23,7 +23,7 @@ export interface CandidateCheck {
 
 /** SONAME major of a plugin SONAME: `libnvinfer_plugin.so.7` → `7`. */
 export function sonameMajor(soname: string | null): string | undefined {
-  return soname ? /\.so\.(\d+)$/.exec(soname)?.[1] : undefined;
+  return soname ? /\.so\.(\d+)/.exec(soname)?.[1] : undefined;
 }
 
 /**
