@@ -2,7 +2,7 @@ import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fsyncDir, tempNameFor } from './fs.js';
-import { run } from './exec.js';
+import { run, which } from './exec.js';
 
 /**
  * OS operations of the plugin swap that fs.ts does not cover: replacing a file with given
@@ -135,6 +135,8 @@ export async function fcntlLocksHeld(files: readonly string[]): Promise<string[]
     '    finally:',
     '        os.close(fd)',
   ].join('\n');
-  const r = await run('python3', ['-c', script, ...files], { timeoutMs: 30000 });
+  // The distribution's python3 first: version-manager shims (pyenv) cost ~0.4 s per call.
+  const python = (await which('python3', ['/usr/bin'])) ?? 'python3';
+  const r = await run(python, ['-c', script, ...files], { timeoutMs: 30000 });
   return r.stdout.split('\n').filter(Boolean);
 }

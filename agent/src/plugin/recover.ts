@@ -26,6 +26,7 @@ export async function recoverPlugin(ctx: PluginContext): Promise<RecoveryOutcome
   const j = await readJournal(ctx.state);
   if (!j) return 'none';
   ctx.log.warn({ op: j.op, target: j.target, startedAt: j.startedAt }, 'recovering an interrupted plugin operation');
+  ctx.onStep?.(`recovering an interrupted ${j.op}`);
   const hostTarget = ctx.paths.toHost(j.target);
   await removeStaleTemps(hostTarget);
   const backup = await requireBackup(ctx.state, j.backupSha);
