@@ -141,7 +141,7 @@ export async function buildPlugin(ctx: PluginContext, req: BuildRequest): Promis
       await run(file, args, { logFile, onLine, timeoutMs: remaining(), ...(cwd ? { cwd } : {}), ...(req.signal ? { signal: req.signal } : {}) });
     } catch (err) {
       if (err instanceof AgentError && err.code === 'EXEC_FAILED') {
-        throw new AgentError('PLUGIN_BUILD_FAILED', `${what} failed: ${String(err.details?.stderrTail ?? err.message)}`, {
+        throw new AgentError('PLUGIN_BUILD_FAILED', `${what} failed: ${typeof err.details?.stderrTail === 'string' ? err.details.stderrTail : err.message}`, {
           hint: `See the full log in ${logFile}.`,
           cause: err,
           details: { log: logFile },

@@ -93,7 +93,7 @@ async function cloneGit(state: PluginStatePaths, url: string, req: SourceRequest
     commit = (await run('git', ['-C', tmp, 'rev-parse', 'HEAD'], opts)).stdout.trim();
   } catch (err) {
     await removePath(tmp);
-    const detail = err instanceof AgentError ? (String(err.details?.stderrTail ?? err.message).trim().split('\n').pop() ?? '') : String(err);
+    const detail = err instanceof AgentError ? ((typeof err.details?.stderrTail === 'string' ? err.details.stderrTail : err.message).trim().split('\n').pop() ?? '') : String(err);
     throw unavailable(
       `Could not clone ${url} at ${req.ref}: ${detail}. The partial clone was removed.`,
       'Check the network, URL and --ref; on offline boards download the TensorRT OSS tarball elsewhere and pass --source FILE.tar.gz.',

@@ -27,8 +27,8 @@ interface Artifact {
   cudaVersion: string;
 }
 
-function env(t: { testdir: (typeof import('tap'))['default']['testdir'] }) {
-  const dir = t.testdir({ root: {}, state: {} });
+function env(test: { testdir: typeof t.testdir }) {
+  const dir = test.testdir({ root: {}, state: {} });
   const b = makeBoardRoot(path.join(dir, 'root'));
   const base = ['--root', b.root, '--state-dir', path.join(dir, 'state')];
   return { dir, b, base, state: path.join(dir, 'state') };
@@ -74,7 +74,7 @@ t.test('real fixture build from --source: cmake args per plan, artifact recorded
   t.equal(other.code, 0, other.stderr);
   t.match(other.stdout, /^built: .*libnvinfer_plugin\.so\.7\.1\.3\n/, 'a different --gpu-archs is a new build');
   t.match(other.stderr, /plugin build: configuring \(cmake\)/, 'non-TTY progress is plain log lines');
-  t.match(other.stderr, /plugin build:  20% Building C object.*\n(.*\n)*plugin build: 100% /, "percent lines from make");
+  t.match(other.stderr, /plugin build: {2}20% Building C object.*\n(.*\n)*plugin build: 100% /, "percent lines from make");
   const last = json<{ dir: string }>(readFileSync(path.join(state, 'builds', 'last.json'), 'utf8'));
   const third = { artifact: json<Artifact>(readFileSync(path.join(last.dir, 'artifact.json'), 'utf8')) };
   t.ok(readFileSync(third.artifact.file).includes('gpu_archs=53 62;'), 'GPU_ARCHS="53 62" reached the build as a list');

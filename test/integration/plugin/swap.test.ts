@@ -15,8 +15,8 @@ import { ALL_CREATORS, GOOD_SYMBOLS, compileLib, makeBoardRoot, type BoardRoot }
 
 const sha = (f: string): string => createHash('sha256').update(readFileSync(f)).digest('hex');
 
-function setup(t: { testdir: (typeof import('tap'))['default']['testdir'] }, options: { dpkg?: boolean } = {}): { b: BoardRoot; ctx: PluginContext; dir: string; good: string } {
-  const dir = t.testdir({ root: {}, state: {}, cand: {} });
+function setup(test: { testdir: typeof t.testdir }, options: { dpkg?: boolean } = {}): { b: BoardRoot; ctx: PluginContext; dir: string; good: string } {
+  const dir = test.testdir({ root: {}, state: {}, cand: {} });
   const b = makeBoardRoot(path.join(dir, 'root'), options);
   const ctx: PluginContext = {
     paths: new HostPaths(b.root),
