@@ -140,3 +140,37 @@ export async function fcntlLocksHeld(files: readonly string[]): Promise<string[]
   const r = await run(python, ['-c', script, ...files], { timeoutMs: 30000 });
   return r.stdout.split('\n').filter(Boolean);
 }
+
+/**
+ * Exclusive lock file holding the owner's pid (`open(O_CREAT|O_EXCL)`). A lock whose pid is
+ * no longer alive (the owner was killed) is taken over. Returns a release function, or the
+ * live owner's pid when someone else holds it. Small race left: two processes taking over
+ * the same stale lock at the same instant.
+ */
+export async function tryLockFile(file: string): Promise<{ release: () => Promise<void> } | { heldBy: number }> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fh = await fsp.open(file, 'wx', 0o600);
+      await fh.writeFile(`${process.pid}\n`);
+      await fh.close();
+      return { release: () => fsp.rm(file, { force: true }) };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const pid = Number.parseInt((await fsp.readFile(file, 'utf8').catch(() => '')).trim(), 10);
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) return { heldBy: pid };
+    // Stale (owner gone) or unreadable half-written lock: move it aside and retry.
+    await fsp.rename(file, `${file}.stale-${process.pid}`).catch(() => undefined);
+    await fsp.rm(`${file}.stale-${process.pid}`, { force: true });
+  }
+  return { heldBy: -1 };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -6,6 +6,7 @@ import type { PluginContext } from './context.js';
 import { clearJournal, readInstalled, writeJournal } from './journal.js';
 import { assertPackageManagerIdle } from './lock.js';
 import { recoverPlugin } from './recover.js';
+import { withPluginLock } from './op-lock.js';
 import { resolveSystemLibrary } from './resolve.js';
 
 export interface RestoreResult {
@@ -17,6 +18,10 @@ export interface RestoreResult {
 
 /** Put the original back from the backup (atomic, verified), remove the diversion, ldconfig. */
 export async function restorePlugin(ctx: PluginContext): Promise<RestoreResult> {
+  return withPluginLock(ctx, () => restore(ctx));
+}
+
+async function restore(ctx: PluginContext): Promise<RestoreResult> {
   await recoverPlugin(ctx);
   ctx.onStep?.('checking the package manager lock');
   await assertPackageManagerIdle(ctx);

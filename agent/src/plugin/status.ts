@@ -5,6 +5,7 @@ import type { PluginContext } from './context.js';
 import { packageVersion } from './dpkg.js';
 import { readInstalled, type InstalledRecord } from './journal.js';
 import { recoverPlugin } from './recover.js';
+import { withPluginLock } from './op-lock.js';
 import { resolveSystemLibrary } from './resolve.js';
 
 export interface PluginStatus {
@@ -24,7 +25,20 @@ export interface PluginStatus {
  * Reports only; never rebuilds.
  */
 export async function pluginStatus(ctx: PluginContext, options: { recover?: boolean } = {}): Promise<PluginStatus> {
-  if (options.recover !== false) await recoverPlugin(ctx);
+  if (options.recover === false) return readStatus(ctx);
+  try {
+    return await withPluginLock(ctx, async () => {
+      await recoverPlugin(ctx);
+      return readStatus(ctx);
+    });
+  } catch (err) {
+    // An install/restore is running in another process: report without recovering (read-only).
+    if (err instanceof AgentError && err.code === 'BUSY') return readStatus(ctx);
+    throw err;
+  }
+}
+
+async function readStatus(ctx: PluginContext): Promise<PluginStatus> {
   const installed = await readInstalled(ctx.state);
   let lib: Awaited<ReturnType<typeof resolveSystemLibrary>> | undefined;
   try {

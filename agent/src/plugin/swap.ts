@@ -11,6 +11,7 @@ import { parseElf } from './elf.js';
 import { clearInstalled, clearJournal, readInstalled, writeInstalled, writeJournal, type InstalledRecord } from './journal.js';
 import { assertPackageManagerIdle } from './lock.js';
 import { recoverPlugin } from './recover.js';
+import { withPluginLock } from './op-lock.js';
 import { resolveSystemLibrary } from './resolve.js';
 import { verifyInstalled } from './verify.js';
 
@@ -36,6 +37,10 @@ export interface InstallResult {
  * are already installed only re-verifies.
  */
 export async function installPlugin(ctx: PluginContext, req: InstallRequest): Promise<InstallResult> {
+  return withPluginLock(ctx, () => install(ctx, req));
+}
+
+async function install(ctx: PluginContext, req: InstallRequest): Promise<InstallResult> {
   await recoverPlugin(ctx);
   ctx.onStep?.('checking the package manager lock');
   await assertPackageManagerIdle(ctx);

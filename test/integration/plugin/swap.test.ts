@@ -1,7 +1,7 @@
 import t from 'tap';
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, readdirSync, readlinkSync, writeFileSync, copyFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { silentLogger } from '../../../agent/src/core/log.js';
 import { AgentError } from '../../../agent/src/core/errors.js';
@@ -223,4 +223,27 @@ t.test('drift: a package upgrade overwrote the swapped file', async (t) => {
   await installPlugin(ctx, { candidateFile: good, builtFor: null });
   await restorePlugin(ctx);
   t.equal(sha(b.hostTarget), sha(upgraded), 'restore brings back the upgraded original, not the older one');
+});
+
+t.test('one plugin operation at a time: a live owner of the lock → BUSY; a dead owner is taken over', async (t) => {
+  const { b, ctx, good } = setup(t);
+  const before = sha(b.hostTarget);
+  const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
+  t.teardown(() => sleeper.kill('SIGKILL'));
+  mkdirSync(ctx.state.pluginDir, { recursive: true });
+  writeFileSync(path.join(ctx.state.pluginDir, 'lock'), `${sleeper.pid ?? 0}\n`);
+  let err: AgentError | undefined;
+  try {
+    await installPlugin(ctx, { candidateFile: good, builtFor: null });
+  } catch (e) {
+    err = e as AgentError;
+  }
+  t.equal(err?.code, 'BUSY');
+  t.match(err?.message ?? '', new RegExp(`pid ${sleeper.pid ?? 0}`));
+  t.equal(sha(b.hostTarget), before, 'untouched');
+  t.equal((await pluginStatus(ctx)).origin, 'system', 'status still answers (read-only) while locked');
+  sleeper.kill('SIGKILL');
+  await new Promise((resolve) => sleeper.once('close', resolve));
+  t.equal((await installPlugin(ctx, { candidateFile: good, builtFor: null })).changed, true, 'the dead owner’s lock is taken over');
+  t.notOk(existsSync(path.join(ctx.state.pluginDir, 'lock')), 'lock released');
 });
