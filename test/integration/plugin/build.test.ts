@@ -170,3 +170,14 @@ t.test('a failing compile is PLUGIN_BUILD_FAILED with the log tail and the log p
   t.match(err.message, /building nvinfer_plugin \(make -j\d+\) failed: .*resizeNearestPlugin\.c/s);
   t.match(err.hint, /build\.log/);
 });
+
+t.test('on a TTY the build shows one updating percent bar (real pseudo-terminal via script(1))', async (t) => {
+  const { base } = env(t);
+  const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+  const cmd = [process.execPath, path.join(REPO_ROOT, 'agent', 'dist', 'main.js'), 'plugin', 'build', '--source', FIXTURE, '--cuda-compiler', NVCC_DOUBLE, ...base].map(quote).join(' ');
+  const out = execFileSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', timeout: 120000 });
+  t.match(out, /\r\[#+\.*\] +\d+% Building C object/, 'carriage-return bar with percent');
+  t.match(out, /\r\[#{30}\] 100% /, 'the bar reaches 100%');
+  t.notMatch(out, /plugin build: {1,3}\d+% /, 'no per-line percent log on a TTY');
+  t.match(out, /built: .*libnvinfer_plugin\.so\.7\.1\.3/);
+});
