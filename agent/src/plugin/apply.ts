@@ -1,9 +1,10 @@
 import path from 'node:path';
-import { readBytes, sha256File } from '../platform/fs.js';
+import { readBytes, readBytesMaybe, sha256, sha256File } from '../platform/fs.js';
 import { removeStaleTemps, replaceFileAtomic, runLdconfig } from '../platform/library.js';
 import type { Backup } from './backup.js';
 import type { PluginContext } from './context.js';
 import { undoDiversion } from './diversion.js';
+import { diversionOf, divertPathFor } from './dpkg.js';
 import { clearInstalled } from './journal.js';
 import { verifyInstalled, type VerifyResult } from './verify.js';
 
@@ -19,9 +20,15 @@ export async function putOriginalBack(ctx: PluginContext, target: string, linkNa
   const hostTarget = ctx.paths.toHost(target);
   await removeStaleTemps(hostTarget);
   const current = await sha256File(hostTarget).catch(() => undefined);
-  if (current !== backup.manifest.sha256) {
-    ctx.onStep?.('writing the original back');
-    await replaceFileAtomic(hostTarget, await readBytes(backup.file), {
+  // With our diversion in place, a package upgrade of the same file name wrote the newer
+  // original to the divert path (operations.md §4.2): that one is the package's file now.
+  const divertTo = divertPathFor(target);
+  const diverted = (await diversionOf(ctx.paths, target))?.divertTo === divertTo ? await readBytesMaybe(ctx.paths.toHost(divertTo)) : undefined;
+  const original = diverted && sha256(diverted) !== backup.manifest.sha256 ? diverted : await readBytes(backup.file);
+  const originalSha = sha256(original);
+  if (current !== originalSha) {
+    ctx.onStep?.(original === diverted ? 'writing the upgraded original (from the diversion) back' : 'writing the original back');
+    await replaceFileAtomic(hostTarget, original, {
       mode: backup.manifest.mode,
       uid: backup.manifest.uid,
       gid: backup.manifest.gid,
@@ -31,5 +38,5 @@ export async function putOriginalBack(ctx: PluginContext, target: string, linkNa
   await ldconfig(ctx, path.posix.dirname(target));
   await clearInstalled(ctx.state);
   ctx.onStep?.('verifying the original');
-  return verifyInstalled(ctx, { target, linkName, sha256: backup.manifest.sha256, requireCreators: false });
+  return verifyInstalled(ctx, { target, linkName, sha256: originalSha, requireCreators: false });
 }

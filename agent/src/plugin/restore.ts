@@ -45,5 +45,5 @@ async function restore(ctx: PluginContext): Promise<RestoreResult> {
       details: { problems: v.problems },
     });
   }
-  return { changed: true, library: target, sha256: backup.manifest.sha256, loadCheck: v.loadCheck };
+  return { changed: true, library: target, sha256: await sha256File(ctx.paths.toHost(target)), loadCheck: v.loadCheck };
 }
