@@ -7,6 +7,10 @@ import { modelsAddCommand, modelsListCommand, modelsRemoveCommand } from './comm
 import { modelInspectCommand } from './commands/model-inspect.js';
 import { specShowCommand } from './commands/spec-show.js';
 import { convertCommand, enginesListCommand } from './commands/convert.js';
+import { pluginBuildCommand } from './commands/plugin-build.js';
+import { pluginInstallCommand } from './commands/plugin-install.js';
+import { pluginRestoreCommand } from './commands/plugin-restore.js';
+import { pluginStatusCommand } from './commands/plugin-status.js';
 
 /** Every `jetson-agent` command. Features add one line each. */
 export const agentCommands: readonly CommandSpec[] = [
@@ -23,4 +27,8 @@ export const agentCommands: readonly CommandSpec[] = [
   specShowCommand,
   convertCommand,
   enginesListCommand,
+  pluginBuildCommand,
+  pluginInstallCommand,
+  pluginRestoreCommand,
+  pluginStatusCommand,
 ];

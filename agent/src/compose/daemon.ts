@@ -2,16 +2,18 @@ import type { Component } from '../core/lifecycle.js';
 import type { AgentEnv } from '../cli/types.js';
 import { stateLayoutComponent } from './state-layout.js';
 import { Inbox } from '../models/inbox.js';
+import { pluginDriftComponent } from './plugin-drift.js';
 
 /**
- * The daemon's components, in start order (stopped in reverse). Later features add
- * themselves here: plugin drift check, model store + inbox, inference server, MQTT
- * (embedded broker first, then the client), health publisher, rollout receiver.
+ * The daemon's components, in start order (stopped in reverse): state layout, plugin journal
+ * recovery + drift, model inbox, inference server, MQTT (embedded broker first, then the
+ * client), health publisher, rollout receiver.
  */
 export async function daemonComponents(env: AgentEnv): Promise<Component[]> {
   await Promise.resolve();
   return [
     stateLayoutComponent(env),
+    pluginDriftComponent(env),
     new Inbox({
       stateDir: env.stateDir,
       pollSec: env.config.models.inboxPollSec,

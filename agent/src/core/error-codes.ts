@@ -60,6 +60,22 @@ export const ERROR_CODES = {
   OUT_OF_MEMORY: op(500, 'The converter ran out of GPU/CPU memory.'),
   CONVERT_FAILED: op(500, 'The converter failed with an unrecognised error; the stderr tail and the log path are given.'),
   UFF_NEEDS_TENSORRT: op(400, 'A UFF-based .etlt can only be converted with TensorRT on a Jetson; there is no ONNX Runtime path.'),
+  // plugin build (TensorRT OSS)
+  CMAKE_NOT_FOUND: op(500, 'No cmake was found on PATH, in /usr/local/bin or $HOME/install/bin.'),
+  CMAKE_TOO_OLD: op(500, 'The cmake found is older than the TensorRT OSS branch requires; the message names both versions.'),
+  CUDA_COMPILER_NOT_FOUND: op(500, 'nvcc was not found; put /usr/local/cuda/bin on PATH or set plugin.cudaCompiler.'),
+  PLUGIN_BRANCH_UNKNOWN: op(500, 'The TensorRT version is unknown, so no TensorRT OSS branch can be chosen; pass --ref.'),
+  PLUGIN_ARCH_UNKNOWN: op(500, 'No GPU arch is known (not a detected Jetson); pass --gpu-archs.'),
+  PLUGIN_SOURCE_UNAVAILABLE: op(500, 'The TensorRT OSS source could not be fetched or unpacked; a partial clone was removed.'),
+  PLUGIN_BUILD_FAILED: op(500, 'cmake or make failed; the log tail is in the message and the full log in state/builds/<id>/build.log.'),
+  PLUGIN_OUTPUT_NOT_FOUND: op(500, 'The build finished but no libnvinfer_plugin.so.<x.y.z> was found in out/ or build/.'),
+  PLUGIN_NO_BUILD: op(500, '--last-build was given but no plugin build is recorded in the state dir.'),
+  // plugin swap
+  PLUGIN_LIBRARY_NOT_FOUND: op(500, 'No system libnvinfer_plugin.so.<MAJOR> link or file was found in the TensorRT library directory.'),
+  PLUGIN_CANDIDATE_INVALID: op(500, 'The library to install failed a check (ELF, machine, SONAME, plugin creators); nothing was changed.'),
+  PLUGIN_VERIFY_FAILED: op(500, 'The swapped library failed verification and the original was put back; the reason is in the message.'),
+  PLUGIN_BACKUP_MISSING: op(500, 'The backup of the original library is missing or damaged; nothing was changed.'),
+  PACKAGE_MANAGER_BUSY: op(409, 'dpkg/apt holds its lock; the swap did not start. Retry when the package manager is done.'),
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

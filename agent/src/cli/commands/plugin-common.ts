@@ -1,0 +1,51 @@
+import { UsageError } from '../../core/errors.js';
+import type { CommandContext } from '../types.js';
+
+/** Step lines on stderr (not with --json: stdout stays one JSON document; stderr stays quiet). */
+export function stepPrinter(ctx: CommandContext, prefix: string): (step: string) => void {
+  return (step) => {
+    if (!ctx.out.json) ctx.out.info(`${prefix}: ${step}`);
+  };
+}
+
+/**
+ * Build progress: on a TTY one updating percent line; otherwise plain log lines (each
+ * percent change and every error/warning line) — DESIGN §3 long work.
+ */
+export function progressPrinter(ctx: CommandContext): { onProgress: (percent: number | null, line: string) => void; done: () => void } {
+  let last = -1;
+  let drawn = false;
+  return {
+    onProgress: (percent, line) => {
+      if (ctx.out.json) return;
+      if (percent !== null && percent !== last) {
+        last = percent;
+        if (ctx.out.isTTY) {
+          const width = 30;
+          const filled = Math.round((percent / 100) * width);
+          process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(percent).padStart(3)}% ${line.replace(/^\[\s*\d+%\]\s*/, '').slice(0, 60).padEnd(60)}`);
+          drawn = true;
+        } else {
+          ctx.out.info(`plugin build: ${String(percent).padStart(3)}% ${line.replace(/^\[\s*\d+%\]\s*/, '')}`);
+        }
+      } else if (/error|warning/i.test(line) && !ctx.out.isTTY) {
+        ctx.out.info(`plugin build: ${line}`);
+      }
+    },
+    done: () => {
+      if (drawn) process.stderr.write('\n');
+    },
+  };
+}
+
+export function optString(ctx: CommandContext, name: string): string | undefined {
+  const v = ctx.options[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function optPositiveInt(ctx: CommandContext, name: string): number | undefined {
+  const v = optString(ctx, name);
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`--${name} must be a positive integer, got "${v}".`);
+  return Number(v);
+}

@@ -1,0 +1,76 @@
+import path from 'node:path';
+import { readJsonMaybe, sha256, sha256File, statMaybe, writeJsonAtomic } from '../platform/fs.js';
+import type { PluginStatePaths } from './state-paths.js';
+
+/** A finished plugin build, recorded in `state/builds/<id>/artifact.json`. */
+export interface ArtifactRecord {
+  readonly id: string;
+  readonly cacheKey: string;
+  /** Host path of the built library copied into the build's state dir. */
+  readonly file: string;
+  readonly name: string;
+  readonly sha256: string;
+  readonly soname: string | null;
+  readonly branch: string;
+  readonly commit: string | null;
+  readonly gpuArchs: readonly number[];
+  /** Machine of the library (ELF e_machine name). */
+  readonly machine: string;
+  /** TensorRT version detected on the board the build is for. */
+  readonly tensorrt: string | null;
+  /** TRT_VERSION of the OSS tree that was built. */
+  readonly treeVersion: string | null;
+  readonly cudaVersion: string | null;
+  readonly source: { readonly kind: string; readonly location: string };
+  readonly cmake: { readonly path: string; readonly version: string };
+  readonly cmakeArgs: readonly string[];
+  readonly makeArgs: readonly string[];
+  readonly durationMs: number;
+  readonly builtAt: string;
+  readonly buildLog: string;
+}
+
+export interface CacheInputs {
+  readonly sourceIdentity: string;
+  readonly branch: string;
+  readonly gpuArchs: readonly number[];
+  readonly tensorrt: string | null;
+  readonly cudaVersion: string | null;
+  readonly trtLibDir: string;
+  readonly platformAarch64: boolean;
+  readonly cCompiler: string;
+  readonly cudaCompiler: { readonly path: string; readonly version: string };
+  readonly cmakeVersion: string;
+}
+
+/** Identical inputs → identical key → cache hit (pure). */
+export function cacheKey(inputs: CacheInputs): string {
+  const ordered = Object.fromEntries(Object.entries(inputs).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return sha256(JSON.stringify(ordered));
+}
+
+export function buildDirFor(state: PluginStatePaths, key: string): string {
+  return path.join(state.buildsDir, key.slice(0, 16));
+}
+
+/** The recorded artifact if its file still has the recorded bytes. */
+export async function readArtifact(dir: string): Promise<ArtifactRecord | undefined> {
+  let rec: ArtifactRecord | undefined;
+  try {
+    rec = await readJsonMaybe<ArtifactRecord>(path.join(dir, 'artifact.json'));
+  } catch {
+    return undefined;
+  }
+  if (!rec || !(await statMaybe(rec.file))) return undefined;
+  return (await sha256File(rec.file)) === rec.sha256 ? rec : undefined;
+}
+
+export async function writeArtifact(state: PluginStatePaths, dir: string, rec: ArtifactRecord): Promise<void> {
+  await writeJsonAtomic(path.join(dir, 'artifact.json'), rec);
+  await writeJsonAtomic(state.lastBuildFile, { id: rec.id, dir });
+}
+
+export async function lastArtifact(state: PluginStatePaths): Promise<ArtifactRecord | undefined> {
+  const last = await readJsonMaybe<{ dir: string }>(state.lastBuildFile).catch(() => undefined);
+  return last ? readArtifact(last.dir) : undefined;
+}

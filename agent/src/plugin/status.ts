@@ -1,0 +1,90 @@
+import { AgentError } from '../core/errors.js';
+import { sha256File } from '../platform/fs.js';
+import { readBackupMaybe } from './backup.js';
+import type { PluginContext } from './context.js';
+import { packageVersion } from './dpkg.js';
+import { readInstalled, type InstalledRecord } from './journal.js';
+import { recoverPlugin } from './recover.js';
+import { withPluginLock } from './op-lock.js';
+import { resolveSystemLibrary } from './resolve.js';
+
+export interface PluginStatus {
+  readonly library: string | null;
+  readonly sha256: string | null;
+  readonly origin: 'system' | 'custom';
+  readonly builtFor: InstalledRecord['builtFor'];
+  readonly backup: { readonly path: string; readonly sha256: string } | null;
+  readonly drift: boolean;
+  readonly reason: string;
+}
+
+/**
+ * What is installed and whether it drifted (issue #3 §4): drift = the file is neither the
+ * recorded custom build nor the backed-up original, or the TensorRT package version changed
+ * since the swap (a package upgrade replaced or renamed the library, operations.md §4.2).
+ * Reports only; never rebuilds.
+ */
+export async function pluginStatus(ctx: PluginContext, options: { recover?: boolean } = {}): Promise<PluginStatus> {
+  if (options.recover === false) return readStatus(ctx);
+  try {
+    return await withPluginLock(ctx, async () => {
+      await recoverPlugin(ctx);
+      return readStatus(ctx);
+    });
+  } catch (err) {
+    // An install/restore is running in another process: report without recovering (read-only).
+    if (err instanceof AgentError && err.code === 'BUSY') return readStatus(ctx);
+    throw err;
+  }
+}
+
+async function readStatus(ctx: PluginContext): Promise<PluginStatus> {
+  const installed = await readInstalled(ctx.state);
+  let lib: Awaited<ReturnType<typeof resolveSystemLibrary>> | undefined;
+  try {
+    lib = await resolveSystemLibrary(ctx);
+  } catch (err) {
+    if (!(err instanceof AgentError) || err.code !== 'PLUGIN_LIBRARY_NOT_FOUND') throw err;
+  }
+  const backupOf = async (sha: string): Promise<PluginStatus['backup']> => {
+    const b = await readBackupMaybe(ctx.state, sha);
+    return b ? { path: b.file, sha256: sha } : null;
+  };
+  if (!lib) {
+    return {
+      library: null,
+      sha256: null,
+      origin: 'system',
+      builtFor: null,
+      backup: installed ? await backupOf(installed.backup.sha256) : null,
+      drift: installed !== undefined,
+      reason: installed ? `the swapped library ${installed.library} is gone (package removed or renamed)` : 'no libnvinfer_plugin on this host',
+    };
+  }
+  const sha = await sha256File(lib.hostTarget);
+  if (!installed) {
+    return { library: lib.target, sha256: sha, origin: 'system', builtFor: null, backup: await backupOf(sha), drift: false, reason: 'the packaged library is installed' };
+  }
+  const backup = await backupOf(installed.backup.sha256);
+  const base = { library: lib.target, sha256: sha, backup };
+  if (lib.target !== installed.library) {
+    return { ...base, origin: 'system', builtFor: null, drift: true, reason: `the library was renamed from ${installed.library} to ${lib.target} (package upgrade?)` };
+  }
+  if (sha !== installed.sha256 && sha !== installed.backup.sha256) {
+    return { ...base, origin: 'system', builtFor: null, drift: true, reason: 'the library is neither the installed custom build nor the backed-up original (replaced by a package upgrade?)' };
+  }
+  if (installed.package) {
+    const now = await packageVersion(ctx.paths, installed.package.name);
+    if (now !== undefined && now !== installed.package.version) {
+      return {
+        ...base,
+        origin: sha === installed.sha256 ? 'custom' : 'system',
+        builtFor: sha === installed.sha256 ? installed.builtFor : null,
+        drift: true,
+        reason: `${installed.package.name} changed from ${installed.package.version} to ${now} since the swap; rebuild the plugin for the new TensorRT`,
+      };
+    }
+  }
+  if (sha === installed.sha256) return { ...base, origin: 'custom', builtFor: installed.builtFor, drift: false, reason: 'the custom build is installed' };
+  return { ...base, origin: 'system', builtFor: null, drift: false, reason: 'the original library is back in place (restored outside the agent)' };
+}
