@@ -152,7 +152,8 @@ export async function handlePluginRequest(opts: HelperOptions): Promise<PluginRe
     if (parsed === null) throw new RequestError('PLUGIN_REQUEST_INVALID', 'request.json is not valid JSON');
     req = parseRequest(parsed);
     const args = ['plugin', req.op, '--state-dir', opts.stateDir, '--json'];
-    if (req.op === 'install') args.push('--artifact', await stageArtifact(opts, req), '--sha256', req.sha256 ?? '');
+    // The hash was checked on the private copy just made; `plugin install` re-checks the ELF.
+    if (req.op === 'install') args.push('--from', await stageArtifact(opts, req));
     const r = await run(opts.node ?? process.execPath, [opts.agentMain, ...args], { reject: false, timeoutMs: opts.timeoutMs ?? 9 * 60_000 });
     const output = parseJsonMaybe(r.stdout.trim());
     result = {

@@ -13,7 +13,7 @@ import { handlePluginRequest, parseRequest } from '../../../agent/src/provision/
 const FAKE_MAIN = `
 import { appendFileSync, readFileSync } from 'node:fs';
 const args = process.argv.slice(2);
-const art = args.includes('--artifact') ? args[args.indexOf('--artifact') + 1] : null;
+const art = args.includes('--from') ? args[args.indexOf('--from') + 1] : null;
 appendFileSync(process.env.CALLS ?? new URL('./calls.jsonl', import.meta.url).pathname,
   JSON.stringify({ args, artifact: art ? readFileSync(art, 'utf8') : null }) + '\\n');
 if (args[1] === 'restore' && process.env.FAIL_RESTORE) { process.stderr.write('restore failed: no backup\\n'); process.exit(1); }
@@ -40,11 +40,11 @@ t.test('install: verifies the hash, hands a private copy to `plugin install`, wr
   t.notOk(existsSync(path.join(s.state, 'plugin', 'request.json')), 'request taken away (PathExists= would re-trigger)');
   const [call] = calls(s.calls);
   t.same(call?.args.slice(0, 5), ['plugin', 'install', '--state-dir', s.state, '--json']);
-  const staged = call?.args[call.args.indexOf('--artifact') + 1] ?? '';
+  const staged = call?.args[call.args.indexOf('--from') + 1] ?? '';
   t.ok(staged.startsWith(s.work + path.sep), `artifact staged in the root-only work dir: ${staged}`);
   t.equal(path.basename(staged), 'libnvinfer_plugin.so.8.6.2', 'file name kept');
   t.equal(call?.artifact, lib, 'the copy has the verified content');
-  t.same(call?.args.slice(-2), ['--sha256', sha(lib)]);
+  t.same(call?.args.slice(-2), ['--from', staged], 'plugin install --from <verified copy>');
   t.notOk(existsSync(staged), 'staged copy removed afterwards');
   const res = readResult(s.state);
   t.match(res, { version: 1, id: 'req-1', op: 'install', ok: true, exitCode: 0, error: null, output: { op: 'install', swapped: true } });
