@@ -43,9 +43,19 @@ export function parseKeyring(text: string, file: string): ReadonlyMap<string, st
 }
 
 /**
- * Look up one key. Refuses a keyring that group or others may read or write (mode & 077),
- * the way ssh refuses an open private key.
+ * Look up one key. Refuses a keyring that others may access, that the group may write, or
+ * that a non-root owner shares with a group — the way ssh refuses an open private key. A
+ * root-owned file readable by the agent's group (0640 root:jetson-agent, what the Ansible
+ * role installs) is accepted: the unprivileged daemon (systemd/jetson-agent.service) must
+ * read the keys it hands to the converter.
  */
+export function keyringModeProblem(mode: number, uid: number): string | undefined {
+  if ((mode & 0o007) !== 0) return 'others may access it';
+  if ((mode & 0o020) !== 0) return 'its group may write it';
+  if ((mode & 0o040) !== 0 && uid !== 0) return 'it is group-readable but not owned by root';
+  return undefined;
+}
+
 export async function loadModelKey(file: string, keyRef: string): Promise<ModelKey> {
   let st;
   try {
@@ -58,9 +68,10 @@ export async function loadModelKey(file: string, keyRef: string): Promise<ModelK
       hint: `Create it (mode 600, owner root) with a "keys:" mapping that has ${keyRef}: <the key given to tlt-export> (docs/models.md §3).`,
     });
   }
-  if ((st.mode & 0o077) !== 0) {
-    throw new AgentError('KEYRING_INSECURE', `The keyring ${file} has mode ${(st.mode & 0o777).toString(8)}; group/others may access it, so it is refused.`, {
-      hint: `Run: sudo chown root: ${file} && sudo chmod 600 ${file}`,
+  const problem = keyringModeProblem(st.mode, st.uid);
+  if (problem) {
+    throw new AgentError('KEYRING_INSECURE', `The keyring ${file} has mode ${(st.mode & 0o777).toString(8)}; ${problem}, so it is refused.`, {
+      hint: `Run: sudo chown root:jetson-agent ${file} && sudo chmod 640 ${file} (or chmod 600 when the agent runs as root).`,
     });
   }
   let text: string;

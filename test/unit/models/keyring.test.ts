@@ -1,7 +1,7 @@
 import t from 'tap';
 import { chmodSync } from 'node:fs';
 import path from 'node:path';
-import { loadKeyFile, loadModelKey } from '../../../agent/src/models/keyring.js';
+import { keyringModeProblem, loadKeyFile, loadModelKey } from '../../../agent/src/models/keyring.js';
 import { AgentError } from '../../../agent/src/core/errors.js';
 
 const fail = async (p: Promise<unknown>): Promise<AgentError> => {
@@ -25,8 +25,11 @@ t.test('keyring: loaded on use, 600 only, key never in messages', async (t) => {
   t.equal(open.code, 'KEYRING_INSECURE');
   t.match(open.message, /mode 644/);
   t.match(open.hint ?? '', /chmod 600/);
-  chmodSync(file, 0o640);
-  t.equal((await fail(loadModelKey(file, 'yolo'))).code, 'KEYRING_INSECURE', 'group-readable is refused too');
+  chmodSync(file, 0o660);
+  t.equal((await fail(loadModelKey(file, 'yolo'))).code, 'KEYRING_INSECURE', 'group-writable is refused too');
+  t.equal(keyringModeProblem(0o640, 1000), 'it is group-readable but not owned by root');
+  t.equal(keyringModeProblem(0o640, 0), undefined, 'root-owned 0640 (root:jetson-agent) is accepted for the unprivileged daemon');
+  t.equal(keyringModeProblem(0o600, 1000), undefined);
 
   const absent = await fail(loadModelKey(path.join(dir, 'nope.yaml'), 'yolo'));
   t.equal(absent.code, 'KEYRING_UNREADABLE');
