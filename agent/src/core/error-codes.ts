@@ -33,6 +33,22 @@ export const ERROR_CODES = {
   // board
   BOARD_UNSUPPORTED: op(500, 'The host is a Jetson with an SoC this agent does not know.'),
   BOARD_PARSE: op(500, 'A board identification file exists but could not be parsed.'),
+  // models (ONNX)
+  ONNX_INVALID: op(400, 'A file given as an ONNX model does not decode as an ONNX ModelProto.'),
+  ONNX_UNSUPPORTED: op(400, 'The ONNX graph has a shape this agent cannot prepare for ONNX Runtime.'),
+  // inference
+  IMAGE_UNDECODABLE: op(400, 'The request body is empty or not a decodable JPEG/PNG image.'),
+  IMAGE_TOO_LARGE: op(413, 'The image has more pixels than inference.maxPixels, or the body exceeds inference.bodyLimitBytes.'),
+  UNSUPPORTED_MEDIA_TYPE: op(415, 'The request Content-Type is not one the route accepts.'),
+  BAD_REQUEST: op(400, 'A query parameter or request body field is missing or has the wrong type or range.'),
+  MODEL_NOT_FOUND: op(404, 'No model with that name (and version) is loaded or known to the store.'),
+  MODEL_NOT_READY: op(503, 'No model is loaded and warmed up yet.'),
+  OVERLOADED: op(503, 'The inference queue is full; retry after the Retry-After seconds.'),
+  UNAUTHORIZED: op(401, 'A bearer token is required on this bind address and was missing or wrong.'),
+  ENGINE_FAILED: op(500, 'The inference backend failed to load or run the model (worker or runner crashed).'),
+  WARMUP_FAILED: op(500, 'A new model failed its warm-up runs; the previous model keeps serving.'),
+  GOLDEN_MISMATCH: op(500, "A new model's detections on the package's golden images differ beyond tolerance; the previous model keeps serving."),
+  NO_PREVIOUS_MODEL: op(409, 'Rollback was asked for but no previous model is known.'),
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
