@@ -41,6 +41,7 @@ export const ERROR_CODES = {
   IMAGE_TOO_LARGE: op(413, 'The image has more pixels than inference.maxPixels, or the body exceeds inference.bodyLimitBytes.'),
   UNSUPPORTED_MEDIA_TYPE: op(415, 'The request Content-Type is not one the route accepts.'),
   BAD_REQUEST: op(400, 'A query parameter or request body field is missing or has the wrong type or range.'),
+  ROUTE_NOT_FOUND: op(404, 'No HTTP route matches the method and path.'),
   MODEL_NOT_FOUND: op(404, 'No model with that name (and version) is loaded or known to the store.'),
   MODEL_NOT_READY: op(503, 'No model is loaded and warmed up yet.'),
   OVERLOADED: op(503, 'The inference queue is full; retry after the Retry-After seconds.'),

@@ -87,7 +87,7 @@ for (const [w, h] of [
   [300, 1000],
   [640, 640],
   [33, 777],
-]) {
+] as const) {
   for (const mode of modes) {
     t.test(`box round trip ${w}×${h} into 1248×384, ${mode}`, async (t) => {
       const p = placeImage(w, h, 1248, 384, mode);
