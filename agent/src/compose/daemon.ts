@@ -1,6 +1,7 @@
 import type { Component } from '../core/lifecycle.js';
 import type { AgentEnv } from '../cli/types.js';
 import { stateLayoutComponent } from './state-layout.js';
+import { inferenceComponent } from './inference.js';
 
 /**
  * The daemon's components, in start order (stopped in reverse). Later features add
@@ -9,5 +10,5 @@ import { stateLayoutComponent } from './state-layout.js';
  */
 export async function daemonComponents(env: AgentEnv): Promise<Component[]> {
   await Promise.resolve();
-  return [stateLayoutComponent(env)];
+  return [stateLayoutComponent(env), inferenceComponent(env)];
 }

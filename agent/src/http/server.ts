@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { AgentError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
@@ -32,13 +32,14 @@ const OPEN_ROUTES = new Set(['/healthz', '/readyz', '/v2/health/live', '/v2/heal
 /** The fastify app (STYLE: a factory, never listens; tests use inject() or listen on port 0). */
 export function buildServer(deps: ServerDeps): FastifyInstance {
   const app = Fastify({
-    loggerInstance: deps.log?.child({ module: 'http' }) as FastifyBaseLogger | undefined,
-    disableRequestLogging: true,
     bodyLimit: deps.limits.bodyLimitBytes,
     requestTimeout: deps.limits.requestTimeoutMs,
     return503OnClosing: true,
   });
   const m = deps.metrics;
+  // fastify's own request logging stays off (one line per request is noise on a device);
+  // failures are logged here.
+  const log = deps.log?.child({ module: 'http' });
 
   // Images and raw tensors arrive as Buffers (fastify parses only JSON and text natively, serving.md §9).
   app.addContentTypeParser(['image/jpeg', 'image/png', 'application/octet-stream'], { parseAs: 'buffer', bodyLimit: deps.limits.bodyLimitBytes }, (_req, body, done) => {
@@ -77,7 +78,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   app.setErrorHandler((err, req, reply) => {
     const e = toHttpError(err);
     m.errors.inc({ code: e.code, route: req.routeOptions.url ?? 'unmatched' });
-    if (e.httpStatus >= 500 && e.code !== 'OVERLOADED' && e.code !== 'MODEL_NOT_READY') req.log.error({ err: e.toJSON() }, 'request failed');
+    if (e.httpStatus >= 500 && e.code !== 'OVERLOADED' && e.code !== 'MODEL_NOT_READY') log?.error({ err: e.toJSON(), route: req.routeOptions.url }, 'request failed');
     return sendError(req, reply, e);
   });
   app.setNotFoundHandler((req, reply) => {
