@@ -51,17 +51,20 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   m.loopDelay.collect(() => loop.percentile(50) / 1e9, { quantile: '0.5' });
   m.loopDelay.collect(() => loop.percentile(99) / 1e9, { quantile: '0.99' });
   m.loopDelay.collect(() => loop.max / 1e9, { quantile: '1' });
-  app.addHook('onClose', async () => loop.disable());
+  app.addHook('onClose', (_app, next) => {
+    loop.disable();
+    next();
+  });
 
   const started = new WeakMap<object, number>();
-  app.addHook('onRequest', async (req) => {
+  app.addHook('onRequest', (req, _reply, next) => {
     started.set(req, performance.now());
     m.inflight.set(++inflight);
-    if (deps.limits.token && !OPEN_ROUTES.has(req.url.split('?')[0] ?? '')) {
-      if (req.headers.authorization !== `Bearer ${deps.limits.token}`) {
-        throw new AgentError('UNAUTHORIZED', 'A valid bearer token is required.', { hint: 'Send Authorization: Bearer <inference.token>.' });
-      }
+    if (deps.limits.token && !OPEN_ROUTES.has(req.url.split('?')[0] ?? '') && req.headers.authorization !== `Bearer ${deps.limits.token}`) {
+      next(new AgentError('UNAUTHORIZED', 'A valid bearer token is required.', { hint: 'Send Authorization: Bearer <inference.token>.' }));
+      return;
     }
+    next();
   });
   let inflight = 0;
   const done = (req: object, route: string, status: number): void => {
@@ -72,8 +75,14 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     m.httpRequests.inc({ route, code: String(status) });
     m.httpDuration.observe((performance.now() - t0) / 1000, { route });
   };
-  app.addHook('onResponse', async (req, reply) => done(req, req.routeOptions.url ?? 'unmatched', reply.statusCode));
-  app.addHook('onRequestAbort', async (req) => done(req, req.routeOptions.url ?? 'unmatched', 499));
+  app.addHook('onResponse', (req, reply, next) => {
+    done(req, req.routeOptions.url ?? 'unmatched', reply.statusCode);
+    next();
+  });
+  app.addHook('onRequestAbort', (req, next) => {
+    done(req, req.routeOptions.url ?? 'unmatched', 499);
+    next();
+  });
 
   app.setErrorHandler((err, req, reply) => {
     const e = toHttpError(err);

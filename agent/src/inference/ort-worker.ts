@@ -45,7 +45,7 @@ async function handle(msg: WorkerRequest): Promise<void> {
       // Copy into an ArrayBuffer we own so it can be transferred (ORT's may be external).
       const data = t.type === 'int32' ? new Int32Array(t.data as Int32Array) : new Float32Array(t.data as Float32Array);
       outputs[name] = { dims: [...t.dims], data };
-      transfer.push(data.buffer as ArrayBuffer);
+      transfer.push(data.buffer);
     }
     port?.postMessage({ type: 'result', id: msg.id, outputs } satisfies WorkerReply, transfer);
   } catch (err) {

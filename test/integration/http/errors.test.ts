@@ -1,5 +1,4 @@
 import t from 'tap';
-import sharp from 'sharp';
 import zlib from 'node:zlib';
 import { makeStack, noisyJpeg } from '../../helpers/inference.js';
 

@@ -95,6 +95,6 @@ t.test('a failing golden check or a broken model keeps the old model serving; ro
   t.equal(s.service.status().active?.version, 'a', 'rolled back to a');
   const again = await detectWith();
   t.same(again, fromA, 'a answers exactly as before');
-  const models = (await s.app.inject('/v1/models')).json();
+  const models = (await s.app.inject('/v1/models')).json<unknown>();
   t.match(models, { ready: true, active: { version: 'a' }, previous: { version: 'b' } });
 });

@@ -7,7 +7,7 @@ t.test('KServe v2 metadata, readiness and infer (JSON and binary)', async (t) =>
   await s.service.activate(s.shelf.add('toy', '7', { height: 64, width: 96 }));
   t.equal((await s.app.inject('/v2/health/live')).statusCode, 200);
   t.match((await s.app.inject('/v2')).json(), { name: 'jetson-edge-agent', extensions: ['binary_tensor_data'] });
-  const meta = (await s.app.inject('/v2/models/toy')).json();
+  const meta = (await s.app.inject('/v2/models/toy')).json<unknown>();
   t.same(meta, {
     name: 'toy',
     versions: ['7'],

@@ -17,8 +17,9 @@ function num(q: Record<string, unknown>, key: string, min: number, max: number, 
 
 /** POST /v1/detect: image in, detections in original-image pixels out (docs/http-api.md). */
 export function detectRoutes(deps: ServerDeps): FastifyPluginAsync {
+  // eslint-disable-next-line @typescript-eslint/require-await -- fastify plugins are async functions
   return async (app) => {
-    app.post('/v1/detect', async (req) => {
+    app.post('/v1/detect', (req) => {
       const ct = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
       if (!IMAGE_TYPES.includes(ct) || !Buffer.isBuffer(req.body)) {
         throw new AgentError('UNSUPPORTED_MEDIA_TYPE', `Content-Type ${ct || '(none)'} is not accepted by /v1/detect.`, {

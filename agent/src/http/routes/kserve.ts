@@ -73,7 +73,7 @@ function readInput(rt: ModelRuntime, body: unknown, headerLen: string | undefine
       binary = body.subarray(n);
     }
   } else if (body && typeof body === 'object') {
-    req = body as InferRequest;
+    req = body;
   } else throw bad('The body must be a KServe v2 inference request.');
 
   if (!Array.isArray(req.inputs) || req.inputs.length !== 1) throw bad('Exactly one input tensor is expected.');
@@ -88,8 +88,8 @@ function readInput(rt: ModelRuntime, body: unknown, headerLen: string | undefine
     shape[1] !== m.channels ||
     shape[2] !== m.height ||
     shape[3] !== m.width ||
-    (shape[0] as number) < 1 ||
-    (shape[0] as number) > rt.parts.engine.info.maxBatch
+    shape[0] < 1 ||
+    shape[0] > rt.parts.engine.info.maxBatch
   ) {
     throw bad(`Input shape must be [n, ${m.channels}, ${m.height}, ${m.width}] with 1 ≤ n ≤ ${rt.parts.engine.info.maxBatch} (got ${JSON.stringify(shape)}).`);
   }
@@ -112,21 +112,22 @@ function readInput(rt: ModelRuntime, body: unknown, headerLen: string | undefine
 
 export function kserveRoutes(deps: ServerDeps): FastifyPluginAsync {
   const svc = deps.service;
+  // eslint-disable-next-line @typescript-eslint/require-await -- fastify plugins are async functions
   return async (app) => {
-    app.get('/v2/health/live', async (_req, reply) => reply.code(200).send());
-    app.get('/v2/health/ready', async (_req, reply) => reply.code(svc.ready ? 200 : 503).send());
-    app.get('/v2', async () => ({ name: 'jetson-edge-agent', version: deps.version, extensions: ['binary_tensor_data'] }));
+    app.get('/v2/health/live', (_req, reply) => reply.code(200).send());
+    app.get('/v2/health/ready', (_req, reply) => reply.code(svc.ready ? 200 : 503).send());
+    app.get('/v2', () => ({ name: 'jetson-edge-agent', version: deps.version, extensions: ['binary_tensor_data'] }));
 
-    const meta = async (p: { name: string; version?: string }) => metadata(svc.pick(p.name, p.version));
-    app.get<{ Params: { name: string } }>('/v2/models/:name', async (req) => meta(req.params));
-    app.get<{ Params: { name: string; version: string } }>('/v2/models/:name/versions/:version', async (req) => meta(req.params));
+    const meta = (p: { name: string; version?: string }) => metadata(svc.pick(p.name, p.version));
+    app.get<{ Params: { name: string } }>('/v2/models/:name', (req) => meta(req.params));
+    app.get<{ Params: { name: string; version: string } }>('/v2/models/:name/versions/:version', (req) => meta(req.params));
 
-    const ready = async (p: { name: string; version?: string }, reply: FastifyReply) => {
+    const ready = (p: { name: string; version?: string }, reply: FastifyReply) => {
       svc.pick(p.name, p.version);
       return reply.code(200).send();
     };
-    app.get<{ Params: { name: string } }>('/v2/models/:name/ready', async (req, reply) => ready(req.params, reply));
-    app.get<{ Params: { name: string; version: string } }>('/v2/models/:name/versions/:version/ready', async (req, reply) => ready(req.params, reply));
+    app.get<{ Params: { name: string } }>('/v2/models/:name/ready', (req, reply) => ready(req.params, reply));
+    app.get<{ Params: { name: string; version: string } }>('/v2/models/:name/versions/:version/ready', (req, reply) => ready(req.params, reply));
 
     const infer = async (p: { name: string; version?: string }, body: unknown, headerLen: string | undefined) =>
       withDeadline(
@@ -148,8 +149,8 @@ export function kserveRoutes(deps: ServerDeps): FastifyPluginAsync {
         }),
       );
     const hdr = (h: string | string[] | undefined): string | undefined => (Array.isArray(h) ? h[0] : h);
-    app.post<{ Params: { name: string } }>('/v2/models/:name/infer', async (req) => infer(req.params, req.body, hdr(req.headers['inference-header-content-length'])));
-    app.post<{ Params: { name: string; version: string } }>('/v2/models/:name/versions/:version/infer', async (req) =>
+    app.post<{ Params: { name: string } }>('/v2/models/:name/infer', (req) => infer(req.params, req.body, hdr(req.headers['inference-header-content-length'])));
+    app.post<{ Params: { name: string; version: string } }>('/v2/models/:name/versions/:version/infer', (req) =>
       infer(req.params, req.body, hdr(req.headers['inference-header-content-length'])),
     );
   };
