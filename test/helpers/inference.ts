@@ -13,8 +13,8 @@ import { buildServer, type HttpLimits } from '../../agent/src/http/server.js';
 export class ModelShelf {
   readonly bytes = new Map<string, Uint8Array>();
   readonly servables: Servable[] = [];
-  add(name: string, version: string, o: { height?: number; width?: number; seed?: number; maxBatch?: number } = {}): Servable {
-    const g = generatedServable({ name, version, height: o.height ?? 96, width: o.width ?? 160, seed: o.seed ?? 1, maxBatch: o.maxBatch ?? 8 });
+  add(name: string, version: string, o: { height?: number; width?: number; seed?: number; maxBatch?: number; extraConvs?: number } = {}): Servable {
+    const g = generatedServable({ name, version, height: o.height ?? 96, width: o.width ?? 160, seed: o.seed ?? 1, maxBatch: o.maxBatch ?? 8, extraConvs: o.extraConvs ?? 0 });
     this.bytes.set(g.servable.kind === 'onnxruntime' ? g.servable.onnxPath : '', g.bytes);
     this.servables.push(g.servable);
     return g.servable;
@@ -37,12 +37,12 @@ export interface Stack {
 }
 
 export function makeStack(
-  o: { service?: Partial<Omit<InferenceServiceOptions, 'engineFactory' | 'metrics' | 'log'>>; limits?: Partial<HttpLimits>; workers?: number; shelf?: ModelShelf } = {},
+  o: { service?: Partial<Omit<InferenceServiceOptions, 'engineFactory' | 'metrics' | 'log'>>; limits?: Partial<HttpLimits>; workers?: number; intraOpThreads?: number; shelf?: ModelShelf } = {},
 ): Stack {
   const shelf = o.shelf ?? new ModelShelf();
   const metrics = new InferenceMetrics();
   const service = new InferenceService({
-    engineFactory: defaultEngineFactory({ workers: o.workers ?? 1, intraOpThreads: 1, maxBatch: 8, log: silentLogger, inMemory: shelf.bytes }),
+    engineFactory: defaultEngineFactory({ workers: o.workers ?? 1, intraOpThreads: o.intraOpThreads ?? 1, maxBatch: 8, log: silentLogger, inMemory: shelf.bytes }),
     metrics,
     log: silentLogger,
     maxBatch: 4,

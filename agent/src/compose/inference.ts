@@ -45,7 +45,8 @@ export function inferenceComponent(env: AgentEnv, resolve?: ServableResolver): I
       const inMemory = new Map<string, Uint8Array>();
       if (demo.servable.kind === 'onnxruntime') inMemory.set(demo.servable.onnxPath, demo.bytes);
       const resolveServable = resolve ?? localResolver(path.join(env.stateDir, 'models'), cfg.demoModel ? [demo.servable] : []);
-      const intraOp = cfg.intraOpThreads || Math.max(1, Math.floor(cpuCount() / cfg.workers));
+      // Leave a core for HTTP, sharp and JSON (serving.md §6.3: workers × intra-op ≤ cores).
+      const intraOp = cfg.intraOpThreads || Math.max(1, Math.floor((cpuCount() - 1) / cfg.workers));
       const metrics = new InferenceMetrics();
       service = new InferenceService({
         engineFactory: defaultEngineFactory({ workers: cfg.workers, intraOpThreads: intraOp, maxBatch: cfg.maxBatch, log, inMemory }),

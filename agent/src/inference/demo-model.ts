@@ -24,9 +24,10 @@ export function generatedServable(o: {
   seed?: number;
   classes?: readonly string[];
   maxBatch?: number;
+  extraConvs?: number;
 }): GeneratedServable {
   const classes = o.classes ?? ['car', 'cyclist', 'pedestrian'];
-  const bytes = generateYoloV3Onnx({ height: o.height, width: o.width, classes: classes.length, seed: o.seed ?? 1, scoreThreshold: 0.3, iouThreshold: 0.5, keepTopK: 200 });
+  const bytes = generateYoloV3Onnx({ height: o.height, width: o.width, classes: classes.length, seed: o.seed ?? 1, scoreThreshold: 0.3, iouThreshold: 0.5, keepTopK: 200, extraConvs: o.extraConvs ?? 0 });
   const model: ModelManifest = {
     schemaVersion: MODEL_SCHEMA_VERSION,
     name: o.name,

@@ -190,8 +190,28 @@ export class OrtEngine implements Engine {
   async unload(): Promise<void> {
     this.unloading = true;
     for (const wake of this.waiting.splice(0)) wake();
+    // Release the session inside the worker first (terminating a thread that still owns a
+    // native session can abort the process), then end the thread.
     await Promise.all(
       this.slots.map(async (s) => {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 5000);
+          s.worker.once('exit', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          s.worker.on('message', (m: WorkerReply) => {
+            if (m.type === 'released') {
+              clearTimeout(timer);
+              resolve();
+            }
+          });
+          try {
+            s.worker.postMessage({ type: 'release' } satisfies WorkerRequest);
+          } catch {
+            resolve();
+          }
+        });
         await s.worker.terminate();
       }),
     );

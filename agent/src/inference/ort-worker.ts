@@ -16,6 +16,10 @@ const sessionPromise = ort.InferenceSession.create(init.model, {
   interOpNumThreads: 1,
   executionMode: 'sequential',
   graphOptimizationLevel: 'all',
+  // ORT's intra-op threads spin while idle by default; on a 2-core board that starves the main
+  // thread (HTTP, sharp callbacks) between requests. Session config key from ORT's
+  // onnxruntime_session_options_config_keys.h.
+  extra: { session: { intra_op: { allow_spinning: '0' } } },
 });
 
 sessionPromise.then(

@@ -22,6 +22,8 @@ export interface YoloV3OnnxOptions {
   readonly scoreThreshold?: number;
   readonly iouThreshold?: number;
   readonly keepTopK?: number;
+  /** Extra stride-1 3×3 convolutions at half resolution: a heavier backbone for benchmarks. */
+  readonly extraConvs?: number;
   /** Omit the NMS node: the graph ends at boxes/scores (what prepareForOnnxRuntime produces). */
   readonly withoutNms?: boolean;
 }
@@ -114,6 +116,27 @@ export function generateYoloV3Onnx(opts: YoloV3OnnxOptions): Uint8Array {
     if (!last) {
       nodes.push({ name: `relu${l}`, opType: 'Relu', input: [y], output: [`relu${l}/out`] });
       x = `relu${l}/out`;
+    }
+    if (l === 0) {
+      for (let e = 0; e < (opts.extraConvs ?? 0); e++) {
+        const c = widths[1] ?? 8;
+        const g = Math.sqrt(6 / (c * 9));
+        inits.push(
+          floatTensor(`extra${e}/W`, [c, c, 3, 3], new Float32Array(c * c * 9).map(() => (rand() * 2 - 1) * g)),
+          floatTensor(`extra${e}/B`, [c], new Float32Array(c)),
+        );
+        nodes.push(
+          {
+            name: `extra${e}`,
+            opType: 'Conv',
+            input: [x, `extra${e}/W`, `extra${e}/B`],
+            output: [`extra${e}/out`],
+            attribute: [intsAttr('kernel_shape', [3, 3]), intsAttr('strides', [1, 1]), intsAttr('pads', [1, 1, 1, 1])],
+          },
+          { name: `extra${e}/relu`, opType: 'Relu', input: [`extra${e}/out`], output: [`extra${e}/act`] },
+        );
+        x = `extra${e}/act`;
+      }
     }
   }
 

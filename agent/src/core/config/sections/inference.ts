@@ -11,7 +11,7 @@ export const InferenceSection = Type.Object(
     requestTimeoutMs: Type.Integer({ default: 30000, minimum: 100, description: 'Per-request deadline.' }),
     maxQueue: Type.Integer({ default: 32, minimum: 1, description: 'Requests waiting for the engine before 503 + Retry-After.' }),
     workers: Type.Integer({ default: 1, minimum: 1, description: 'ONNX Runtime worker threads (one session each).' }),
-    intraOpThreads: Type.Integer({ default: 0, minimum: 0, description: 'ONNX Runtime intra-op threads per worker; 0 = cores / workers.' }),
+    intraOpThreads: Type.Integer({ default: 0, minimum: 0, description: 'ONNX Runtime intra-op threads per worker; 0 = (cores − 1) / workers, at least 1.' }),
     batchDelayMs: Type.Number({ default: 2, minimum: 0, description: 'How long a request waits for others to form a batch.' }),
     model: Type.String({ default: '', pattern: '^$|^[a-z0-9._-]+@[A-Za-z0-9._+-]+$', description: 'Model to activate at start, NAME@VERSION; empty = the demo model (when demoModel is true).' }),
     demoModel: Type.Boolean({ default: true, description: 'Serve a generated demo model when no model is active (detections are meaningless).' }),
