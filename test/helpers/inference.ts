@@ -37,12 +37,12 @@ export interface Stack {
 }
 
 export function makeStack(
-  o: { service?: Partial<Omit<InferenceServiceOptions, 'engineFactory' | 'metrics' | 'log'>>; limits?: Partial<HttpLimits>; workers?: number; intraOpThreads?: number; shelf?: ModelShelf } = {},
+  o: { service?: Partial<Omit<InferenceServiceOptions, 'engineFactory' | 'metrics' | 'log'>>; limits?: Partial<HttpLimits>; workers?: number; intraOpThreads?: number; shelf?: ModelShelf; trtRunner?: string } = {},
 ): Stack {
   const shelf = o.shelf ?? new ModelShelf();
   const metrics = new InferenceMetrics();
   const service = new InferenceService({
-    engineFactory: defaultEngineFactory({ workers: o.workers ?? 1, intraOpThreads: o.intraOpThreads ?? 1, maxBatch: 8, log: silentLogger, inMemory: shelf.bytes }),
+    engineFactory: defaultEngineFactory({ workers: o.workers ?? 1, intraOpThreads: o.intraOpThreads ?? 1, maxBatch: 8, log: silentLogger, inMemory: shelf.bytes, trtRunner: o.trtRunner ?? '', runnerTimeoutMs: 2000 }),
     metrics,
     log: silentLogger,
     maxBatch: 4,

@@ -49,7 +49,7 @@ export function inferenceComponent(env: AgentEnv, resolve?: ServableResolver): I
       const intraOp = cfg.intraOpThreads || Math.max(1, Math.floor((cpuCount() - 1) / cfg.workers));
       const metrics = new InferenceMetrics();
       service = new InferenceService({
-        engineFactory: defaultEngineFactory({ workers: cfg.workers, intraOpThreads: intraOp, maxBatch: cfg.maxBatch, log, inMemory }),
+        engineFactory: defaultEngineFactory({ workers: cfg.workers, intraOpThreads: intraOp, maxBatch: cfg.maxBatch, log, inMemory, trtRunner: cfg.trtRunner, runnerTimeoutMs: cfg.runnerTimeoutMs }),
         metrics,
         log,
         maxBatch: cfg.maxBatch,

@@ -5,6 +5,7 @@ import { prepareForOnnxRuntime } from '../models/onnx/prepare.js';
 import { readBytes } from '../platform/fs.js';
 import type { Engine } from './engine.js';
 import { OrtEngine } from './ort-engine.js';
+import { RunnerEngine } from './trt/runner-engine.js';
 
 export interface BuiltEngine {
   readonly engine: Engine;
@@ -20,6 +21,9 @@ export interface EngineFactoryOptions {
   readonly intraOpThreads: number;
   readonly maxBatch: number;
   readonly log: Logger;
+  /** trt-runner binary; empty/undefined = TensorRT servables are refused. */
+  readonly trtRunner?: string;
+  readonly runnerTimeoutMs?: number;
   /** Model bytes already in memory (the generated demo model), by path. */
   readonly inMemory?: ReadonlyMap<string, Uint8Array>;
 }
@@ -47,10 +51,25 @@ export function defaultEngineFactory(o: EngineFactoryOptions): EngineFactory {
         });
         return { engine, nms, outputNames };
       }
-      case 'tensorrt':
-        throw new AgentError('ENGINE_FAILED', `Model ${m.name}@${m.version} is a TensorRT engine; the trt-runner backend is not available in this build.`, {
-          hint: 'Serve the ONNX Runtime servable of this package, or see docs/hardware-validation.md for the on-board runner.',
+      case 'tensorrt': {
+        if (!o.trtRunner) {
+          throw new AgentError('ENGINE_FAILED', `Model ${m.name}@${m.version} is a TensorRT engine and no trt-runner is configured.`, {
+            hint: 'Build agent/native/trt-runner on the board and set inference.trtRunner (docs/hardware-validation.md).',
+          });
+        }
+        const engine = new RunnerEngine({
+          runnerPath: o.trtRunner,
+          enginePath: servable.enginePath,
+          inputShape: [m.input.channels, m.input.height, m.input.width],
+          maxBatch: Math.min(m.maxBatch, o.maxBatch),
+          requestTimeoutMs: o.runnerTimeoutMs ?? 10_000,
+          startTimeoutMs: 60_000,
+          restartBackoffMs: [200, 10_000],
+          log: o.log.child({ model: `${m.name}@${m.version}`, backend: 'tensorrt' }),
         });
+        // The engine's outputs are BatchedNMS's four, in the plugin's order (tlt-models.md §8.1).
+        return { engine, nms: null, outputNames: ['BatchedNMS', 'BatchedNMS_1', 'BatchedNMS_2', 'BatchedNMS_3'] };
+      }
     }
   };
 }
