@@ -1,5 +1,6 @@
 // Writes samples/demo.jpg: a synthetic 1280×720 street-like picture (sky, road, boxes, noise)
 // for the README's curl example. Deterministic; run again to regenerate.
+import { Buffer } from 'node:buffer';
 import sharp from 'sharp';
 import { fileURLToPath } from 'node:url';
 
