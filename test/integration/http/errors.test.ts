@@ -79,7 +79,8 @@ t.test('no model → 503 + Retry-After; readiness follows activation', async (t)
 t.test('concurrent overload → 503 OVERLOADED with Retry-After, and the rest succeed', async (t) => {
   const s = makeStack({ service: { maxQueue: 2, maxBatch: 1 } });
   t.teardown(() => s.close());
-  await s.service.activate(s.shelf.add('toy', '1', { height: 192, width: 320 }));
+  // A heavier model (tens of ms per run) so the queue surely fills.
+  await s.service.activate(s.shelf.add('toy', '1', { height: 384, width: 640, extraConvs: 4 }));
   const jpeg = await noisyJpeg(320, 192);
   const all = await Promise.all(
     Array.from({ length: 24 }, () => s.app.inject({ method: 'POST', url: '/v1/detect', headers: { 'content-type': 'image/jpeg' }, payload: jpeg })),
