@@ -59,6 +59,7 @@ export function inferenceComponent(env: AgentEnv, resolve?: ServableResolver): I
         warmupRuns: cfg.warmupRuns,
         maxDetections: cfg.maxDetections,
         drainTimeoutMs: cfg.drainTimeoutMs,
+        swapMode: cfg.swapMode,
       });
       app = buildServer({
         service,

@@ -66,6 +66,8 @@ export interface InferenceServiceOptions {
   readonly maxDetections: number;
   /** Longest wait for in-flight requests on a replaced model before it is unloaded anyway. */
   readonly drainTimeoutMs: number;
+  /** `beside` (default): load the new model next to the old one (no gap). `replace`: unload first (one model in memory). */
+  readonly swapMode?: 'beside' | 'replace';
 }
 
 const ref = (s: Servable): ModelRef => ({ name: s.model.name, version: s.model.version, backend: s.kind });
@@ -113,9 +115,53 @@ export class InferenceService implements InferenceControl {
     const t0 = performance.now();
     const m = servable.model;
     const log = this.o.log.child({ model: `${m.name}@${m.version}` });
-    this.activating++;
-    let runtime: ModelRuntime | undefined;
     const warmupRuns = options.warmupRuns ?? this.o.warmupRuns;
+    this.activating++;
+    const old = this.active;
+    // Memory permitting only one model (Nano): stop taking requests (503 + Retry-After), drain
+    // and unload the old model, then load the new one; the gap lasts load + warm-up.
+    const replace = this.o.swapMode === 'replace' && old !== null;
+    if (replace) {
+      this.active = null;
+      await this.retire(old);
+    }
+    let runtime: ModelRuntime;
+    try {
+      runtime = await this.prepare(servable, warmupRuns, options.golden);
+    } catch (err) {
+      this.activating--;
+      this.o.metrics.activations.inc({ result: 'failed' });
+      const e = toAgentError(err);
+      if (replace) {
+        log.warn({ err: e.toJSON() }, 'activation failed; reloading the previous model');
+        try {
+          this.active = await this.prepare(old.servable, 1, undefined);
+        } catch (again) {
+          log.error({ err: toAgentError(again).toJSON() }, 'the previous model did not reload; no model is serving');
+        }
+        this.refreshModelInfo();
+      } else log.warn({ err: e.toJSON() }, 'activation failed; the previous model keeps serving');
+      throw e;
+    }
+    // Atomic switch: new requests see the new runtime from here on.
+    const previousRef = old ? ref(old.servable) : null;
+    if (old && this.current) this.previous = { servable: old.servable, options: this.current.options };
+    this.active = runtime;
+    this.current = { options };
+    this.activating--;
+    this.o.metrics.activations.inc({ result: 'ok' });
+    this.refreshModelInfo();
+    const loadMs = Math.round(performance.now() - t0);
+    log.info({ previous: previousRef, loadMs, warmupRuns, swapMode: this.o.swapMode }, 'model activated');
+    // Drain and unload the old one in the background; the activation is done.
+    if (old && !replace) void this.retire(old);
+    return { active: ref(servable), previous: previousRef, warmupRuns, goldenCases: options.golden?.cases.length ?? 0, loadMs };
+  }
+
+  /** Load + warm-up + golden check of a new runtime; on failure its engine is unloaded again. */
+  private async prepare(servable: Servable, warmupRuns: number, golden: GoldenSet | undefined): Promise<ModelRuntime> {
+    const m = servable.model;
+    let runtime: ModelRuntime | undefined;
     try {
       const built = await this.o.engineFactory(servable);
       const batcher = new Batcher(built.engine, {
@@ -137,9 +183,7 @@ export class InferenceService implements InferenceControl {
         maxPixels: this.o.maxPixels,
         defaultMaxDetections: this.o.maxDetections,
       });
-      // 1. load beside the current model
       await built.engine.load();
-      // 2. warm up
       try {
         await built.engine.warmup(warmupRuns);
       } catch (err) {
@@ -148,32 +192,15 @@ export class InferenceService implements InferenceControl {
           hint: 'The previous model keeps serving; check the model file and the log.',
         });
       }
-      // 3. golden images
-      if (options.golden) {
+      if (golden) {
         const rt = runtime;
-        await compareGolden(options.golden, (img) => rt.detect(img, { threshold: m.nms.confidenceThreshold, maxDetections: 1000 }), `${m.name}@${m.version}`);
+        await compareGolden(golden, (img) => rt.detect(img, { threshold: m.nms.confidenceThreshold, maxDetections: 1000 }), `${m.name}@${m.version}`);
       }
+      return runtime;
     } catch (err) {
-      this.activating--;
-      this.o.metrics.activations.inc({ result: 'failed' });
-      log.warn({ err: toAgentError(err).toJSON() }, 'activation failed; the previous model keeps serving');
       if (runtime) await runtime.parts.engine.unload().catch(() => undefined);
-      throw toAgentError(err);
+      throw err;
     }
-    // 4. atomic switch: new requests see the new runtime from here on.
-    const old = this.active;
-    const previousRef = old ? ref(old.servable) : null;
-    if (old && this.current) this.previous = { servable: old.servable, options: this.current.options };
-    this.active = runtime;
-    this.current = { options };
-    this.activating--;
-    this.o.metrics.activations.inc({ result: 'ok' });
-    this.refreshModelInfo();
-    const loadMs = Math.round(performance.now() - t0);
-    log.info({ previous: previousRef, loadMs, warmupRuns }, 'model activated');
-    // 5. drain and unload the old one in the background; the activation is done.
-    if (old) void this.retire(old);
-    return { active: ref(servable), previous: previousRef, warmupRuns, goldenCases: options.golden?.cases.length ?? 0, loadMs };
   }
 
   private async retire(old: ModelRuntime): Promise<void> {
@@ -216,7 +243,7 @@ export class InferenceService implements InferenceControl {
   pick(name?: string, version?: string): ModelRuntime {
     const rt = this.active;
     if (!rt) {
-      throw new AgentError('MODEL_NOT_READY', this.activating > 0 ? 'A model is being loaded and warmed up.' : 'No model is loaded.', {
+      throw new AgentError('MODEL_NOT_READY', this.activating > 0 ? 'A model is being loaded and warmed up (or swapped).' : 'No model is loaded.', {
         hint: 'Wait for the activation to finish, or activate a model with `jetson-agent models activate NAME@VERSION`.',
       });
     }

@@ -99,3 +99,37 @@ t.test('a failing golden check or a broken model keeps the old model serving; ro
   const models = (await s.app.inject('/v1/models')).json<unknown>();
   t.match(models, { ready: true, active: { version: 'a' }, previous: { version: 'b' } });
 });
+
+t.test('swapMode replace (one model in memory): never two engines loaded, the gap answers 503 + Retry-After, a failed swap reloads the old model', async (t) => {
+  const s = makeStack({ service: { swapMode: 'replace' } });
+  t.teardown(() => s.close());
+  const a = s.shelf.add('toy', 'a', { seed: 1, height: 64, width: 96 });
+  const b = s.shelf.add('toy', 'b', { seed: 2, height: 64, width: 96 });
+  await s.service.activate(a);
+  let maxLoaded = 0;
+  const statuses = new Set<number>();
+  let polling = true;
+  const jpeg = await noisyJpeg(160, 96);
+  const poller = (async () => {
+    while (polling) {
+      maxLoaded = Math.max(maxLoaded, s.service.status().loaded.length);
+      const r = await s.app.inject({ method: 'POST', url: '/v1/detect', headers: { 'content-type': 'image/jpeg' }, payload: jpeg });
+      statuses.add(r.statusCode);
+      if (r.statusCode === 503) {
+        t.equal(r.headers['retry-after'], '1');
+        t.equal(r.json<{ error: { code: string } }>().error.code, 'MODEL_NOT_READY');
+      }
+    }
+  })();
+  const r = await s.service.activate(b);
+  t.match(r, { active: { version: 'b' }, previous: { version: 'a' } });
+  polling = false;
+  await poller;
+  t.equal(maxLoaded, 1, 'at most one model loaded at any time');
+  t.ok([...statuses].every((c) => c === 200 || c === 503), `only 200 or 503 during the swap (${[...statuses].join(',')})`);
+
+  s.shelf.bytes.set('memory:toy@broken', new Uint8Array([1, 2, 3]));
+  s.shelf.servables.push({ ...b, onnxPath: 'memory:toy@broken', model: { ...b.model, version: 'broken' } } as typeof b);
+  await t.rejects(s.service.activate(s.shelf.servables[2]!), { code: 'ONNX_INVALID' });
+  t.match(s.service.status(), { ready: true, active: { version: 'b' }, loaded: [{ version: 'b' }] }, 'the old model was reloaded');
+});

@@ -20,6 +20,10 @@ export const InferenceSection = Type.Object(
     drainTimeoutMs: Type.Integer({ default: 30000, minimum: 0, description: 'After a model switch, how long in-flight requests may keep the old model before it is unloaded anyway.' }),
     trtRunner: Type.String({ default: '', description: 'Path of the built trt-runner binary for TensorRT servables; empty = TensorRT servables are refused.' }),
     runnerTimeoutMs: Type.Integer({ default: 10000, minimum: 100, description: 'trt-runner: per-inference deadline before the runner is restarted.' }),
+    swapMode: Type.Union([Type.Literal('beside'), Type.Literal('replace')], {
+      default: 'beside',
+      description: 'Hot swap: beside = load the new model next to the old (no gap); replace = unload first, for boards where two models do not fit (503 + Retry-After during the gap).',
+    }),
     warmupRuns: Type.Integer({ default: 3, minimum: 0, description: 'Inference runs before a model is switched in.' }),
   },
   { default: {}, additionalProperties: false },
