@@ -98,6 +98,9 @@ t.test('a failing golden check or a broken model keeps the old model serving; ro
   t.same(again, fromA, 'a answers exactly as before');
   const models = (await s.app.inject('/v1/models')).json<unknown>();
   t.match(models, { ready: true, active: { version: 'a' }, previous: { version: 'b' } });
+  // Golden expectations that the model meets pass the check.
+  const ok = await s.service.activate(a, { golden: goldenA });
+  t.match(ok, { active: { version: 'a' }, goldenCases: 1 }, 'a passes its own golden set');
 });
 
 t.test('swapMode replace (one model in memory): never two engines loaded, the gap answers 503 + Retry-After, a failed swap reloads the old model', async (t) => {
