@@ -11,6 +11,7 @@ import { pluginBuildCommand } from './commands/plugin-build.js';
 import { pluginInstallCommand } from './commands/plugin-install.js';
 import { pluginRestoreCommand } from './commands/plugin-restore.js';
 import { pluginStatusCommand } from './commands/plugin-status.js';
+import { modelsActivateCommand } from './commands/models-activate.js';
 
 /** Every `jetson-agent` command. Features add one line each. */
 export const agentCommands: readonly CommandSpec[] = [
@@ -31,4 +32,5 @@ export const agentCommands: readonly CommandSpec[] = [
   pluginInstallCommand,
   pluginRestoreCommand,
   pluginStatusCommand,
+  modelsActivateCommand,
 ];

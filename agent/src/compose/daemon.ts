@@ -3,6 +3,7 @@ import type { AgentEnv } from '../cli/types.js';
 import { stateLayoutComponent } from './state-layout.js';
 import { Inbox } from '../models/inbox.js';
 import { pluginDriftComponent } from './plugin-drift.js';
+import { inferenceComponent } from './inference.js';
 
 /**
  * The daemon's components, in start order (stopped in reverse): state layout, plugin journal
@@ -20,5 +21,6 @@ export async function daemonComponents(env: AgentEnv): Promise<Component[]> {
       maxBytes: env.config.models.maxPackageBytes,
       log: env.log.child({ module: 'model-inbox' }),
     }),
+    inferenceComponent(env),
   ];
 }

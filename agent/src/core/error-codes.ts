@@ -44,7 +44,7 @@ export const ERROR_CODES = {
   PACKAGE_SHA256_MISMATCH: op(400, 'A package does not have the expected size or sha256.'),
   PACKAGE_CONFLICT: op(409, 'Another package with the same name@version is already stored.'),
   MODEL_MANIFEST_INVALID: op(400, 'model.json does not match the schema; every problem is listed with its path.'),
-  MODEL_NOT_FOUND: op(404, 'No stored model package matches the given name@version or sha256.'),
+  MODEL_NOT_FOUND: op(404, 'No stored package or loaded model matches the given name@version (or sha256).'),
   SPEC_SYNTAX: op(400, 'The TLT experiment spec is not valid protobuf text; line and column are given.'),
   SPEC_INVALID: op(400, 'The TLT experiment spec lacks a field needed to derive the model (e.g. preprocessing size).'),
   ETLT_CORRUPT: op(400, 'The .etlt file is truncated or its header is malformed.'),
@@ -76,6 +76,22 @@ export const ERROR_CODES = {
   PLUGIN_VERIFY_FAILED: op(500, 'The swapped library failed verification and the original was put back; the reason is in the message.'),
   PLUGIN_BACKUP_MISSING: op(500, 'The backup of the original library is missing or damaged; nothing was changed.'),
   PACKAGE_MANAGER_BUSY: op(409, 'dpkg/apt holds its lock; the swap did not start. Retry when the package manager is done.'),
+  // models (ONNX)
+  ONNX_INVALID: op(400, 'A file given as an ONNX model does not decode as an ONNX ModelProto.'),
+  ONNX_UNSUPPORTED: op(400, 'The ONNX graph has a shape this agent cannot prepare for ONNX Runtime.'),
+  // inference
+  IMAGE_UNDECODABLE: op(400, 'The request body is empty or not a decodable JPEG/PNG image.'),
+  IMAGE_TOO_LARGE: op(413, 'The image has more pixels than inference.maxPixels, or the body exceeds inference.bodyLimitBytes.'),
+  UNSUPPORTED_MEDIA_TYPE: op(415, 'The request Content-Type is not one the route accepts.'),
+  BAD_REQUEST: op(400, 'A query parameter or request body field is missing or has the wrong type or range.'),
+  ROUTE_NOT_FOUND: op(404, 'No HTTP route matches the method and path.'),
+  MODEL_NOT_READY: op(503, 'No model is loaded and warmed up yet.'),
+  OVERLOADED: op(503, 'The inference queue is full; retry after the Retry-After seconds.'),
+  UNAUTHORIZED: op(401, 'A bearer token is required on this bind address and was missing or wrong.'),
+  ENGINE_FAILED: op(500, 'The inference backend failed to load or run the model (worker or runner crashed).'),
+  WARMUP_FAILED: op(500, 'A new model failed its warm-up runs; the previous model keeps serving.'),
+  GOLDEN_MISMATCH: op(500, "A new model's detections on the package's golden images differ beyond tolerance; the previous model keeps serving."),
+  NO_PREVIOUS_MODEL: op(409, 'Rollback was asked for but no previous model is known.'),
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

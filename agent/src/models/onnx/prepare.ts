@@ -1,12 +1,12 @@
 import { AgentError } from '../../core/errors.js';
 import type { NmsAttributes } from '../../core/contracts/model.js';
+import { decodeModel, encodeModel, int64, DataType, type Attribute, type OnnxModel, type ValueInfo } from './onnx-proto.js';
 
 /**
  * Turns a TAO ONNX graph into one stock ONNX Runtime can run (tlt-models.md §10): the
  * TensorRT-only NMS node (`BatchedNMSDynamic_TRT` / `BatchedNMS_TRT`) is removed, its inputs
  * become the graph outputs, and its attributes are returned so the inference service applies
- * the same NMS in code. PLACEHOLDER: the implementation lands with the inference work; the
- * signature is the contract.
+ * the same NMS in code.
  */
 export interface PreparedOnnx {
   /** Serialized ONNX ModelProto for ONNX Runtime. */
@@ -18,6 +18,83 @@ export interface PreparedOnnx {
   readonly inputName: string;
 }
 
-export function prepareForOnnxRuntime(_onnx: Uint8Array): PreparedOnnx {
-  throw new AgentError('INTERNAL', 'ONNX preparation for ONNX Runtime is not implemented yet.');
+const TRT_NMS_OPS = new Set(['BatchedNMSDynamic_TRT', 'BatchedNMS_TRT']);
+
+export function prepareForOnnxRuntime(onnx: Uint8Array): PreparedOnnx {
+  let model: OnnxModel;
+  try {
+    model = decodeModel(onnx);
+  } catch (err) {
+    throw new AgentError('ONNX_INVALID', `The file is not a valid ONNX model: ${(err as Error).message}.`, {
+      cause: err,
+      hint: 'Check that the file is an ONNX ModelProto (or a decoded ONNX .etlt payload) and not truncated.',
+    });
+  }
+  const graph = model.graph;
+  if (!graph || graph.node.length === 0) {
+    throw new AgentError('ONNX_INVALID', 'The ONNX model has no graph or an empty graph.', { hint: 'Re-export the model.' });
+  }
+  const initNames = new Set((graph.initializer ?? []).map((t) => t.name ?? ''));
+  const realInput = graph.input.find((vi) => !initNames.has(vi.name));
+  if (!realInput) throw new AgentError('ONNX_INVALID', 'The ONNX graph has no input tensor.', { hint: 'Re-export the model.' });
+
+  const nmsNodes = graph.node.filter((n) => TRT_NMS_OPS.has(n.opType));
+  if (nmsNodes.length === 0) {
+    return { model: onnx, nms: null, outputNames: graph.output.map((o) => o.name), inputName: realInput.name };
+  }
+  if (nmsNodes.length > 1) {
+    throw new AgentError('ONNX_UNSUPPORTED', `The ONNX graph has ${nmsNodes.length} TensorRT NMS nodes; exactly one is supported.`, {
+      hint: 'Export a single-head detector (TAO YOLOv3/v4 exports have one BatchedNMS node).',
+    });
+  }
+  const nms = nmsNodes[0]!;
+  const [boxes, scores] = nms.input;
+  if (!boxes || !scores) {
+    throw new AgentError('ONNX_UNSUPPORTED', `The ${nms.opType} node has ${nms.input.length} inputs; boxes and scores are expected.`);
+  }
+  const consumed = new Set(nms.output);
+  const stillUsed = graph.node.some((n) => n !== nms && n.input.some((i) => consumed.has(i)));
+  if (stillUsed) {
+    throw new AgentError('ONNX_UNSUPPORTED', `Other nodes consume the outputs of ${nms.opType}; the graph cannot be cut there.`, {
+      hint: 'Export the model with the NMS node as the last node (as TAO does).',
+    });
+  }
+
+  const attrs = readNmsAttributes(nms.attribute ?? [], nms.opType);
+  graph.node = graph.node.filter((n) => n !== nms);
+  const known = new Map<string, ValueInfo>();
+  for (const vi of graph.valueInfo ?? []) known.set(vi.name, vi);
+  // The new outputs keep any shape information the exporter recorded; float32 otherwise
+  // (BatchedNMS takes float boxes and scores: TensorRT plugin README).
+  const asOutput = (name: string): ValueInfo => known.get(name) ?? { name, type: { tensorType: { elemType: DataType.FLOAT } } };
+  graph.output = [asOutput(boxes), asOutput(scores)];
+  graph.valueInfo = (graph.valueInfo ?? []).filter((vi) => !consumed.has(vi.name) && vi.name !== boxes && vi.name !== scores);
+
+  return { model: encodeModel(model), nms: attrs, outputNames: [boxes, scores], inputName: realInput.name };
+}
+
+function readNmsAttributes(list: readonly Attribute[], op: string): NmsAttributes {
+  const byName = new Map(list.map((a) => [a.name, a]));
+  const num = (name: string, fallback?: number): number => {
+    const a = byName.get(name);
+    if (a === undefined) {
+      if (fallback !== undefined) return fallback;
+      throw new AgentError('ONNX_UNSUPPORTED', `The ${op} node lacks the "${name}" attribute.`, {
+        hint: 'Re-export the model with TAO; its exporter sets every BatchedNMS attribute.',
+      });
+    }
+    return a.f !== undefined && a.type === 1 ? a.f : int64(a.i);
+  };
+  // Defaults follow the TensorRT BatchedNMS plugin README for the optional attributes.
+  return {
+    shareLocation: num('shareLocation', 1) !== 0,
+    backgroundLabelId: num('backgroundLabelId', -1),
+    numClasses: num('numClasses'),
+    topK: num('topK'),
+    keepTopK: num('keepTopK'),
+    scoreThreshold: num('scoreThreshold'),
+    iouThreshold: num('iouThreshold'),
+    isNormalized: num('isNormalized', 1) !== 0,
+    clipBoxes: num('clipBoxes', 1) !== 0,
+  };
 }

@@ -1,0 +1,98 @@
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Component } from '../core/lifecycle.js';
+import { toAgentError } from '../core/errors.js';
+import type { AgentEnv } from '../cli/types.js';
+import { packageVersion } from '../cli/program.js';
+import { defaultEngineFactory } from '../inference/engine-factory.js';
+import { demoServable } from '../inference/demo-model.js';
+import { InferenceMetrics } from '../inference/metrics.js';
+import { localResolver, type ServableResolver } from '../inference/resolver.js';
+import { InferenceService } from '../inference/service.js';
+import { buildServer } from '../http/server.js';
+import { cpuCount } from '../platform/cpu.js';
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
+
+export interface InferenceComponent extends Component {
+  /** Set after start(): the typed control surface for the rollout flow (InferenceControl). */
+  service(): InferenceService | undefined;
+  address(): { host: string; port: number } | undefined;
+}
+
+/**
+ * The inference endpoint as a daemon component: service + HTTP server on
+ * inference.host:port, then the configured model (or the demo model) activated.
+ * `resolveServable` defaults to the interim local resolver (demo model + state/models/*\/servable.json)
+ * until the model store provides one.
+ */
+export function inferenceComponent(env: AgentEnv, resolve?: ServableResolver): InferenceComponent {
+  const cfg = env.config.inference;
+  const log = env.log.child({ module: 'inference' });
+  let service: InferenceService | undefined;
+  let app: FastifyInstance | undefined;
+  let addr: { host: string; port: number } | undefined;
+  return {
+    name: 'inference',
+    service: () => service,
+    address: () => addr,
+    async start() {
+      if (!cfg.enabled) {
+        log.info('inference endpoint disabled (inference.enabled = false)');
+        return;
+      }
+      const demo = demoServable();
+      const inMemory = new Map<string, Uint8Array>();
+      if (demo.servable.kind === 'onnxruntime') inMemory.set(demo.servable.onnxPath, demo.bytes);
+      const resolveServable = resolve ?? localResolver(path.join(env.stateDir, 'models'), cfg.demoModel ? [demo.servable] : []);
+      // Leave a core for HTTP, sharp and JSON (serving.md §6.3: workers × intra-op ≤ cores).
+      const intraOp = cfg.intraOpThreads || Math.max(1, Math.floor((cpuCount() - 1) / cfg.workers));
+      const metrics = new InferenceMetrics();
+      service = new InferenceService({
+        engineFactory: defaultEngineFactory({ workers: cfg.workers, intraOpThreads: intraOp, maxBatch: cfg.maxBatch, log, inMemory, trtRunner: cfg.trtRunner, runnerTimeoutMs: cfg.runnerTimeoutMs }),
+        metrics,
+        log,
+        maxBatch: cfg.maxBatch,
+        batchDelayMs: cfg.batchDelayMs,
+        maxQueue: cfg.maxQueue,
+        maxPixels: cfg.maxPixels,
+        warmupRuns: cfg.warmupRuns,
+        maxDetections: cfg.maxDetections,
+        drainTimeoutMs: cfg.drainTimeoutMs,
+        swapMode: cfg.swapMode,
+      });
+      app = buildServer({
+        service,
+        metrics,
+        resolveServable,
+        limits: { bodyLimitBytes: cfg.bodyLimitBytes, requestTimeoutMs: cfg.requestTimeoutMs, token: cfg.token, maxDetections: cfg.maxDetections },
+        version: await packageVersion(),
+        log,
+      });
+      if (!LOOPBACK_HOSTS.has(cfg.host) && !cfg.token) log.warn({ host: cfg.host }, 'inference endpoint bound to a non-loopback address without inference.token');
+      await app.listen({ host: cfg.host, port: cfg.port });
+      const a = app.server.address();
+      addr = a && typeof a === 'object' ? { host: a.address, port: a.port } : undefined;
+      log.info({ ...addr, workers: cfg.workers, intraOpThreads: intraOp }, 'inference endpoint listening');
+      // Activate in the background: /healthz answers at once, /readyz once the model is warm.
+      const initial = cfg.model ? cfg.model.split('@') : cfg.demoModel ? [demo.servable.model.name, demo.servable.model.version] : undefined;
+      if (initial?.[0] && initial[1]) {
+        const [name, version] = initial as [string, string];
+        const svc = service;
+        void (async () => {
+          try {
+            const r = await resolveServable(name, version);
+            await svc.activate(r.servable, r.golden ? { golden: r.golden } : {});
+            if (name === demo.servable.model.name) log.warn('serving the generated demo model: its detections are meaningless');
+          } catch (err) {
+            log.error({ err: toAgentError(err).toJSON(), model: `${name}@${version}` }, 'initial model activation failed');
+          }
+        })();
+      } else log.info('no model configured; activate one with `jetson-agent models activate NAME@VERSION`');
+    },
+    async stop() {
+      await app?.close();
+      await service?.close();
+    },
+  };
+}

@@ -1,0 +1,157 @@
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { AgentError } from '../../core/errors.js';
+import type { ModelRuntime } from '../../inference/model-runtime.js';
+import type { ServerDeps } from '../server.js';
+import { withDeadline } from '../server.js';
+
+/**
+ * KServe v2 / Open Inference Protocol subset (serving.md §2, §3): health, server and model
+ * metadata, model readiness, and infer with JSON tensors or the binary tensor extension for
+ * the input. Outputs are always the four BatchedNMS tensors (tlt-models.md §8.1), whichever
+ * backend ran the model, returned as JSON.
+ */
+interface InferInput {
+  name?: unknown;
+  shape?: unknown;
+  datatype?: unknown;
+  data?: unknown;
+  parameters?: { binary_data_size?: unknown };
+}
+interface InferRequest {
+  id?: unknown;
+  inputs?: unknown;
+  outputs?: unknown;
+}
+
+const OUTPUTS = (K: number) => [
+  { name: 'BatchedNMS', datatype: 'INT32', shape: [-1, 1] },
+  { name: 'BatchedNMS_1', datatype: 'FP32', shape: [-1, K, 4] },
+  { name: 'BatchedNMS_2', datatype: 'FP32', shape: [-1, K] },
+  { name: 'BatchedNMS_3', datatype: 'FP32', shape: [-1, K] },
+];
+
+function metadata(rt: ModelRuntime): object {
+  const m = rt.servable.model;
+  const K = rt.parts.nms?.keepTopK ?? m.nms.topK;
+  return {
+    name: m.name,
+    versions: [m.version],
+    platform: rt.servable.kind === 'tensorrt' ? 'tensorrt_plan' : 'onnxruntime_onnx',
+    inputs: [{ name: m.input.name, datatype: 'FP32', shape: [-1, m.input.channels, m.input.height, m.input.width] }],
+    outputs: OUTPUTS(K),
+  };
+}
+
+const bad = (msg: string): AgentError => new AgentError('BAD_REQUEST', msg, { hint: 'See docs/http-api.md "KServe v2".' });
+
+function flatten(data: unknown, out: number[]): void {
+  if (Array.isArray(data)) for (const d of data) flatten(d, out);
+  else if (typeof data === 'number') out.push(data);
+  else throw bad('Input data must contain only numbers.');
+}
+
+/** Parses a JSON or binary-extension body into one FP32 input tensor. */
+function readInput(rt: ModelRuntime, body: unknown, headerLen: string | undefined): { tensor: Float32Array; batch: number; id: string } {
+  const m = rt.servable.model.input;
+  const per = m.channels * m.height * m.width;
+  let req: InferRequest;
+  let binary: Buffer | undefined;
+  if (Buffer.isBuffer(body)) {
+    if (headerLen === undefined) throw bad('A binary body needs the Inference-Header-Content-Length header.');
+    const n = Number(headerLen);
+    if (!Number.isInteger(n) || n < 0 || n > body.length) throw bad(`Invalid Inference-Header-Content-Length ${headerLen}.`);
+    if (n === 0) {
+      // Raw binary request: one input, batch 1 (serving.md §3).
+      req = { inputs: [{ name: m.name, shape: [1, m.channels, m.height, m.width], datatype: 'FP32', parameters: { binary_data_size: body.length } }] };
+      binary = body;
+    } else {
+      try {
+        req = JSON.parse(body.subarray(0, n).toString('utf8')) as InferRequest;
+      } catch {
+        throw bad('The JSON header of the binary request is not valid JSON.');
+      }
+      binary = body.subarray(n);
+    }
+  } else if (body && typeof body === 'object') {
+    req = body;
+  } else throw bad('The body must be a KServe v2 inference request.');
+
+  if (!Array.isArray(req.inputs) || req.inputs.length !== 1) throw bad('Exactly one input tensor is expected.');
+  const inp = req.inputs[0] as InferInput;
+  if (inp.name !== m.name) throw bad(`Unknown input ${JSON.stringify(inp.name)}; the model's input is "${m.name}".`);
+  if (inp.datatype !== 'FP32') throw bad(`Input datatype must be FP32 (got ${JSON.stringify(inp.datatype)}).`);
+  const shape = inp.shape;
+  if (
+    !Array.isArray(shape) ||
+    shape.length !== 4 ||
+    !shape.every((d) => Number.isInteger(d)) ||
+    shape[1] !== m.channels ||
+    shape[2] !== m.height ||
+    shape[3] !== m.width ||
+    shape[0] < 1 ||
+    shape[0] > rt.parts.engine.info.maxBatch
+  ) {
+    throw bad(`Input shape must be [n, ${m.channels}, ${m.height}, ${m.width}] with 1 ≤ n ≤ ${rt.parts.engine.info.maxBatch} (got ${JSON.stringify(shape)}).`);
+  }
+  const batch = shape[0] as number;
+  const tensor = new Float32Array(batch * per);
+  const size = inp.parameters?.binary_data_size;
+  if (size !== undefined) {
+    if (!binary) throw bad('binary_data_size given but the body is JSON.');
+    if (size !== tensor.byteLength || binary.length < tensor.byteLength) throw bad(`Binary input must be ${tensor.byteLength} bytes (little-endian FP32), got ${binary.length}.`);
+    // Copy into an aligned buffer we own (it is transferred to the engine).
+    new Uint8Array(tensor.buffer).set(binary.subarray(0, tensor.byteLength));
+  } else {
+    const flat: number[] = [];
+    flatten(inp.data, flat);
+    if (flat.length !== tensor.length) throw bad(`Input data has ${flat.length} values; shape needs ${tensor.length}.`);
+    tensor.set(flat);
+  }
+  return { tensor, batch, id: typeof req.id === 'string' ? req.id : '' };
+}
+
+export function kserveRoutes(deps: ServerDeps): FastifyPluginAsync {
+  const svc = deps.service;
+  // eslint-disable-next-line @typescript-eslint/require-await -- fastify plugins are async functions
+  return async (app) => {
+    app.get('/v2/health/live', (_req, reply) => reply.code(200).send());
+    app.get('/v2/health/ready', (_req, reply) => reply.code(svc.ready ? 200 : 503).send());
+    app.get('/v2', () => ({ name: 'jetson-edge-agent', version: deps.version, extensions: ['binary_tensor_data'] }));
+
+    const meta = (p: { name: string; version?: string }) => metadata(svc.pick(p.name, p.version));
+    app.get<{ Params: { name: string } }>('/v2/models/:name', (req) => meta(req.params));
+    app.get<{ Params: { name: string; version: string } }>('/v2/models/:name/versions/:version', (req) => meta(req.params));
+
+    const ready = (p: { name: string; version?: string }, reply: FastifyReply) => {
+      svc.pick(p.name, p.version);
+      return reply.code(200).send();
+    };
+    app.get<{ Params: { name: string } }>('/v2/models/:name/ready', (req, reply) => ready(req.params, reply));
+    app.get<{ Params: { name: string; version: string } }>('/v2/models/:name/versions/:version/ready', (req, reply) => ready(req.params, reply));
+
+    const infer = async (p: { name: string; version?: string }, body: unknown, headerLen: string | undefined) =>
+      withDeadline(
+        deps.limits.requestTimeoutMs,
+        svc.use(p.name, p.version, async (rt) => {
+          const { tensor, batch, id } = readInput(rt, body, headerLen);
+          const out = await rt.inferBatchedNms(tensor, batch);
+          return {
+            model_name: rt.name,
+            model_version: rt.version,
+            id,
+            outputs: Object.entries(out).map(([name, t]) => ({
+              name,
+              shape: t.dims,
+              datatype: t.data instanceof Int32Array ? 'INT32' : 'FP32',
+              data: Array.from(t.data),
+            })),
+          };
+        }),
+      );
+    const hdr = (h: string | string[] | undefined): string | undefined => (Array.isArray(h) ? h[0] : h);
+    app.post<{ Params: { name: string } }>('/v2/models/:name/infer', (req) => infer(req.params, req.body, hdr(req.headers['inference-header-content-length'])));
+    app.post<{ Params: { name: string; version: string } }>('/v2/models/:name/versions/:version/infer', (req) =>
+      infer(req.params, req.body, hdr(req.headers['inference-header-content-length'])),
+    );
+  };
+}

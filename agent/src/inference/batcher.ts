@@ -1,0 +1,122 @@
+import { AgentError } from '../core/errors.js';
+import { sliceBatch, type Engine, type EngineOutputs } from './engine.js';
+
+/**
+ * Dynamic batching in front of an engine (serving.md §5.1, Triton's dynamic batcher): single
+ * images queue in arrival order; a batch leaves as soon as maxBatch images wait or the oldest
+ * has waited `delayMs`, and only while the engine has a free slot (so under load batches form
+ * from what queued while the engine was busy). A full queue rejects with OVERLOADED.
+ */
+export interface BatcherOptions {
+  readonly maxBatch: number;
+  readonly delayMs: number;
+  readonly maxQueue: number;
+  readonly onBatch?: (size: number, queueMs: readonly number[]) => void;
+  readonly now?: () => number;
+}
+
+interface Item {
+  readonly tensor: Float32Array;
+  readonly at: number;
+  resolve(o: EngineOutputs): void;
+  reject(e: unknown): void;
+}
+
+export class Batcher {
+  private readonly queue: Item[] = [];
+  private running = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private idleWaiters: (() => void)[] = [];
+  private readonly now: () => number;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly o: BatcherOptions,
+  ) {
+    this.now = o.now ?? (() => performance.now());
+  }
+
+  get depth(): number {
+    return this.queue.length;
+  }
+
+  /** One image tensor (C·H·W floats, transferred to the engine) → its outputs (batch dim 1). */
+  submit(tensor: Float32Array): Promise<EngineOutputs> {
+    if (this.queue.length >= this.o.maxQueue) {
+      return Promise.reject(
+        new AgentError('OVERLOADED', `The inference queue is full (${this.o.maxQueue} waiting).`, { hint: 'Retry after the Retry-After delay, or raise inference.maxQueue.' }),
+      );
+    }
+    return new Promise<EngineOutputs>((resolve, reject) => {
+      this.queue.push({ tensor, at: this.now(), resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    const maxBatch = Math.max(1, Math.min(this.o.maxBatch, this.engine.info.maxBatch));
+    while (this.queue.length > 0 && this.running < this.engine.info.concurrency) {
+      const oldest = this.queue[0]!;
+      const waited = this.now() - oldest.at;
+      if (this.queue.length < maxBatch && waited < this.o.delayMs && this.running === 0) {
+        // Only wait for company when the engine is idle; when it is busy, whatever queues
+        // meanwhile becomes the next batch anyway.
+        if (!this.timer) {
+          this.timer = setTimeout(() => {
+            this.timer = undefined;
+            this.pump();
+          }, this.o.delayMs - waited);
+        }
+        return;
+      }
+      if (this.timer) {
+        clearTimeout(this.timer);
+        this.timer = undefined;
+      }
+      void this.run(this.queue.splice(0, maxBatch));
+    }
+  }
+
+  private async run(items: Item[]): Promise<void> {
+    this.running++;
+    const start = this.now();
+    this.o.onBatch?.(
+      items.length,
+      items.map((i) => start - i.at),
+    );
+    try {
+      let input: Float32Array;
+      if (items.length === 1) input = items[0]!.tensor;
+      else {
+        const per = items[0]!.tensor.length;
+        input = new Float32Array(per * items.length);
+        items.forEach((it, i) => input.set(it.tensor, i * per));
+      }
+      const out = await this.engine.infer(input, items.length);
+      items.forEach((it, i) => {
+        const mine: Record<string, EngineOutputs[string]> = {};
+        for (const [name, t] of Object.entries(out)) mine[name] = sliceBatch(t, i);
+        it.resolve(mine);
+      });
+    } catch (err) {
+      for (const it of items) it.reject(err);
+    } finally {
+      this.running--;
+      this.pump();
+      if (this.running === 0 && this.queue.length === 0) for (const w of this.idleWaiters.splice(0)) w();
+    }
+  }
+
+  /** Resolves when nothing is queued or running. */
+  idle(): Promise<void> {
+    if (this.running === 0 && this.queue.length === 0) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  /** Fails everything still queued (used when an engine is torn down). */
+  rejectAll(err: unknown): void {
+    for (const it of this.queue.splice(0)) it.reject(err);
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}

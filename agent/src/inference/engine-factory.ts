@@ -1,0 +1,75 @@
+import type { NmsAttributes, Servable } from '../core/contracts/model.js';
+import { AgentError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import { prepareForOnnxRuntime } from '../models/onnx/prepare.js';
+import { readBytes } from '../platform/fs.js';
+import type { Engine } from './engine.js';
+import { OrtEngine } from './ort-engine.js';
+import { RunnerEngine } from './trt/runner-engine.js';
+
+export interface BuiltEngine {
+  readonly engine: Engine;
+  readonly nms: NmsAttributes | null;
+  readonly outputNames: readonly string[];
+}
+
+/** Makes an (unloaded) engine for a servable: the backend follows what conversion produced. */
+export type EngineFactory = (servable: Servable) => Promise<BuiltEngine>;
+
+export interface EngineFactoryOptions {
+  readonly workers: number;
+  readonly intraOpThreads: number;
+  readonly maxBatch: number;
+  readonly log: Logger;
+  /** trt-runner binary; empty/undefined = TensorRT servables are refused. */
+  readonly trtRunner?: string;
+  readonly runnerTimeoutMs?: number;
+  /** Model bytes already in memory (the generated demo model), by path. */
+  readonly inMemory?: ReadonlyMap<string, Uint8Array>;
+}
+
+export function defaultEngineFactory(o: EngineFactoryOptions): EngineFactory {
+  return async (servable) => {
+    const m = servable.model;
+    switch (servable.kind) {
+      case 'onnxruntime': {
+        const bytes = o.inMemory?.get(servable.onnxPath) ?? (await readBytes(servable.onnxPath));
+        // Idempotent: a model conversion already prepared passes through unchanged; a raw TAO
+        // ONNX is cut before its TensorRT-only NMS node here.
+        const prepared = prepareForOnnxRuntime(bytes);
+        const nms = prepared.nms ?? servable.nms;
+        const outputNames = prepared.nms ? prepared.outputNames : servable.outputNames;
+        const engine = new OrtEngine({
+          model: prepared.model,
+          inputName: prepared.inputName,
+          inputShape: [m.input.channels, m.input.height, m.input.width],
+          outputNames,
+          maxBatch: Math.min(m.maxBatch, o.maxBatch),
+          workers: o.workers,
+          intraOpThreads: o.intraOpThreads,
+          log: o.log.child({ model: `${m.name}@${m.version}` }),
+        });
+        return { engine, nms, outputNames };
+      }
+      case 'tensorrt': {
+        if (!o.trtRunner) {
+          throw new AgentError('ENGINE_FAILED', `Model ${m.name}@${m.version} is a TensorRT engine and no trt-runner is configured.`, {
+            hint: 'Build agent/native/trt-runner on the board and set inference.trtRunner (docs/hardware-validation.md).',
+          });
+        }
+        const engine = new RunnerEngine({
+          runnerPath: o.trtRunner,
+          enginePath: servable.enginePath,
+          inputShape: [m.input.channels, m.input.height, m.input.width],
+          maxBatch: Math.min(m.maxBatch, o.maxBatch),
+          requestTimeoutMs: o.runnerTimeoutMs ?? 10_000,
+          startTimeoutMs: 60_000,
+          restartBackoffMs: [200, 10_000],
+          log: o.log.child({ model: `${m.name}@${m.version}`, backend: 'tensorrt' }),
+        });
+        // The engine's outputs are BatchedNMS's four, in the plugin's order (tlt-models.md §8.1).
+        return { engine, nms: null, outputNames: ['BatchedNMS', 'BatchedNMS_1', 'BatchedNMS_2', 'BatchedNMS_3'] };
+      }
+    }
+  };
+}

@@ -1,0 +1,15 @@
+/** Messages between OrtEngine (main thread) and ort-worker (one session per worker). */
+export interface WorkerInit {
+  readonly model: Uint8Array;
+  readonly inputName: string;
+  readonly intraOpThreads: number;
+}
+
+export type WorkerRequest = { type: 'run'; id: number; input: Float32Array; dims: number[] } | { type: 'release' };
+
+export type WorkerReply =
+  | { type: 'loaded'; inputNames: readonly string[]; outputNames: readonly string[] }
+  | { type: 'load-error'; message: string }
+  | { type: 'result'; id: number; outputs: Record<string, { dims: number[]; data: Float32Array | Int32Array }> }
+  | { type: 'run-error'; id: number; message: string }
+  | { type: 'released' };

@@ -1,0 +1,73 @@
+import sharp from 'sharp';
+import { AgentError } from '../core/errors.js';
+import { placeImage, type Placement, type ResizeMode } from './letterbox.js';
+
+/**
+ * Image bytes → resized raw pixels with the placement the box mapping needs. sharp decodes
+ * and resizes on the libuv pool (serving.md §7.2), so the event loop stays free.
+ */
+export interface DecodedImage {
+  readonly pixels: Uint8Array;
+  readonly channels: 1 | 3;
+  readonly placement: Placement;
+}
+
+export interface DecodeOptions {
+  readonly netWidth: number;
+  readonly netHeight: number;
+  readonly resize: ResizeMode;
+  readonly gray: boolean;
+  readonly maxPixels: number;
+}
+
+// sharp caches decoded inputs by default; a server sees unique images (serving.md §7.3).
+sharp.cache(false);
+
+export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions): Promise<DecodedImage> {
+  if (bytes.length === 0) throw new AgentError('IMAGE_UNDECODABLE', 'The request body is empty.', { hint: 'Send a JPEG or PNG image as the body.' });
+  let meta: sharp.Metadata;
+  try {
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+  } catch (err) {
+    throw undecodable(err);
+  }
+  if (!meta.width || !meta.height || (meta.format !== 'jpeg' && meta.format !== 'png')) {
+    throw new AgentError('IMAGE_UNDECODABLE', `The body is not a JPEG or PNG image (found ${meta.format ?? 'nothing'}).`, {
+      hint: 'Send a JPEG or PNG image.',
+    });
+  }
+  // Check the header's size before decoding anything: a small PNG can claim 100k × 100k pixels.
+  if (meta.width * meta.height > opts.maxPixels) {
+    throw new AgentError('IMAGE_TOO_LARGE', `The image is ${meta.width}×${meta.height} = ${meta.width * meta.height} pixels; the limit is ${opts.maxPixels}.`, {
+      hint: 'Downscale the image or raise inference.maxPixels.',
+    });
+  }
+  // EXIF orientations 5–8 swap width and height (sharp autoOrient, serving.md §7.2).
+  const swap = (meta.orientation ?? 1) >= 5;
+  const srcW = swap ? meta.height : meta.width;
+  const srcH = swap ? meta.width : meta.height;
+  const placement = placeImage(srcW, srcH, opts.netWidth, opts.netHeight, opts.resize);
+  try {
+    let pipe = sharp(bytes, { limitInputPixels: opts.maxPixels, failOn: 'error', sequentialRead: true })
+      .rotate()
+      // `linear` is the kernel closest to cv2.INTER_LINEAR, which TAO uses (tlt-models.md §7.3).
+      .resize(placement.width, placement.height, { fit: 'fill', kernel: 'linear' })
+      .removeAlpha();
+    pipe = opts.gray ? pipe.toColourspace('b-w') : pipe.toColourspace('srgb');
+    const { data, info } = await pipe.raw().toBuffer({ resolveWithObject: true });
+    if (info.width !== placement.width || info.height !== placement.height || (info.channels !== 1 && info.channels !== 3)) {
+      throw new Error(`unexpected decode result ${info.width}×${info.height}×${info.channels}`);
+    }
+    return { pixels: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), channels: info.channels, placement };
+  } catch (err) {
+    throw undecodable(err);
+  }
+}
+
+function undecodable(err: unknown): AgentError {
+  const msg = err instanceof Error ? err.message : String(err);
+  return new AgentError('IMAGE_UNDECODABLE', `The image could not be decoded: ${msg.split('\n')[0] ?? msg}.`, {
+    cause: err,
+    hint: 'Send a complete, valid JPEG or PNG image.',
+  });
+}

@@ -1,0 +1,76 @@
+import type { Placement } from './letterbox.js';
+
+/**
+ * HWC uint8 pixels (sharp `.raw()`) → NCHW float32 in one pass (serving.md §8): three write
+ * cursors, one per plane, `y = (x − mean_c) · scale`. Pure; no allocation in the loop.
+ */
+export interface TensorSpec {
+  readonly channels: 1 | 3;
+  /** Channel order of the tensor: bgr (TAO YOLOv3, tlt-models.md §7.2), rgb, or gray. */
+  readonly colorOrder: 'bgr' | 'rgb' | 'gray';
+  /** Per-channel mean in tensor channel order (B, G, R for bgr). */
+  readonly mean: readonly number[];
+  readonly scale: number;
+}
+
+/**
+ * Writes one image into `out` at `offset` (n·C·H·W for batch item n). `pixels` holds the
+ * resized image (placement.width × placement.height × srcChannels, RGB or gray); padding is
+ * written as 0 after normalisation, i.e. the dataset mean colour (serving.md §8 "Letterbox pad").
+ */
+export function writeTensor(
+  pixels: Uint8Array,
+  srcChannels: 1 | 3,
+  p: Placement,
+  spec: TensorSpec,
+  out: Float32Array,
+  offset = 0,
+): void {
+  const W = p.netWidth;
+  const H = p.netHeight;
+  const plane = W * H;
+  const C = spec.channels;
+  out.fill(0, offset, offset + C * plane);
+  const s = spec.scale;
+  const w = p.width;
+  const h = p.height;
+  if (C === 1) {
+    const m0 = spec.mean[0] ?? 0;
+    for (let y = 0; y < h; y++) {
+      let o = offset + (y + p.top) * W + p.left;
+      let i = y * w * srcChannels;
+      if (srcChannels === 1) {
+        for (let x = 0; x < w; x++) out[o++] = (pixels[i++]! - m0) * s;
+      } else {
+        // ITU-R BT.601 luma, as libvips' b-w conversion.
+        for (let x = 0; x < w; x++, i += 3) out[o++] = (0.299 * pixels[i]! + 0.587 * pixels[i + 1]! + 0.114 * pixels[i + 2]! - m0) * s;
+      }
+    }
+    return;
+  }
+  const bgr = spec.colorOrder === 'bgr';
+  const m0 = spec.mean[0] ?? 0;
+  const m1 = spec.mean[1] ?? m0;
+  const m2 = spec.mean[2] ?? m0;
+  // Source channel feeding tensor plane 0 and 2: R,G,B → B,G,R swaps 0 and 2.
+  const c0 = bgr ? 2 : 0;
+  const c2 = bgr ? 0 : 2;
+  for (let y = 0; y < h; y++) {
+    let o = offset + (y + p.top) * W + p.left;
+    let i = y * w * srcChannels;
+    if (srcChannels === 1) {
+      for (let x = 0; x < w; x++, o++) {
+        const v = pixels[i++]!;
+        out[o] = (v - m0) * s;
+        out[o + plane] = (v - m1) * s;
+        out[o + 2 * plane] = (v - m2) * s;
+      }
+    } else {
+      for (let x = 0; x < w; x++, o++, i += 3) {
+        out[o] = (pixels[i + c0]! - m0) * s;
+        out[o + plane] = (pixels[i + 1]! - m1) * s;
+        out[o + 2 * plane] = (pixels[i + c2]! - m2) * s;
+      }
+    }
+  }
+}

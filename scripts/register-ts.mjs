@@ -1,0 +1,2 @@
+// Runs TypeScript entry points (the benchmark) with the same ts-node loader tap uses for tests.
+import '@tapjs/typescript/import';

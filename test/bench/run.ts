@@ -1,0 +1,195 @@
+/**
+ * `npm run bench` (issue #5 §7, method: serving.md §12): in one process and run, on generated
+ * TAO-YOLOv3-shaped models at 384×1248 and 192×320 —
+ *   raw session.run p50/p99 (same threads as the server's worker) vs POST /v1/detect p50/p99 at
+ *   concurrency 1 (1248×384 and 1920×1080 JPEGs) with the per-stage breakdown; throughput at
+ *   concurrency 1/4/8 vs back-to-back raw throughput; KServe binary tensor path; event-loop
+ *   delay under load. Prints a table, writes JSON to test/bench/results/. Ratios are compared
+ *   within this run only.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
+import * as ort from 'onnxruntime-node';
+import sharp from 'sharp';
+import { prepareForOnnxRuntime } from '../../agent/src/models/onnx/prepare.js';
+import { makeStack, noisyJpeg } from '../helpers/inference.js';
+
+/** The subset of autocannon's programmatic API used here (autocannon README); it ships no types. */
+interface LoadResult {
+  requests: { average: number };
+  latency: { p50: number; p99: number };
+  non2xx: number;
+  errors: number;
+}
+type Autocannon = (o: { url: string; method: string; body: Buffer; headers: Record<string, string>; connections: number; duration: number; pipelining: number }) => Promise<LoadResult>;
+const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+// Same rule as the daemon's default: leave one core for HTTP, sharp and JSON.
+const THREADS = Math.max(1, os.availableParallelism() - 1);
+const RAW_RUNS = 40;
+const HTTP_RUNS = 40;
+const LOAD_SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
+
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? NaN;
+};
+const r1 = (v: number): number => Math.round(v * 10) / 10;
+
+interface Timings {
+  decodeMs: number;
+  preprocessMs: number;
+  inferMs: number;
+  postprocessMs: number;
+  totalMs: number;
+}
+
+async function rawSession(bytes: Uint8Array, h: number, w: number) {
+  const prepared = prepareForOnnxRuntime(bytes);
+  const session = await ort.InferenceSession.create(prepared.model, {
+    intraOpNumThreads: THREADS,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  });
+  const input = new ort.Tensor('float32', new Float32Array(3 * h * w).fill(1), [1, 3, h, w]);
+  for (let i = 0; i < 5; i++) await session.run({ Input: input });
+  const lat: number[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < RAW_RUNS; i++) {
+    const s = performance.now();
+    await session.run({ Input: input });
+    lat.push(performance.now() - s);
+  }
+  const total = performance.now() - t0;
+  await session.release();
+  return { p50: r1(pct(lat, 0.5)), p99: r1(pct(lat, 0.99)), throughput: r1((RAW_RUNS * 1000) / total) };
+}
+
+async function sequential(url: string, body: Buffer, headers: Record<string, string>, runs: number) {
+  const lat: number[] = [];
+  const stages: Timings[] = [];
+  for (let i = 0; i < 3; i++) await fetch(url, { method: 'POST', headers, body });
+  for (let i = 0; i < runs; i++) {
+    const s = performance.now();
+    const res = await fetch(url, { method: 'POST', headers, body });
+    const json = (await res.json()) as { timings?: Timings };
+    lat.push(performance.now() - s);
+    if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${JSON.stringify(json)}`);
+    if (json.timings) stages.push(json.timings);
+  }
+  const stage = (k: keyof Timings) => r1(pct(stages.map((x) => x[k]), 0.5));
+  return {
+    p50: r1(pct(lat, 0.5)),
+    p99: r1(pct(lat, 0.99)),
+    stagesP50: stages.length ? { decode: stage('decodeMs'), preprocess: stage('preprocessMs'), infer: stage('inferMs'), postprocess: stage('postprocessMs'), total: stage('totalMs') } : null,
+    // Everything the client waited for that was not the inference itself (queue wait counts as infer).
+    overheadP50: stages.length ? r1(pct(lat.map((l, i) => l - stages[i]!.inferMs), 0.5)) : null,
+  };
+}
+
+async function load(url: string, body: Buffer, connections: number) {
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  const res = await autocannon({ url, method: 'POST', body, headers: { 'content-type': 'image/jpeg' }, connections, duration: LOAD_SECONDS, pipelining: 1 });
+  loop.disable();
+  return {
+    connections,
+    reqPerSec: r1(res.requests.average),
+    p50: res.latency.p50,
+    p99: res.latency.p99,
+    non2xx: res.non2xx,
+    errors: res.errors,
+    loopDelayP99Ms: r1(loop.percentile(99) / 1e6),
+    loopDelayMaxMs: r1(loop.max / 1e6),
+  };
+}
+
+async function benchSize(h: number, w: number, extraConvs: number) {
+  // One worker with every core as intra-op threads: the same threads as the raw session.
+  const stack = makeStack({ workers: 1, intraOpThreads: THREADS, service: { maxBatch: 4, batchDelayMs: 2, maxQueue: 64, warmupRuns: 3 } });
+  const servable = stack.shelf.add('bench', `${h}x${w}`, { height: h, width: w, seed: 1, extraConvs });
+  const raw = await rawSession(stack.shelf.bytes.get(servable.kind === 'onnxruntime' ? servable.onnxPath : '')!, h, w);
+  await stack.service.activate(servable);
+  await stack.app.listen({ host: '127.0.0.1', port: 0 });
+  const base = `http://127.0.0.1:${(stack.app.server.address() as AddressInfo).port}`;
+  const jpegNet = await noisyJpeg(1248, 384, 11);
+  const jpegHd = await noisyJpeg(1920, 1080, 12);
+  const detect = `${base}/v1/detect`;
+  const http1248 = await sequential(detect, jpegNet, { 'content-type': 'image/jpeg' }, HTTP_RUNS);
+  const http1080 = await sequential(detect, jpegHd, { 'content-type': 'image/jpeg' }, HTTP_RUNS);
+  const tensor = Buffer.from(new Float32Array(3 * h * w).fill(1).buffer);
+  const kserve = await sequential(`${base}/v2/models/bench/infer`, tensor, { 'content-type': 'application/octet-stream', 'inference-header-content-length': '0' }, HTTP_RUNS);
+  const throughput = [];
+  for (const c of [1, 4, 8]) throughput.push(await load(detect, jpegNet, c));
+  const metrics = await (await fetch(`${base}/metrics`)).text();
+  const inf = Number(/nv_inference_count\{[^}]*\} (\d+)/.exec(metrics)?.[1] ?? 0);
+  const exec = Number(/nv_inference_exec_count\{[^}]*\} (\d+)/.exec(metrics)?.[1] ?? 0);
+  await stack.close();
+  return {
+    size: `${h}x${w}`,
+    jpegBytes: { net: jpegNet.length, hd: jpegHd.length },
+    raw,
+    http: { jpeg1248x384: http1248, jpeg1920x1080: http1080, kserveBinaryTensor: kserve },
+    overheadVsRawP50Ms: r1(http1248.p50 - raw.p50),
+    throughput,
+    throughputRatioC4: Math.round((throughput[1]!.reqPerSec / raw.throughput) * 100) / 100,
+    averageBatch: exec ? r1(inf / exec) : null,
+  };
+}
+
+const machine = {
+  cpu: os.cpus()[0]?.model ?? 'unknown',
+  cores: os.availableParallelism(),
+  memGiB: r1(os.totalmem() / 2 ** 30),
+  platform: `${os.platform()} ${os.arch()} ${os.release()}`,
+  node: process.version,
+  onnxruntimeNode: (await import('onnxruntime-node/package.json', { with: { type: 'json' } })).default.version,
+  sharp: sharp.versions.sharp,
+  libvips: sharp.versions.vips,
+};
+const results = [];
+// The heavier variant (extra stride-1 convolutions) brings session.run into the tens of ms,
+// where a real detector sits on this class of CPU; the light one shows the fixed costs.
+for (const [h, w, extra] of [
+  [384, 1248, 6],
+  [384, 1248, 0],
+  [192, 320, 0],
+] as const) {
+  process.stderr.write(`benchmarking ${h}x${w} (+${extra} convs) …\n`);
+  results.push({ extraConvs: extra, ...(await benchSize(h, w, extra)) });
+}
+
+const rows: string[][] = [['model', 'raw p50/p99', 'detect 1248×384 p50/p99', 'stages p50 dec/pre/inf/post', 'overhead p50 (outside infer)', 'detect 1920×1080 p50/p99', 'kserve bin p50', 'raw inf/s', 'c1/c4/c8 req/s', 'c4 ÷ raw', 'avg batch', 'loop p99 @c8']];
+for (const r of results) {
+  const st = r.http.jpeg1248x384.stagesP50;
+  rows.push([
+    `${r.size}+${r.extraConvs}`,
+    `${r.raw.p50}/${r.raw.p99}`,
+    `${r.http.jpeg1248x384.p50}/${r.http.jpeg1248x384.p99}`,
+    st ? `${st.decode}/${st.preprocess}/${st.infer}/${st.postprocess}` : '-',
+    `${r.http.jpeg1248x384.overheadP50}`,
+    `${r.http.jpeg1920x1080.p50}/${r.http.jpeg1920x1080.p99}`,
+    `${r.http.kserveBinaryTensor.p50}`,
+    `${r.raw.throughput}`,
+    r.throughput.map((x) => x.reqPerSec).join('/'),
+    `${r.throughputRatioC4}`,
+    `${r.averageBatch}`,
+    `${r.throughput[2]?.loopDelayP99Ms}`,
+  ]);
+}
+const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join(' | '));
+console.log('(ms unless noted; throughput at concurrency ≥ 4 vs raw back-to-back; errors: ' + results.flatMap((r) => r.throughput.map((x) => x.errors + x.non2xx)).join(',') + ')');
+const dir = path.join(HERE, 'results');
+mkdirSync(dir, { recursive: true });
+const file = path.join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+writeFileSync(file, JSON.stringify({ machine, threads: THREADS, date: new Date().toISOString(), results }, null, 2));
+console.log(`wrote ${path.relative(process.cwd(), file)}`);

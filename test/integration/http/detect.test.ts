@@ -1,0 +1,58 @@
+import t from 'tap';
+import sharp from 'sharp';
+import { makeStack, noisyJpeg } from '../../helpers/inference.js';
+
+t.test('POST /v1/detect with a real model, real decode, real ONNX Runtime', async (t) => {
+  const s = makeStack();
+  t.teardown(() => s.close());
+  await s.service.activate(s.shelf.add('toy', '1', { seed: 3 }));
+  const jpeg = await noisyJpeg(640, 360);
+  const res = await s.app.inject({ method: 'POST', url: '/v1/detect?threshold=0.2', headers: { 'content-type': 'image/jpeg' }, payload: jpeg });
+  t.equal(res.statusCode, 200, res.body);
+  const body = res.json<{
+    model: { name: string; version: string };
+    image: { width: number; height: number };
+    detections: { label: string; classId: number; score: number; box: { x1: number; y1: number; x2: number; y2: number } }[];
+    timings: Record<string, number>;
+  }>();
+  t.same(body.model, { name: 'toy', version: '1' });
+  t.same(body.image, { width: 640, height: 360 });
+  t.ok(body.detections.length > 0, `the toy model finds something (${body.detections.length})`);
+  for (const d of body.detections) {
+    t.ok(['car', 'cyclist', 'pedestrian'].includes(d.label) && d.score >= 0.2, 'labelled and above threshold');
+    t.ok(d.box.x1 >= 0 && d.box.y1 >= 0 && d.box.x2 <= 639 && d.box.y2 <= 359 && d.box.x2 > d.box.x1 && d.box.y2 > d.box.y1, 'box in image pixels');
+  }
+  for (const k of ['decodeMs', 'preprocessMs', 'inferMs', 'postprocessMs', 'totalMs']) t.type(body.timings[k], 'number', k);
+
+  const fewer = await s.app.inject({ method: 'POST', url: '/v1/detect?threshold=0.2&maxDetections=1', headers: { 'content-type': 'image/jpeg' }, payload: jpeg });
+  t.equal(fewer.json<{ detections: unknown[] }>().detections.length, 1, 'maxDetections caps the list');
+
+  const png = await sharp(jpeg).png().toBuffer();
+  const r2 = await s.app.inject({ method: 'POST', url: '/v1/detect?model=toy', headers: { 'content-type': 'image/png' }, payload: png });
+  t.equal(r2.statusCode, 200, 'PNG accepted');
+
+  const metrics = await s.app.inject({ method: 'GET', url: '/metrics' });
+  t.match(metrics.headers['content-type'], /text\/plain/);
+  t.match(metrics.body, /nv_inference_request_success\{model="toy",version="1"\} 3/);
+  t.match(metrics.body, /jetson_inference_stage_duration_seconds_count\{stage="decode"\} 3/);
+  t.match(metrics.body, /jetson_http_requests_total\{code="200",route="\/v1\/detect"\} 3/);
+  t.match(metrics.body, /jetson_model_info\{backend="onnxruntime",name="toy",role="active",version="1"\} 1/);
+  t.match(metrics.body, /nodejs_eventloop_delay_seconds\{quantile="0.99"\}/);
+});
+
+t.test('the same image letterboxed at different sizes gives the same boxes in original pixels', async (t) => {
+  const s = makeStack();
+  t.teardown(() => s.close());
+  await s.service.activate(s.shelf.add('toy', '1', { seed: 3, height: 96, width: 160 }));
+  // 320×180 and 640×360 of the same content: boxes must scale by exactly 2 (± resampling).
+  const big = await noisyJpeg(640, 360, 9);
+  const small = await sharp(big).resize(320, 180).jpeg({ quality: 95 }).toBuffer();
+  const ask = async (img: Buffer) =>
+    (await s.app.inject({ method: 'POST', url: '/v1/detect?threshold=0.25', headers: { 'content-type': 'image/jpeg' }, payload: img })).json<{
+      detections: { box: { x1: number; x2: number } }[];
+    }>().detections;
+  const a = await ask(big);
+  const b = await ask(small);
+  t.ok(a.length > 0 && b.length > 0);
+  t.ok(Math.abs(a[0]!.box.x1 - 2 * b[0]!.box.x1) < 12 && Math.abs(a[0]!.box.x2 - 2 * b[0]!.box.x2) < 12, `top box ${JSON.stringify(a[0])} ≈ 2 × ${JSON.stringify(b[0])}`);
+});
