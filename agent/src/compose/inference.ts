@@ -8,6 +8,7 @@ import { defaultEngineFactory } from '../inference/engine-factory.js';
 import { demoServable } from '../inference/demo-model.js';
 import { InferenceMetrics } from '../inference/metrics.js';
 import { localResolver, type ServableResolver } from '../inference/resolver.js';
+import type { Servable } from '../core/contracts/model.js';
 import { InferenceService } from '../inference/service.js';
 import { buildServer } from '../http/server.js';
 import { cpuCount } from '../platform/cpu.js';
@@ -23,10 +24,11 @@ export interface InferenceComponent extends Component {
 /**
  * The inference endpoint as a daemon component: service + HTTP server on
  * inference.host:port, then the configured model (or the demo model) activated.
- * `resolveServable` defaults to the interim local resolver (demo model + state/models/*\/servable.json)
- * until the model store provides one.
+ * `makeResolver` (the daemon passes the model store + conversion flow) turns the built-in
+ * servables into the resolver; without it, the local resolver (built-ins +
+ * state/models/*\/servable.json) is used.
  */
-export function inferenceComponent(env: AgentEnv, resolve?: ServableResolver): InferenceComponent {
+export function inferenceComponent(env: AgentEnv, makeResolver?: (builtIn: readonly Servable[]) => ServableResolver): InferenceComponent {
   const cfg = env.config.inference;
   const log = env.log.child({ module: 'inference' });
   let service: InferenceService | undefined;
@@ -44,7 +46,8 @@ export function inferenceComponent(env: AgentEnv, resolve?: ServableResolver): I
       const demo = demoServable();
       const inMemory = new Map<string, Uint8Array>();
       if (demo.servable.kind === 'onnxruntime') inMemory.set(demo.servable.onnxPath, demo.bytes);
-      const resolveServable = resolve ?? localResolver(path.join(env.stateDir, 'models'), cfg.demoModel ? [demo.servable] : []);
+      const builtIn = cfg.demoModel ? [demo.servable] : [];
+      const resolveServable = makeResolver ? makeResolver(builtIn) : localResolver(path.join(env.stateDir, 'models'), builtIn);
       // Leave a core for HTTP, sharp and JSON (serving.md §6.3: workers × intra-op ≤ cores).
       const intraOp = cfg.intraOpThreads || Math.max(1, Math.floor((cpuCount() - 1) / cfg.workers));
       const metrics = new InferenceMetrics();

@@ -1,0 +1,68 @@
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { cleanEnv, FLEET_JS, MAIN_JS, runCli } from '../../helpers/cli.js';
+import { noisyJpeg } from '../../helpers/inference.js';
+import { generateYoloV3Onnx } from '../../../agent/src/models/onnx/generate.js';
+
+/**
+ * The whole off-Jetson model path with real pieces: a generated TAO-YOLOv3-shaped ONNX (with
+ * the TensorRT-only BatchedNMSDynamic_TRT node) → `jetson-fleet package create` → `jetson-agent
+ * models add` → `models activate` on a running daemon → store lookup → conversion
+ * (prepareForOnnxRuntime cuts the NMS node) → hot swap → `/v1/detect` answers with the new model.
+ */
+t.test('a packaged ONNX model goes from the store to HTTP answers through conversion and hot swap', async (t) => {
+  const dir = t.testdir({ state: {} });
+  const state = path.join(dir, 'state');
+  const onnx = path.join(dir, 'small.onnx');
+  writeFileSync(onnx, generateYoloV3Onnx({ height: 96, width: 160, classes: 2, seed: 7 }));
+  const pkg = path.join(dir, 'small-2.0.0.tar');
+  const created = await runCli(
+    ['package', 'create', '--model', onnx, '--name', 'small', '--version', '2.0.0', '--network', 'yolov3', '--classes', 'person,car', '--input', '3,96,160', '--precision', 'fp32', '--out', pkg, '--json'],
+    { script: FLEET_JS },
+  );
+  t.equal(created.code, 0, created.stderr + created.stdout);
+  const added = await runCli(['models', 'add', pkg, '--state-dir', state, '--json']);
+  t.equal(added.code, 0, added.stderr + added.stdout);
+
+  const env = { ...cleanEnv(), JETSON_AGENT_INFERENCE_PORT: '0', JETSON_AGENT_INFERENCE_INTRA_OP_THREADS: '1' };
+  const child = spawn(process.execPath, [MAIN_JS, 'run', '--state-dir', state], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout.on('data', (d: Buffer) => (log += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (log += d.toString()));
+  const exited = new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  const waitFor = async (re: RegExp): Promise<RegExpExecArray> => {
+    for (let i = 0; i < 1200; i++) {
+      const m = re.exec(log);
+      if (m) return m;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`timeout waiting for ${String(re)}:\n${log}`);
+  };
+  const port = Number((await waitFor(/"port":(\d+)[^\n]*inference endpoint listening/))[1]);
+  await waitFor(/"msg":"model activated"/);
+
+  const act = await runCli(['models', 'activate', 'small@2.0.0', '--json', '--state-dir', state], { env: { JETSON_AGENT_INFERENCE_PORT: String(port) } });
+  t.equal(act.code, 0, act.stderr + act.stdout);
+  t.match(JSON.parse(act.stdout), { active: { name: 'small', version: '2.0.0', backend: 'onnxruntime' }, previous: { name: 'demo-yolov3' } });
+
+  const res = await fetch(`http://127.0.0.1:${port}/v1/detect?threshold=0`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: await noisyJpeg(640, 480) });
+  t.equal(res.status, 200);
+  const body = (await res.json()) as { model: { name: string; version: string }; image: { width: number; height: number }; detections: { label: string; box: { x1: number; x2: number; y2: number } }[] };
+  t.same(body.model, { name: 'small', version: '2.0.0' }, 'the new model answers');
+  t.same(body.image, { width: 640, height: 480 });
+  t.ok(body.detections.length > 0, 'threshold 0 keeps the (meaningless) detections of the random weights');
+  for (const d of body.detections) {
+    t.ok(['person', 'car'].includes(d.label), `label ${d.label} comes from the package's classes`);
+    t.ok(d.box.x1 >= 0 && d.box.x2 <= 639 && d.box.y2 <= 479, 'boxes are in original-image pixels, clipped');
+  }
+  const models = (await (await fetch(`http://127.0.0.1:${port}/v1/models`)).json()) as { active: { name: string } };
+  t.equal(models.active.name, 'small');
+
+  child.kill('SIGTERM');
+  t.equal(await exited, 0, log);
+});
