@@ -16,7 +16,7 @@ t.test('a packaged ONNX model goes from the store to HTTP answers through conver
   const dir = t.testdir({ state: {} });
   const state = path.join(dir, 'state');
   const onnx = path.join(dir, 'small.onnx');
-  writeFileSync(onnx, generateYoloV3Onnx({ height: 96, width: 160, classes: 2, seed: 7 }));
+  writeFileSync(onnx, generateYoloV3Onnx({ height: 96, width: 160, classes: 2, seed: 7, scoreThreshold: 0.001 }));
   const pkg = path.join(dir, 'small-2.0.0.tar');
   const created = await runCli(
     ['package', 'create', '--model', onnx, '--name', 'small', '--version', '2.0.0', '--network', 'yolov3', '--classes', 'person,car', '--input', '3,96,160', '--precision', 'fp32', '--out', pkg, '--json'],
