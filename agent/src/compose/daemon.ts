@@ -3,6 +3,7 @@ import type { AgentEnv } from '../cli/types.js';
 import { detectBoard } from '../board/detect.js';
 import { stateLayoutComponent } from './state-layout.js';
 import { mqttComponents } from './mqtt-stack.js';
+import { redactConfig } from '../core/config/resolve.js';
 
 export interface DaemonOptions {
   readonly agentVersion: string;
@@ -16,5 +17,5 @@ export interface DaemonOptions {
  */
 export async function daemonComponents(env: AgentEnv, options: DaemonOptions = { agentVersion: '0.0.0' }): Promise<Component[]> {
   const board = await detectBoard(env.paths);
-  return [stateLayoutComponent(env), ...(await mqttComponents(env, { agentVersion: options.agentVersion, board }))];
+  return [stateLayoutComponent(env), ...(await mqttComponents(env, { agentVersion: options.agentVersion, board, redactedConfig: () => redactConfig(env.config) }))];
 }

@@ -33,19 +33,18 @@ export interface MqttStackDeps {
   readonly redactedConfig?: () => unknown;
 }
 
-const notWired = (): never => {
-  throw new AgentError('DEPLOYMENT_NOT_WIRED', 'No model store / inference service is wired into the rollout executor in this build.', {
+const notWired = (): Promise<never> =>
+  Promise.reject(new AgentError('DEPLOYMENT_NOT_WIRED', 'No model store / inference service is wired into the rollout executor in this build.', {
     hint: 'Use a build where the composition root wires the model store and inference service (issues #4/#5).',
-  });
-};
+  }));
 
 export const notWiredHooks: DeploymentHooks = {
   currentModel: () => null,
-  intake: async () => notWired(),
-  prepare: async () => notWired(),
-  warm: async () => notWired(),
-  activate: async () => notWired(),
-  rollbackToPrevious: async () => null,
+  intake: notWired,
+  prepare: notWired,
+  warm: notWired,
+  activate: notWired,
+  rollbackToPrevious: () => Promise.resolve(null),
   servingStats: () => ({ ready: false, requests: 0, errors: 0 }),
 };
 
@@ -138,9 +137,9 @@ export async function mqttComponents(env: AgentEnv, deps: MqttStackDeps): Promis
         groups: config.groups,
         keys,
         handlers: {
-          ping: async () => ({ pong: true, deviceId, agentVersion: deps.agentVersion }),
+          ping: () => Promise.resolve({ pong: true, deviceId, agentVersion: deps.agentVersion }),
           rollback: async () => exec.rollback(),
-          'get-config': deps.redactedConfig ? async () => deps.redactedConfig?.() : undefined,
+          'get-config': deps.redactedConfig ? () => Promise.resolve(deps.redactedConfig?.()) : undefined,
           'plugin-status': undefined,
           'plugin-rebuild': undefined,
           'restart-inference': undefined,
