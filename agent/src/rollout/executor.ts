@@ -261,6 +261,12 @@ export class RolloutExecutor implements Component {
     if (r) {
       r.ac.abort('canceled' satisfies StopReason);
       await r.done;
+      const ended = this.mem.lastTerminal;
+      // Canceled after activation: the run already restored the previous model; do not go back twice.
+      if (ended?.deploymentId === r.id && ended.state === 'canceled' && (ended.stage === 'activating' || ended.stage === 'probation')) {
+        const now = this.o.hooks.currentModel();
+        if (now) return now;
+      }
     }
     const back = await this.o.hooks.rollbackToPrevious();
     if (!back) throw new AgentError('NO_PREVIOUS_MODEL', 'There is no previous model to roll back to.', { hint: 'Deploy a model instead.' });
@@ -339,7 +345,7 @@ export class RolloutExecutor implements Component {
       if (pct === lastPct) return; // at most every 10 %: reports are retained QoS 1, keep them few
       lastPct = pct;
       rec = withProgress(rec, Math.min(1, p), stage, this.o.clock.now());
-      void this.commit(rec);
+      this.commit(rec).catch((err: unknown) => this.o.log.warn({ err: String(err) }, 'progress not persisted'));
     };
     const m = start.manifest;
     const pkg = m ? path.join(work, 'package.part') : (start.localPackage ?? '');
