@@ -14,7 +14,8 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 60);
 const state = mkdtempSync(path.join(os.tmpdir(), 'bench-'));
 const env = { ...process.env, JETSON_AGENT_STATE_DIR: state, JETSON_AGENT_DEVICE_ID: 'bench-1', JETSON_AGENT_MQTT_EMBEDDED_PORT: '0', JETSON_AGENT_HEALTH_INTERVAL_SEC: '5', JETSON_AGENT_LOG_LEVEL: 'info' };
 delete env.NODE_OPTIONS;
-const child = spawn(process.execPath, [path.join(root, 'agent', 'dist', 'main.js'), 'run'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean); // e.g. --max-semi-space-size=2
+const child = spawn(process.execPath, [...nodeFlags, path.join(root, 'agent', 'dist', 'main.js'), 'run'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
 let out = '';
 const url = await new Promise((resolve, reject) => {
   child.stdout.on('data', (d) => {
