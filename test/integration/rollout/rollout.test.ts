@@ -158,6 +158,8 @@ t.test('device-side rollout over a real mosquitto', async (t) => {
     t.same([...new Set(states)], ['received', 'downloading', 'verifying', 'converting', 'warming', 'activating', 'probation', 'active']);
     const seqs = watch.seen.filter((x) => x.topic === topics.deployment.topic && x.json<DeploymentReport>().deploymentId === m.deploymentId).map((x) => x.json<DeploymentReport>().seq);
     t.same(seqs, [...seqs].sort((a, b) => a - b), 'report seq increases');
+    // Messages per rollout (docs/benchmarks.md): one per state + ≤ 11 download progress + 1 conversion progress.
+    t.ok(seqs.length <= 20, `${seqs.length} deployment reports for one successful rollout`);
     t.equal((await retainedReport()).state, 'active', 'the final report is retained');
     t.equal(executor.memory.current, null);
   });
