@@ -111,7 +111,16 @@ export class DeviceMqtt implements Component {
       ...(o.key ? { key: o.key } : {}),
       ...(o.protocolVersion === 5 ? { properties: { sessionExpiryInterval: o.sessionExpirySec ?? 7 * 24 * 3600 } } : {}),
     };
-    const client = mqtt.connect(o.url, options);
+    // Several URLs (comma-separated) = failover: mqtt.js tries `servers` in turn on each reconnect.
+    const urls = o.url.split(',').map((u) => u.trim()).filter(Boolean);
+    if (urls.length > 1) {
+      options.servers = urls.map((u) => {
+        const x = new URL(u);
+        const protocol = x.protocol.replace(/:$/, '') as 'mqtt' | 'mqtts';
+        return { host: x.hostname, port: Number(x.port || (protocol === 'mqtts' ? 8883 : 1883)), protocol };
+      });
+    }
+    const client = mqtt.connect(urls[0] ?? o.url, options);
     this.client = client;
     client.on('connect', (connack) => void this.onConnect(connack.sessionPresent));
     client.on('reconnect', () => {
@@ -263,7 +272,7 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 
 /** mqtt://user:pass@host → mqtt://***@host (secrets never reach logs, DESIGN §3). */
 export function redactUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
+  return url.replace(/\/\/[^@/,]*@/g, '//***@');
 }
 
 export function mqttConnectError(url: string, err: Error): AgentError {

@@ -122,6 +122,15 @@ t.test('against a real mosquitto with passwords and %u ACLs', async (t) => {
     t.same(received, ['after-restart']);
   });
 
+  await t.test('several broker URLs: fails over to the next one', async (t) => {
+    const dead = await freePort();
+    const dev = device(`mqtt://127.0.0.1:${dead},${broker.url}`, 'dev-a');
+    await dev.start();
+    await dev.waitConnected();
+    t.ok(dev.connected, 'connected through the second URL');
+    await dev.stop();
+  });
+
   await t.test('MQTT 5 by config', async (t) => {
     const dev = device(broker.url, 'dev-a', { protocolVersion: 5 });
     await dev.start();
