@@ -258,6 +258,19 @@ t.test('device-side rollout over a real mosquitto', async (t) => {
     t.same(store.serving, { name: 'detector', version: '1.2.0' }, 'previous model serves again');
   });
 
+  await t.test('a state past its deadline ends the deployment: converting hangs → failed DEPLOYMENT_TIMEOUT', async (t) => {
+    store.gate = new Promise<void>(() => undefined); // a converter that never returns (only its abort signal ends it)
+    t.teardown(() => (store.gate = undefined));
+    const body = pkgBody('1.5.0');
+    const m = manifest(files.add('/p/1.5.0.tar', body), body, { policy: { probationSec: 0, deadlines: { convertSec: 1 } } });
+    await publishDesired(sign(m));
+    const r = await terminal(m.deploymentId);
+    t.equal(r.state, 'failed');
+    t.equal(r.error?.code, 'DEPLOYMENT_TIMEOUT');
+    t.equal(r.stage, 'converting');
+    t.same(store.serving, { name: 'detector', version: '1.2.0' }, 'old model keeps serving');
+  });
+
   await t.test('a newer desired mid-rollout supersedes the running one', async (t) => {
     let release: () => void = () => undefined;
     store.gate = new Promise<void>((r) => (release = r));
