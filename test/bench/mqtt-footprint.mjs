@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import mqtt from 'mqtt';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
@@ -41,12 +42,12 @@ const cpuTicks = () => {
   return Number(f[11]) + Number(f[12]); // utime + stime (fields 14, 15)
 };
 const rssKb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))[1]);
-await new Promise((r) => setTimeout(r, 5000)); // settle after start-up
+await delay(5000); // settle after start-up
 const t0 = Date.now();
 const c0 = cpuTicks();
 const rss = [];
 for (let i = 0; i < seconds; i++) {
-  await new Promise((r) => setTimeout(r, 1000));
+  await delay(1000);
   rss.push(rssKb());
 }
 const cpuPct = ((cpuTicks() - c0) / hz / ((Date.now() - t0) / 1000)) * 100;

@@ -296,6 +296,24 @@ t.test('device-side rollout over a real mosquitto', async (t) => {
     release();
   });
 
+  await t.test('superseded during probation: the previous model is restored before the newer one starts', async (t) => {
+    const before = store.serving;
+    const a = pkgBody('2.2.0');
+    const ma = manifest(files.add('/p/2.2.0.tar', a), a, { policy: { probationSec: 600 } });
+    await publishDesired(sign(ma));
+    await watch.waitFor((x) => x.topic === topics.deployment.topic && x.json<DeploymentReport>().deploymentId === ma.deploymentId && x.json<DeploymentReport>().state === 'probation');
+    t.same(store.serving, { name: 'detector', version: '2.2.0' }, 'A serves during its probation');
+    const b = pkgBody('2.3.0');
+    const mb = manifest(files.add('/p/2.3.0.tar', b), b);
+    await publishDesired(sign(mb));
+    const ra = await terminal(ma.deploymentId);
+    t.equal(ra.state, 'superseded');
+    t.equal(ra.stage, 'probation');
+    const rb = await terminal(mb.deploymentId);
+    t.equal(rb.state, 'active');
+    t.same(rb.previous, before, 'B replaced the model that served before A, not the half-proven A');
+  });
+
   await t.test('agent restart mid-rollout resumes from the persisted state', async (t) => {
     let release: () => void = () => undefined;
     store.gate = new Promise<void>((r) => (release = r));
