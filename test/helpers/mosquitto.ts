@@ -127,6 +127,10 @@ export class Mosquitto {
     const proc = spawn('mosquitto', ['-c', path.join(this.dir, 'mosquitto.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.proc = proc;
     this.exited = new Promise((resolve) => proc.once('exit', () => resolve()));
+    // Never leave a broker behind when the test process ends without its teardown.
+    const reap = (): void => void proc.kill('SIGKILL');
+    process.once('exit', reap);
+    proc.once('exit', () => process.off('exit', reap));
     await new Promise<void>((resolve, reject) => {
       let buf = '';
       const onData = (d: Buffer): void => {
