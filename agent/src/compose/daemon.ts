@@ -1,32 +1,62 @@
 import type { Component } from '../core/lifecycle.js';
 import { SingleFlight } from '../core/single-flight.js';
+import { AgentError } from '../core/errors.js';
+import { redactConfig } from '../core/config/resolve.js';
 import type { AgentEnv } from '../cli/types.js';
 import { detectBoard } from '../board/detect.js';
-import { stateLayoutComponent } from './state-layout.js';
 import { Inbox } from '../models/inbox.js';
+import { pluginStatus } from '../plugin/status.js';
+import type { RolloutExecutor } from '../rollout/executor.js';
+import { stateLayoutComponent } from './state-layout.js';
 import { pluginDriftComponent } from './plugin-drift.js';
+import { createPluginContext } from './plugin-context.js';
 import { inferenceComponent } from './inference.js';
 import { createModelFlow } from './model-flow.js';
+import { mqttComponents } from './mqtt-stack.js';
+import { agentStats, rolloutHooks } from './rollout-hooks.js';
+
+export interface DaemonOptions {
+  readonly agentVersion: string;
+}
 
 /**
  * The daemon's components, in start order (stopped in reverse): state layout, plugin journal
- * recovery + drift, model inbox, inference server, MQTT (embedded broker first, then the
- * client), health publisher, rollout receiver.
+ * recovery + drift, inference server (demo model or the configured one), MQTT (embedded broker
+ * when no broker is configured, then the client + rollout executor, then health), and last
+ * the inbox, which hands dropped packages to the same local deployment flow.
  */
-export async function daemonComponents(env: AgentEnv): Promise<Component[]> {
+export async function daemonComponents(env: AgentEnv, options: DaemonOptions = { agentVersion: '0.0.0' }): Promise<Component[]> {
   const board = await detectBoard(env.paths);
   // One long operation at a time for the whole daemon (conversions, later rebuilds).
   const runner = new SingleFlight();
   const flow = createModelFlow(env, board, runner);
+  const inference = inferenceComponent(env, (builtIn) => flow.resolver(builtIn));
+  let executor: RolloutExecutor | undefined;
+  const mqtt = await mqttComponents(env, {
+    agentVersion: options.agentVersion,
+    board,
+    hooks: rolloutHooks(env, flow, () => inference.service()),
+    stats: agentStats(() => inference.service()),
+    redactedConfig: () => redactConfig(env.config),
+    requestHandlers: {
+      'plugin-status': async () => pluginStatus(await createPluginContext(env)),
+    },
+    onExecutor: (e) => (executor = e),
+  });
   return [
     stateLayoutComponent(env),
     pluginDriftComponent(env),
+    inference,
+    ...mqtt,
     new Inbox({
       stateDir: env.stateDir,
       pollSec: env.config.models.inboxPollSec,
       maxBytes: env.config.models.maxPackageBytes,
       log: env.log.child({ module: 'model-inbox' }),
+      deploy: async (file) => {
+        if (!executor) throw new AgentError('DEPLOYMENT_NOT_WIRED', 'The rollout executor is not running; the package was not deployed.', { hint: 'Check the MQTT section of the log.' });
+        return executor.deployLocal(file);
+      },
     }),
-    inferenceComponent(env, (builtIn) => flow.resolver(builtIn)),
   ];
 }

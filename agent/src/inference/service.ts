@@ -80,6 +80,9 @@ export class InferenceService implements InferenceControl {
   private chain: Promise<unknown> = Promise.resolve();
   private activating = 0;
   private readonly window = new LatencyWindow(20_000);
+  /** Monotonic counters and the latencies since the last drain, for health telemetry and probation. */
+  private readonly totals = { requests: 0, errors: 0 };
+  private recent: number[] = [];
   private closed = false;
 
   constructor(private readonly o: InferenceServiceOptions) {
@@ -261,13 +264,13 @@ export class InferenceService implements InferenceControl {
     try {
       const res = await this.use(name, undefined, (rt) => rt.detect(bytes, o, (stage, ms) => this.o.metrics.stage.observe(ms / 1000, { stage })));
       this.o.metrics.success.inc({ model: res.model.name, version: res.model.version });
-      this.window.record(performance.now() - t0, null);
+      this.account(performance.now() - t0, null);
       return res;
     } catch (err) {
       const e = toAgentError(err);
       const rt = this.active;
       this.o.metrics.failure.inc({ model: rt?.name ?? '', version: rt?.version ?? '', reason: e.code });
-      this.window.record(performance.now() - t0, e.code);
+      this.account(performance.now() - t0, e.code);
       throw e;
     }
   }
@@ -288,6 +291,26 @@ export class InferenceService implements InferenceControl {
 
   stats(windowMs: number): WindowStats {
     return this.window.stats(windowMs);
+  }
+
+  /** Requests and errors since the service started (for deltas per health interval / probation). */
+  counters(): { readonly requests: number; readonly errors: number } {
+    return { ...this.totals };
+  }
+
+  /** Latencies recorded since the previous call (bounded), then forgotten. */
+  drainLatencies(): number[] {
+    const out = this.recent;
+    this.recent = [];
+    return out;
+  }
+
+  private account(ms: number, code: string | null): void {
+    this.window.record(ms, code);
+    this.totals.requests++;
+    if (code !== null) this.totals.errors++;
+    // Bounded: a health interval at high request rates keeps the first 10k samples.
+    if (this.recent.length < 10_000) this.recent.push(ms);
   }
 
   /** Stop: wait for activations, unload everything. */

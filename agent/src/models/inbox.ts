@@ -3,7 +3,7 @@ import type { Component } from '../core/lifecycle.js';
 import type { Logger } from '../core/log.js';
 import { AgentError, toAgentError } from '../core/errors.js';
 import { systemClock, type Clock } from '../platform/clock.js';
-import { listDir, mkdirp, readTextMaybe, removePath, statMaybe, writeJsonAtomic } from '../platform/fs.js';
+import { listDir, mkdirp, readTextMaybe, removePath, sha256File, statMaybe, writeJsonAtomic } from '../platform/fs.js';
 import { renamePath } from '../platform/fs-stream.js';
 import { addPackage, cleanStaleTemp, type StoredPackage } from './store.js';
 
@@ -22,7 +22,16 @@ export interface InboxDeps {
   readonly clock?: Clock;
   /** Called after a package was stored (e.g. to tell the rollout/inference features). */
   readonly onStored?: (pkg: StoredPackage) => void;
+  /**
+   * When set, a dropped package is not stored here but handed to the local deployment flow
+   * (intake → convert → warm-up → activate → probation, issue #6 §4), after its sidecar
+   * sha256 was checked; the file is moved to `inbox/.deploy/` first (invisible to the scan)
+   * and the flow's intake consumes it.
+   */
+  readonly deploy?: (file: string) => Promise<unknown>;
 }
+
+export const DEPLOY_DIR = '.deploy';
 
 export const REJECTED_DIR = 'rejected';
 
@@ -86,6 +95,23 @@ export class Inbox implements Component {
     try {
       if (expected !== undefined && !/^[0-9a-fA-F]{64}$/.test(expected)) {
         throw new AgentError('PACKAGE_SHA256_MISMATCH', `${name}.sha256 does not hold a sha256 (64 hex digits).`, { hint: 'Write the sidecar with `sha256sum PKG > PKG.sha256`.' });
+      }
+      if (this.deps.deploy) {
+        if (expected !== undefined) {
+          const actual = await sha256File(file);
+          if (actual.toLowerCase() !== expected.toLowerCase()) {
+            throw new AgentError('PACKAGE_SHA256_MISMATCH', `${name} has sha256 ${actual}, its sidecar says ${expected}.`, {
+              hint: 'Copy the package again (it may be truncated) or fix the .sha256 file.',
+            });
+          }
+        }
+        const staged = path.join(this.dir, DEPLOY_DIR, name);
+        await mkdirp(path.dirname(staged), 0o750);
+        await renamePath(file, staged);
+        await removePath(sidecar);
+        log.info({ file: staged }, 'package from inbox handed to the local deployment flow');
+        await this.deps.deploy(staged);
+        return;
       }
       const { pkg, added } = await addPackage({
         stateDir: this.deps.stateDir,

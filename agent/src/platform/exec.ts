@@ -149,3 +149,40 @@ export async function which(name: string, extraDirs: readonly string[] = []): Pr
   }
   return undefined;
 }
+
+export interface SpawnLinesOptions {
+  readonly signal: AbortSignal;
+  readonly onLine: (line: string, stream: 'stdout' | 'stderr') => void;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * A long-running subprocess whose output is consumed line by line and never buffered
+ * (e.g. `tegrastats --interval`; `run()` keeps the whole output for its result). Resolves
+ * with the exit code / signal when it ends; abort the signal to stop it (SIGTERM).
+ */
+export async function spawnLines(file: string, args: readonly string[], options: SpawnLinesOptions): Promise<{ exitCode: number | null; signal: string | null }> {
+  const child = execa(file, [...args], {
+    cancelSignal: options.signal,
+    env: options.env as Record<string, string> | undefined,
+    reject: false,
+    buffer: false,
+    stdin: 'ignore',
+  });
+  const feed = (stream: 'stdout' | 'stderr') => {
+    let pending = '';
+    return (chunk: Buffer): void => {
+      pending += chunk.toString('utf8');
+      const parts = pending.split(/\r?\n/);
+      pending = parts.pop() ?? '';
+      for (const line of parts) options.onLine(line, stream);
+    };
+  };
+  child.stdout?.on('data', feed('stdout'));
+  child.stderr?.on('data', feed('stderr'));
+  const result = await child;
+  if (result.failed && (result as { code?: string }).code === 'ENOENT') {
+    throw new AgentError('EXEC_NOT_FOUND', `Program not found: ${file}.`, { hint: 'Install it or put its directory on PATH.', details: { program: file } });
+  }
+  return { exitCode: result.exitCode ?? null, signal: result.signal ?? null };
+}

@@ -92,7 +92,7 @@ t.test('run: READY=1 to the notify socket, SIGTERM stops cleanly with exit 0', a
   const dir = t.testdir({ state: {} });
   const rx = await startNotifyReceiver();
   t.teardown(() => rx.close());
-  const d = startDaemon(['--state-dir', path.join(dir, 'state')], { NOTIFY_SOCKET: rx.socketPath, WATCHDOG_USEC: '2000000', JETSON_AGENT_INFERENCE_PORT: '0' });
+  const d = startDaemon(['--state-dir', path.join(dir, 'state')], { NOTIFY_SOCKET: rx.socketPath, WATCHDOG_USEC: '2000000', JETSON_AGENT_INFERENCE_PORT: '0', JETSON_AGENT_MQTT_EMBEDDED_PORT: '0' });
   await rx.waitFor((m) => m.startsWith('READY=1'));
   await d.waitLog(/"msg":"agent ready"/);
   await rx.waitFor((m) => m === 'WATCHDOG=1', 3000);

@@ -19,7 +19,7 @@ export const runCommand: CommandSpec = {
     const env = await ctx.agent();
     const { log, config } = env;
     const notifier = createNotifier({ env: ctx.env, onError: (m) => log.warn(m) });
-    const lifecycle = new Lifecycle(await daemonComponents(env), log.child({ module: 'lifecycle' }));
+    const lifecycle = new Lifecycle(await daemonComponents(env, { agentVersion: await packageVersion() }), log.child({ module: 'lifecycle' }));
     let stopping: Promise<number> | undefined;
     let resolveDone: (code: number) => void = () => undefined;
     const done = new Promise<number>((r) => (resolveDone = r));

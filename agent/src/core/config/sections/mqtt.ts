@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 
 export const MqttSection = Type.Object(
   {
-    url: Type.String({ default: '', description: 'Broker URL (mqtt://, mqtts://). Empty = start the embedded broker (standalone mode).' }),
+    url: Type.String({ default: '', description: 'Broker URL (mqtt://, mqtts://); several comma-separated = failover in turn. Empty = start the embedded broker (standalone mode).' }),
     username: Type.String({ default: '', description: 'MQTT user name (default: the device id when a password is set).' }),
     password: Type.String({ default: '', secret: true, description: 'MQTT password.' }),
     caFile: Type.String({ default: '', description: 'CA certificate for mqtts://.' }),
@@ -31,6 +31,7 @@ export const HealthSection = Type.Object(
     maxTempC: Type.Number({ default: 85, description: 'Temperature above which the device is degraded (throttling territory).' }),
     minFreeDiskBytes: Type.Integer({ default: 1073741824, minimum: 0, description: 'Free space in the state dir below which the device is degraded.' }),
     maxErrorRate: Type.Number({ default: 0.05, minimum: 0, maximum: 1, description: 'Inference error ratio per interval above which the device is degraded.' }),
+    tegrastatsPath: Type.String({ default: '', description: 'tegrastats binary; empty = /usr/bin/tegrastats under hostRoot, then PATH (Jetsons only).' }),
   },
   { default: {}, additionalProperties: false },
 );
@@ -50,6 +51,13 @@ export const RolloutSection = Type.Object(
     probationSec: Type.Integer({ default: 60, minimum: 0, description: 'Default healthy-serving time before a deployment is active.' }),
     downloadTimeoutSec: Type.Integer({ default: 1800, minimum: 10, description: 'Deadline of the download stage.' }),
     maxDownloadBytes: Type.Integer({ default: 2147483648, minimum: 1024, description: 'Size cap of a package download.' }),
+    maxErrorRate: Type.Number({ default: 0.05, minimum: 0, maximum: 1, description: 'Inference error ratio during probation above which the device rolls back (manifest policy.maxErrorRate wins).' }),
+    receivedTimeoutSec: Type.Integer({ default: 60, minimum: 1, description: 'Deadline of the received state (admission before download).' }),
+    verifyTimeoutSec: Type.Integer({ default: 600, minimum: 1, description: 'Deadline of the verifying state (sha256 of the package).' }),
+    convertTimeoutSec: Type.Integer({ default: 3600, minimum: 10, description: 'Deadline of the converting state (intake + engine build).' }),
+    warmTimeoutSec: Type.Integer({ default: 600, minimum: 1, description: 'Deadline of the warming state (load + warm-up + golden check).' }),
+    activateTimeoutSec: Type.Integer({ default: 120, minimum: 1, description: 'Deadline of the activating state (traffic switch).' }),
+    probationGraceSec: Type.Integer({ default: 120, minimum: 1, description: 'Added to the probation time to form the probation deadline.' }),
   },
   { default: {}, additionalProperties: false },
 );

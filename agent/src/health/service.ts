@@ -1,0 +1,143 @@
+import si from 'systeminformation';
+import type { Logger } from '../core/log.js';
+import type { Component } from '../core/lifecycle.js';
+import type { HealthSnapshot } from '../core/contracts/health.js';
+import type { HostPaths } from '../platform/paths.js';
+import { freeBytes } from '../platform/fs.js';
+import type { Clock } from '../platform/clock.js';
+import { buildSnapshot, type AgentReading, type JetsonReading, type SystemReading, type Thresholds } from './snapshot.js';
+import { readGpuLoadPct, readNvpmodel, readPowerRails, readThermalZones } from './sysfs.js';
+import type { TegrastatsReader } from './tegrastats-reader.js';
+
+/**
+ * Health telemetry (issue #6 §3): every `health.intervalSec` collect readings (systeminformation,
+ * sysfs via the host root, the tegrastats reader, agent stats from the composition root), build
+ * the pure snapshot and hand it to `publish` (retained on `{p}/devices/{id}/health`).
+ */
+export interface AgentStatsSource {
+  /** Cumulative request/error counters and the latencies since the last call (drained). */
+  inference(): { requests: number; errors: number; latenciesMs: number[] };
+  model(): AgentReading['model'];
+  plugin(): AgentReading['plugin'];
+  lastDeployment(): AgentReading['lastDeployment'];
+}
+
+/** Until the inference service (issue #5) is wired: no model, no traffic. */
+export const noAgentStats: AgentStatsSource = {
+  inference: () => ({ requests: 0, errors: 0, latenciesMs: [] }),
+  model: () => null,
+  plugin: () => null,
+  lastDeployment: () => null,
+};
+
+export interface HealthServiceOptions {
+  readonly deviceId: string;
+  readonly isJetson: boolean;
+  readonly paths: HostPaths;
+  readonly stateDir: string;
+  readonly agentVersion: string;
+  readonly intervalSec: number;
+  readonly thresholds: Thresholds;
+  readonly tegrastats: TegrastatsReader | null;
+  readonly tegrastatsInstalled: boolean;
+  readonly stats: AgentStatsSource;
+  readonly publish: (s: HealthSnapshot) => Promise<void>;
+  readonly log: Logger;
+  readonly clock: Clock;
+}
+
+export async function readSystem(stateDir: string): Promise<SystemReading> {
+  const [load, mem, net, temp] = await Promise.all([
+    si.currentLoad(),
+    si.mem(),
+    si.networkStats('*').catch(() => []),
+    si.cpuTemperature().catch(() => ({ main: null as number | null })),
+  ]);
+  const disk = await freeBytes(stateDir).catch(() => null);
+  const round = (n: number): number => Math.round(n * 10) / 10;
+  return {
+    cpuLoadPct: load.cpus.map((c) => round(c.load)),
+    cpuLoadAvgPct: Number.isFinite(load.currentLoad) ? round(load.currentLoad) : null,
+    memory: { totalBytes: mem.total, usedBytes: mem.active, availableBytes: mem.available },
+    swap: { totalBytes: mem.swaptotal, usedBytes: mem.swapused },
+    disk: { path: stateDir, totalBytes: disk?.total ?? null, freeBytes: disk?.free ?? null },
+    network: net
+      .filter((n) => n.iface !== 'lo')
+      .map((n) => ({ iface: n.iface, rxBytesPerSec: n.rx_sec === null ? null : Math.round(n.rx_sec), txBytesPerSec: n.tx_sec === null ? null : Math.round(n.tx_sec) })),
+    uptimeSec: Math.round(si.time().uptime),
+    cpuTempC: typeof temp.main === 'number' && temp.main > -256 ? temp.main : null,
+  };
+}
+
+export class HealthService implements Component {
+  readonly name = 'health';
+  private timer: NodeJS.Timeout | undefined;
+  private inflight: Promise<void> | undefined;
+  private lastCounters = { requests: 0, errors: 0 };
+  private readonly started = Date.now();
+
+  constructor(private readonly o: HealthServiceOptions) {}
+
+  async collect(): Promise<HealthSnapshot> {
+    const o = this.o;
+    const system = await readSystem(o.stateDir);
+    let jetson: JetsonReading | null = null;
+    if (o.isJetson || o.tegrastats) {
+      const [gpuLoadPct, thermal, rails, nvpmodel] = await Promise.all([
+        readGpuLoadPct(o.paths),
+        readThermalZones(o.paths),
+        readPowerRails(o.paths),
+        readNvpmodel(o.paths),
+      ]);
+      const ts = o.tegrastats?.state;
+      jetson = {
+        tegrastatsInstalled: o.tegrastatsInstalled,
+        tegrastats: { running: ts?.running ?? false, restarts: ts?.restarts ?? 0, sample: ts?.sample ?? null },
+        gpuLoadPct,
+        thermal,
+        rails,
+        nvpmodel,
+      };
+    }
+    const inf = o.stats.inference();
+    const agent: AgentReading = {
+      version: o.agentVersion,
+      uptimeSec: Math.round((Date.now() - this.started) / 1000),
+      rssBytes: process.memoryUsage.rss(),
+      model: o.stats.model(),
+      requests: Math.max(0, inf.requests - this.lastCounters.requests),
+      errors: Math.max(0, inf.errors - this.lastCounters.errors),
+      latenciesMs: inf.latenciesMs,
+      plugin: o.stats.plugin(),
+      lastDeployment: o.stats.lastDeployment(),
+    };
+    this.lastCounters = { requests: inf.requests, errors: inf.errors };
+    return buildSnapshot({ now: o.clock.now(), deviceId: o.deviceId, isJetson: o.isJetson, system, jetson, agent, thresholds: o.thresholds });
+  }
+
+  /** Collect and publish once; overlapping ticks are skipped (no pile-up on a slow board). */
+  tick(): Promise<void> {
+    this.inflight ??= (async () => {
+      try {
+        await this.o.publish(await this.collect());
+      } catch (err) {
+        this.o.log.warn({ err: String(err) }, 'health snapshot not published');
+      } finally {
+        this.inflight = undefined;
+      }
+    })();
+    return this.inflight;
+  }
+
+  async start(): Promise<void> {
+    await this.o.tegrastats?.start();
+    void this.tick();
+    this.timer = this.o.clock.setInterval(() => void this.tick(), this.o.intervalSec * 1000);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) this.o.clock.clearInterval(this.timer);
+    await this.inflight;
+    await this.o.tegrastats?.stop();
+  }
+}

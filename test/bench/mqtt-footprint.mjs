@@ -1,0 +1,72 @@
+// Footprint benchmark (issue #6 §5): idle RSS and CPU of `jetson-agent run` in standalone mode
+// (embedded broker) with health every 5 s and no model loaded, over BENCH_SECONDS (default 60).
+// Reads /proc/<pid>/stat and /proc/<pid>/status of the real daemon process; counts MQTT messages
+// with a real subscriber. Usage: npm run build && node test/bench/mqtt-footprint.mjs
+// Writes test/bench/results/mqtt-footprint.json and prints a Markdown row for docs/benchmarks.md.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import mqtt from 'mqtt';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+const seconds = Number(process.env.BENCH_SECONDS ?? 60);
+const state = mkdtempSync(path.join(os.tmpdir(), 'bench-'));
+const env = { ...process.env, JETSON_AGENT_STATE_DIR: state, JETSON_AGENT_DEVICE_ID: 'bench-1', JETSON_AGENT_MQTT_EMBEDDED_PORT: '0', JETSON_AGENT_HEALTH_INTERVAL_SEC: '5', JETSON_AGENT_LOG_LEVEL: 'info' };
+delete env.NODE_OPTIONS;
+const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean); // e.g. --max-semi-space-size=2
+const child = spawn(process.execPath, [...nodeFlags, path.join(root, 'agent', 'dist', 'main.js'), 'run'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+let out = '';
+const url = await new Promise((resolve, reject) => {
+  child.stdout.on('data', (d) => {
+    out += d.toString();
+    const m = /"url":"(mqtt:\/\/127\.0\.0\.1:\d+)","msg":"embedded MQTT broker listening/.exec(out);
+    if (m && /"msg":"agent ready"/.test(out)) resolve(m[1]);
+  });
+  child.on('exit', (c) => reject(new Error(`agent exited ${c}\n${out}`)));
+});
+const sub = await mqtt.connectAsync(url, { clientId: 'bench-sub' });
+const counts = {};
+let healthBytes = 0;
+sub.on('message', (topic, payload) => {
+  const kind = topic.split('/').pop();
+  counts[kind] = (counts[kind] ?? 0) + 1;
+  if (kind === 'health') healthBytes = payload.length;
+});
+await sub.subscribeAsync('jetson/v1/devices/bench-1/#', { qos: 1 });
+
+const hz = 100; // USER_HZ on Linux
+const cpuTicks = () => {
+  const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return Number(f[11]) + Number(f[12]); // utime + stime (fields 14, 15)
+};
+const rssKb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))[1]);
+await delay(5000); // settle after start-up
+const t0 = Date.now();
+const c0 = cpuTicks();
+const rss = [];
+for (let i = 0; i < seconds; i++) {
+  await delay(1000);
+  rss.push(rssKb());
+}
+const cpuPct = ((cpuTicks() - c0) / hz / ((Date.now() - t0) / 1000)) * 100;
+child.kill('SIGTERM');
+const code = await new Promise((r) => child.on('exit', r));
+await sub.endAsync(true);
+rmSync(state, { recursive: true, force: true });
+const result = {
+  seconds,
+  node: process.version,
+  cpus: os.cpus().length,
+  cpuModel: os.cpus()[0]?.model,
+  idleRssMB: { max: Math.max(...rss) / 1024, mean: rss.reduce((a, b) => a + b, 0) / rss.length / 1024 },
+  idleCpuPctOfOneCore: cpuPct,
+  messages: counts,
+  healthPayloadBytes: healthBytes,
+  exitCode: code,
+};
+mkdirSync(path.join(root, 'test', 'bench', 'results'), { recursive: true });
+writeFileSync(path.join(root, 'test', 'bench', 'results', 'mqtt-footprint.json'), JSON.stringify(result, null, 2) + '\n');
+console.log(JSON.stringify(result, null, 2));
+console.log(`| ${new Date().toISOString().slice(0, 10)} | ${result.cpuModel} ×${result.cpus} | ${seconds} s | ${result.idleRssMB.max.toFixed(1)} MB | ${result.idleCpuPctOfOneCore.toFixed(2)} % | ${counts.health ?? 0} health (${healthBytes} B each) |`);

@@ -1,0 +1,82 @@
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import mqtt from 'mqtt';
+import { Value } from '@sinclair/typebox/value';
+import { HealthSnapshotSchema } from '../../../agent/src/core/contracts/health.js';
+import type { StatusPayload } from '../../../agent/src/core/contracts/topics.js';
+import { MAIN_JS, cleanEnv } from '../../helpers/cli.js';
+
+/** `jetson-agent run` with no broker configured: standalone mode with the embedded aedes broker. */
+function startDaemon(env: Record<string, string>) {
+  const child = spawn(process.execPath, [MAIN_JS, 'run'], { env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const listeners: (() => void)[] = [];
+  const onData = (d: Buffer): void => {
+    out += d.toString();
+    listeners.forEach((l) => l());
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const waitLog = (re: RegExp): Promise<RegExpExecArray> =>
+    new Promise((resolve) => {
+      const check = (): void => {
+        const m = re.exec(out);
+        if (m) resolve(m);
+      };
+      listeners.push(check);
+      check();
+    });
+  return { child, exited, waitLog, log: () => out };
+}
+
+t.test('standalone: embedded broker, retained online status and health, offline on SIGTERM, exit 0', async (t) => {
+  const dir = t.testdir({ state: {} });
+  const d = startDaemon({
+    JETSON_AGENT_STATE_DIR: path.join(dir, 'state'),
+    JETSON_AGENT_DEVICE_ID: 'laptop-1',
+    JETSON_AGENT_MQTT_EMBEDDED_PORT: '0',
+    JETSON_AGENT_HEALTH_INTERVAL_SEC: '1',
+  });
+  const [, url] = await d.waitLog(/"url":"(mqtt:\/\/127\.0\.0\.1:\d+)","msg":"embedded MQTT broker listening/);
+  await d.waitLog(/"msg":"agent ready"/);
+  const ctl = await mqtt.connectAsync(url ?? '', { clientId: 'ctl' });
+  const got = new Map<string, unknown[]>();
+  let notify: () => void = () => undefined;
+  ctl.on('message', (topic, payload) => {
+    got.set(topic, [...(got.get(topic) ?? []), payload.length ? JSON.parse(payload.toString()) : null]);
+    notify();
+  });
+  const until = (pred: () => boolean): Promise<void> =>
+    new Promise((resolve) => {
+      notify = () => pred() && resolve();
+      notify();
+    });
+  await ctl.subscribeAsync('jetson/v1/devices/laptop-1/#', { qos: 1 });
+  await until(() => got.has('jetson/v1/devices/laptop-1/health') && got.has('jetson/v1/devices/laptop-1/status'));
+  const status = got.get('jetson/v1/devices/laptop-1/status')?.[0] as StatusPayload;
+  t.equal(status.state, 'online');
+  t.equal(status.board?.isJetson, false);
+  const health = got.get('jetson/v1/devices/laptop-1/health')?.[0];
+  t.ok(Value.Check(HealthSnapshotSchema, health), 'health snapshot matches its schema');
+  const offline = until(() => (got.get('jetson/v1/devices/laptop-1/status') ?? []).some((s) => (s as StatusPayload).state === 'offline'));
+  d.child.kill('SIGTERM');
+  await offline;
+  t.equal(await d.exited, 0, d.log());
+  await ctl.endAsync(true);
+});
+
+t.test('standalone: a taken port fails with a coded error naming the key to change', async (t) => {
+  const dir = t.testdir({ state: {} });
+  const blocker = createServer();
+  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+  t.teardown(() => blocker.close());
+  const port = (blocker.address() as { port: number }).port;
+  const d = startDaemon({ JETSON_AGENT_STATE_DIR: path.join(dir, 'state'), JETSON_AGENT_MQTT_EMBEDDED_PORT: String(port) });
+  const code = await d.exited;
+  t.equal(code, 1);
+  t.match(d.log(), /MQTT_BROKER_PORT_IN_USE/);
+  t.match(d.log(), /mqtt\.embedded\.port/);
+});
