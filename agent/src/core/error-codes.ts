@@ -37,6 +37,33 @@ export const ERROR_CODES = {
   FLEET_KEY_EXISTS: op(409, 'Key files already exist in the output directory; refusing to overwrite a signing key.'),
   FLEET_DEVICES_FILE_INVALID: op(400, 'A --devices-file is not valid JSON or its device records do not match the schema.'),
   FLEET_NO_TARGETS: op(404, 'The rollout target matched no compatible device.'),
+  // mqtt (issue #6)
+  MQTT_CONNECT_FAILED: op(503, 'The MQTT broker could not be reached or refused the connection.'),
+  MQTT_BROKER_PORT_IN_USE: op(500, 'The embedded MQTT broker could not listen: the address is in use or not bindable.'),
+  MQTT_NOT_CONNECTED: op(503, 'A publish was dropped because the client is disconnected and the offline queue is full.'),
+  // signed manifests and requests (DESIGN §8)
+  MANIFEST_MALFORMED: op(400, 'A signed envelope is not {payload, signature, keyId} with base64 fields.'),
+  MANIFEST_UNKNOWN_KEY: op(403, 'The envelope names a keyId that is not in rollout.fleetPublicKeys.'),
+  MANIFEST_BAD_SIGNATURE: op(403, 'The Ed25519 signature does not match the exact payload bytes.'),
+  MANIFEST_INVALID: op(400, 'The signed payload is not a valid deployment manifest or request (schema).'),
+  MANIFEST_EXPIRED: op(410, 'The manifest or request is past its expiresAt.'),
+  MANIFEST_REPLAYED: op(409, 'The manifest sequence is not newer than the last accepted one (anti-replay).'),
+  MANIFEST_INCOMPATIBLE: op(422, 'The manifest requires a SoC, CUDA arch, TensorRT, JetPack or free disk this device does not have.'),
+  // deployment (rollout/)
+  DOWNLOAD_FAILED: op(502, 'The package download failed (HTTP status, network error or unreadable file:// path).'),
+  DOWNLOAD_TOO_LARGE: op(413, 'The package is larger than the manifest size or rollout.maxDownloadBytes.'),
+  DOWNLOAD_SHA_MISMATCH: op(422, 'The downloaded package does not have the sha256 the manifest names.'),
+  DISK_SPACE_LOW: op(507, 'Not enough free space in the state dir for the package and its conversion.'),
+  DEPLOYMENT_TIMEOUT: op(504, 'A deployment state ran past its deadline.'),
+  DEPLOYMENT_PREPARE_FAILED: op(500, 'Intake, conversion or warm-up of the new model failed; the old model keeps serving.'),
+  DEPLOYMENT_ACTIVATE_FAILED: op(500, 'Switching to the new model failed; the previous model was restored.'),
+  DEPLOYMENT_PROBATION_FAILED: op(500, 'The new model was unhealthy during probation; the previous model was restored.'),
+  DEPLOYMENT_SUPERSEDED: op(409, 'A newer desired manifest replaced this deployment before it finished.'),
+  DEPLOYMENT_NOT_WIRED: op(501, 'This build has no model store / inference service wired into the rollout executor.'),
+  NO_PREVIOUS_MODEL: op(409, 'A rollback was requested but there is no previous model to return to.'),
+  REQUEST_UNKNOWN_OP: op(404, 'An MQTT request names an operation the agent does not know.'),
+  // health
+  TEGRASTATS_FAILED: op(500, 'tegrastats is missing on a Jetson or keeps exiting; telemetry lacks GPU/power data.'),
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

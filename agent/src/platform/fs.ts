@@ -1,6 +1,6 @@
 import { constants as fsc, promises as fsp, type Stats } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import { AgentError } from '../core/errors.js';
 
@@ -236,3 +236,15 @@ export function fsError(action: string, target: string, err: unknown): AgentErro
 }
 
 export { fsp };
+
+/** Free bytes available to this user on the file system holding `dir` (statfs bavail × bsize). */
+export async function freeBytes(dir: string): Promise<{ free: number; total: number }> {
+  const s = await fsp.statfs(dir);
+  return { free: Number(s.bavail) * Number(s.bsize), total: Number(s.blocks) * Number(s.bsize) };
+}
+
+/** Append-mode write stream (download resume). */
+export async function appendStream(file: string): Promise<WriteStream> {
+  await Promise.resolve();
+  return createWriteStream(file, { flags: 'a' });
+}
