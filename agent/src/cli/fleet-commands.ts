@@ -3,6 +3,7 @@ import { versionCommand } from './commands/version.js';
 import { fleetKeysGenerateCommand } from './commands/fleet-keys.js';
 import { fleetServeCommand } from './commands/fleet-serve.js';
 import { fleetRolloutPlanCommand } from './commands/fleet-rollout-plan.js';
+import { fleetManifestCreateCommand, fleetManifestVerifyCommand } from './commands/fleet-manifest.js';
 
 /** Every `jetson-fleet` command (operator / controller side). Features add one line each. */
-export const fleetCommands: readonly CommandSpec[] = [versionCommand, fleetKeysGenerateCommand, fleetServeCommand, fleetRolloutPlanCommand];
+export const fleetCommands: readonly CommandSpec[] = [versionCommand, fleetKeysGenerateCommand, fleetServeCommand, fleetRolloutPlanCommand, fleetManifestCreateCommand, fleetManifestVerifyCommand];

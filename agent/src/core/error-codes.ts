@@ -36,6 +36,8 @@ export const ERROR_CODES = {
   // fleet controller
   FLEET_KEY_EXISTS: op(409, 'Key files already exist in the output directory; refusing to overwrite a signing key.'),
   FLEET_DEVICES_FILE_INVALID: op(400, 'A --devices-file is not valid JSON or its device records do not match the schema.'),
+  FLEET_PACKAGE_INVALID: op(400, 'A model package tar cannot be read or has no valid model.json (name, version).'),
+  FLEET_KEY_INVALID: op(400, 'A signing or public key file is not an Ed25519 PEM key.'),
   FLEET_NO_TARGETS: op(404, 'The rollout target matched no compatible device.'),
   // mqtt (issue #6)
   MQTT_CONNECT_FAILED: op(503, 'The MQTT broker could not be reached or refused the connection.'),
