@@ -3,7 +3,23 @@ import { versionCommand } from './commands/version.js';
 import { fleetKeysGenerateCommand } from './commands/fleet-keys.js';
 import { fleetServeCommand } from './commands/fleet-serve.js';
 import { fleetRolloutPlanCommand } from './commands/fleet-rollout-plan.js';
+import { fleetSimulateCommand } from './commands/fleet-simulate.js';
+import {
+  fleetRolloutAbortCommand,
+  fleetRolloutResumeCommand,
+  fleetRolloutRollbackCommand,
+  fleetRolloutStartCommand,
+  fleetRolloutStatusCommand,
+} from './commands/fleet-rollout.js';
 import { fleetManifestCreateCommand, fleetManifestVerifyCommand } from './commands/fleet-manifest.js';
 
 /** Every `jetson-fleet` command (operator / controller side). Features add one line each. */
-export const fleetCommands: readonly CommandSpec[] = [versionCommand, fleetKeysGenerateCommand, fleetServeCommand, fleetRolloutPlanCommand, fleetManifestCreateCommand, fleetManifestVerifyCommand];
+export const fleetCommands: readonly CommandSpec[] = [
+  versionCommand, fleetKeysGenerateCommand, fleetServeCommand, fleetRolloutPlanCommand, fleetManifestCreateCommand, fleetManifestVerifyCommand,
+  fleetSimulateCommand,
+  fleetRolloutStartCommand,
+  fleetRolloutResumeCommand,
+  fleetRolloutStatusCommand,
+  fleetRolloutAbortCommand,
+  fleetRolloutRollbackCommand,
+];

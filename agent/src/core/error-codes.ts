@@ -38,6 +38,10 @@ export const ERROR_CODES = {
   FLEET_DEVICES_FILE_INVALID: op(400, 'A --devices-file is not valid JSON or its device records do not match the schema.'),
   FLEET_PACKAGE_INVALID: op(400, 'A model package tar cannot be read or has no valid model.json (name, version).'),
   FLEET_KEY_INVALID: op(400, 'A signing or public key file is not an Ed25519 PEM key.'),
+  FLEET_ROLLOUT_ABORTED: op(409, 'The rollout aborted (failure threshold, a failed wave without success, or an operator); its current wave was rolled back.'),
+  FLEET_ROLLOUT_NOT_FOUND: op(404, 'No retained rollout record with this id on the broker under the topic prefix.'),
+  FLEET_ROLLOUT_EXISTS: op(409, 'A rollout with this deployment id already exists; resume it or make a new manifest.'),
+  FLEET_ROLLOUT_BUSY: op(409, 'Another controller sent a heartbeat for this rollout recently; two controllers must not drive one rollout.'),
   FLEET_NO_TARGETS: op(404, 'The rollout target matched no compatible device.'),
   // mqtt (issue #6)
   MQTT_CONNECT_FAILED: op(503, 'The MQTT broker could not be reached or refused the connection.'),

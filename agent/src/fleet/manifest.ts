@@ -83,3 +83,19 @@ export function toVersionRange(text: string, what: string): VersionRange {
   }
   return out;
 }
+
+/** A manifest's `requires` as the controller's target filter (so skipped devices are named before anything is published). */
+export function fromManifestRequires(r: ManifestRequires | undefined): Requirements {
+  if (!r) return {};
+  const range = (v: VersionRange | undefined): string | undefined =>
+    v && (v.min || v.max) ? [v.min ? `>=${v.min}` : '', v.max ? `<${v.max}` : ''].filter(Boolean).join(' ') : undefined;
+  const tensorrt = range(r.tensorrt);
+  const jetpack = range(r.jetpack);
+  return {
+    ...(r.socs ? { soc: r.socs } : {}),
+    ...(r.cudaArchs ? { cudaArch: r.cudaArchs } : {}),
+    ...(tensorrt ? { tensorrt } : {}),
+    ...(jetpack ? { jetpack } : {}),
+    ...(r.minFreeDiskBytes !== undefined ? { minFreeDiskBytes: r.minFreeDiskBytes } : {}),
+  };
+}
