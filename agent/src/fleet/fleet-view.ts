@@ -1,7 +1,7 @@
 import type { DeploymentReport as WireReport } from '../core/contracts/deployment.js';
 import type { HealthSnapshot } from '../core/contracts/health.js';
 import { parseTopic, type StatusPayload } from '../core/contracts/topics.js';
-import { DEVICE_DEPLOYMENT_STATES, type DeviceDeploymentState, type DeviceObservation, type DeviceRecord } from './types.js';
+import { DEVICE_DEPLOYMENT_STATES, type DeviceObservation, type DeviceRecord } from './types.js';
 
 interface Seen<T> {
   readonly value: T;

@@ -53,7 +53,9 @@ export class SimulatedDevice {
   }
 
   async start(): Promise<void> {
-    const will = JSON.stringify({ v: TOPIC_PAYLOAD_VERSION, state: 'offline', reason: 'will' });
+    // Board and groups ride on the offline status too (will included: both are known at connect), so a
+    // controller that starts while the device is away can still target it by group and requirements.
+    const will = JSON.stringify({ ...simStatus(this.o.groups, this.o.now()), state: 'offline', reason: 'will', ts: undefined });
     const bus = await this.o.connect({ clientId: this.o.id, will: { topic: this.t.status.topic, payload: will } });
     this.bus = bus;
     bus.onMessage((topic, payload) => this.onMessage(topic, payload));
@@ -68,7 +70,7 @@ export class SimulatedDevice {
     const bus = this.bus;
     this.bus = undefined;
     if (!bus) return;
-    if (!crash) await bus.publish(this.t.status.topic, JSON.stringify({ v: TOPIC_PAYLOAD_VERSION, state: 'offline', reason: 'graceful', ts: new Date(this.o.now()).toISOString() }), true);
+    if (!crash) await bus.publish(this.t.status.topic, JSON.stringify({ ...simStatus(this.o.groups, this.o.now()), state: 'offline', reason: 'graceful' }), true);
     await bus.close({ will: crash });
   }
 
