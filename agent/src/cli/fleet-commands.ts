@@ -3,6 +3,7 @@ import { versionCommand } from './commands/version.js';
 import { fleetKeysGenerateCommand } from './commands/fleet-keys.js';
 import { fleetServeCommand } from './commands/fleet-serve.js';
 import { fleetRolloutPlanCommand } from './commands/fleet-rollout-plan.js';
+import { fleetDeviceCommand, fleetDevicesCommand } from './commands/fleet-devices.js';
 import { fleetSimulateCommand } from './commands/fleet-simulate.js';
 import {
   fleetRolloutAbortCommand,
@@ -22,4 +23,6 @@ export const fleetCommands: readonly CommandSpec[] = [
   fleetRolloutStatusCommand,
   fleetRolloutAbortCommand,
   fleetRolloutRollbackCommand,
+  fleetDevicesCommand,
+  fleetDeviceCommand,
 ];

@@ -72,4 +72,19 @@ t.test('an offline device is pending, and catches up from its retained desired w
   t.teardown(() => s.close());
   for (let i = 0; i < 30 && s.view.reports.get(offId)?.value.state !== 'active'; i++) await s.nextChange(1000);
   t.equal(s.view.reports.get(offId)?.value.deploymentId, m.deploymentId, 'it deployed the rollout it missed');
+
+  const list = await rig.fleet(['devices', '--group', 'lab', '--json']);
+  t.equal(list.code, 0, list.stderr);
+  const rows = (JSON.parse(list.stdout) as { devices: { id: string; online: boolean; jetpack: string; model: string | null; health: string; deployment: { state: string } | null; simulated: boolean }[] }).devices;
+  t.equal(rows.length, 6);
+  t.ok(rows.every((d) => d.online && d.simulated && d.jetpack === '5.1.2' && d.health === 'ok'));
+  t.ok(rows.every((d) => d.model === 'peoplenet 4.0.0' && d.deployment?.state === 'active'), 'every device reports the new model active');
+  const table = await rig.fleet(['devices']);
+  t.match(table.stdout, /6 device\(s\), 6 online/);
+  const one = await rig.fleet(['device', offId]);
+  t.equal(one.code, 0, one.stderr);
+  t.match(one.stdout, new RegExp(`deployment: ${m.deploymentId} active`));
+  const none = await rig.fleet(['device', 'no-such-device']);
+  t.equal(none.code, 1);
+  t.match(none.stderr, /FLEET_DEVICE_NOT_FOUND/);
 });
