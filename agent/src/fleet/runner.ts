@@ -33,6 +33,7 @@ export async function runRollout(session: FleetSession, start: RolloutRecord, o:
   let rec = start;
   let lastPersist = 0;
   let lastCounts = JSON.stringify(start.counts);
+  let lastKind = '';
   const envelopeText = JSON.stringify(rec.envelope);
   const ids = rec.plan.waves.flat();
   // A device that cannot verify the envelope reports it as `unverified-<sha256(raw)[:12]>`
@@ -53,7 +54,10 @@ export async function runRollout(session: FleetSession, start: RolloutRecord, o:
       await Promise.all(step.notify.map((id) => session.bus.publish(deviceTopics(session.prefix, id).desired.topic, envelopeText, true)));
     }
     if (step.rollback.length) rec = await rollback(session, rec, step.rollback, o.key, t);
-    const changed = JSON.stringify(step.next) !== JSON.stringify(rec.progress) || decision !== rec.decision;
+    // Persist on progress or decision-kind changes; counts-only changes at most once a second
+    // (every report changes the counts: writing each one would double the broker traffic).
+    const changed = JSON.stringify(step.next) !== JSON.stringify(rec.progress) || step.decision.kind !== lastKind;
+    lastKind = step.decision.kind;
     rec = { ...rec, progress: step.next, counts: step.counts, decision };
     const final = step.decision.kind === 'done' || step.decision.kind === 'abort' || step.decision.kind === 'aborted';
     const counts = JSON.stringify(step.counts);
