@@ -159,7 +159,7 @@ try {
 
   sim = await startSimulator(broker.url, pubFile, 'bench20', 0.2);
   const ab = await rollout(broker.url, manifest('3.0.0'), keyFile, 'bench20', ['--max-failures', '10%']);
-  rows.push({ scenario: `${N} devices, 4 waves, 20% failures`, exit: ab.code, phase: ab.result.phase ?? (ab.code === 1 ? 'aborted' : '?'), seconds: ab.seconds, brokerInPerDevice: null, brokerOutPerDevice: null, controllerRssMB: ab.rssMB, controllerCpuS: ab.cpuSeconds, abort: ab.stderrTail ?? null, counts: ab.result.counts ?? null });
+  rows.push({ scenario: `${N} devices, 4 waves, 20% failures`, exit: ab.code, phase: ab.result.phase ?? (ab.code === 1 ? 'aborted' : '?'), seconds: ab.seconds, brokerInPerDevice: null, brokerOutPerDevice: null, controllerRssMB: ab.rssMB, controllerCpuS: ab.cpuSeconds, abort: ab.result.error?.message ?? ab.stderrTail ?? null, counts: ab.result.counts ?? null });
 } finally {
   sim?.kill('SIGTERM');
   await sleep(500);
