@@ -40,6 +40,10 @@ export async function runRollout(session: FleetSession, start: RolloutRecord, o:
   // (it reads nothing unsigned); that is this deployment, rejected.
   const unverified = `unverified-${createHash('sha256').update(envelopeText).digest('hex').slice(0, 12)}`;
   for (;;) {
+    // Someone else (`rollout abort` / `rollout rollback`) ended it: stop driving, before this
+    // loop could overwrite their record with its own.
+    const other = session.rollouts.get(rec.deploymentId);
+    if (other && other.writer.clientId !== session.clientId && other.progress.phase !== 'running') return other;
     const obs: Record<string, DeviceObservation> = {};
     for (const id of ids) {
       const o1 = session.view.observation(id);
@@ -69,9 +73,6 @@ export async function runRollout(session: FleetSession, start: RolloutRecord, o:
     }
     o.onStep?.(step, rec);
     if (final || o.signal.aborted) return rec;
-    // Someone else (rollout abort / rollback) ended it: stop driving.
-    const other = session.rollouts.get(rec.deploymentId);
-    if (other && other.writer.clientId !== session.clientId && other.progress.phase !== 'running') return other;
     const wake = step.wakeAt === undefined ? TICK_MS : Math.min(TICK_MS, step.wakeAt - now());
     await session.nextChange(wake, o.signal);
   }
@@ -121,8 +122,11 @@ export async function rollback(session: FleetSession, rec: RolloutRecord, ids: r
 /** `rollout abort`: stop notifying and roll back the current wave's notified devices (as an automatic abort does). */
 export async function abortRecord(session: FleetSession, rec: RolloutRecord, key: KeyObject, message: string, now: number): Promise<RolloutRecord> {
   const { next, rollback: ids } = abortRollout(rec.plan, rec.progress, message);
-  let out = await rollback(session, rec, ids, key, now);
-  out = { ...out, progress: next, decision: `aborted: ${message}` };
+  // The aborted record goes out first: a running controller must see the operator's abort
+  // before the rolled_back reports, or it would count them as failures of its own.
+  const aborted: RolloutRecord = { ...rec, progress: next, decision: `aborted: ${message}` };
+  await persist(session, aborted, now);
+  const out = await rollback(session, aborted, ids, key, now);
   await persist(session, out, now);
   return out;
 }

@@ -88,3 +88,40 @@ t.test('an offline device is pending, and catches up from its retained desired w
   t.equal(none.code, 1);
   t.match(none.stderr, /FLEET_DEVICE_NOT_FOUND/);
 });
+
+t.test('rollout abort from another process stops the running controller and rolls back the current wave; rollback covers every wave', async (t) => {
+  const broker = await new Mosquitto().start();
+  t.teardown(() => broker.close());
+  const rig = new FleetRig(broker, t.testdir());
+  const k = await rig.makeKeys();
+  const sim = await rig.simulate({ count: 6, stepDelayMs: 400 });
+  t.teardown(() => sim.stop());
+  const m = await rig.manifest('5.0.0', k.key);
+  const child = spawn(process.execPath, [FLEET_JS, 'rollout', 'start', '--manifest', m.file, '--key', k.key, '--target', 'all', '--waves', '1,100%', ...policy, ...rig.brokerArgs()], {
+    cwd: REPO_ROOT, env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const watch = await rig.session(m.deploymentId);
+  t.teardown(() => watch.close());
+  for (let i = 0; i < 60 && (watch.rollouts.get(m.deploymentId)?.progress.notifiedInWave ?? 0) < 5; i++) await watch.nextChange(1000);
+
+  const ab = await rig.fleet(['rollout', 'abort', m.deploymentId, '--key', k.key, '--reason', 'bad metrics on the dashboard']);
+  t.equal(ab.code, 0, ab.stderr);
+  t.match(ab.stdout, /rolled back 5 device\(s\) of wave 2/);
+  t.equal(await exited, 1, 'the running controller stops');
+  t.match(stderr, /FLEET_ROLLOUT_ABORTED.*bad metrics on the dashboard/);
+  const rec = watch.rollouts.get(m.deploymentId);
+  t.equal(rec?.progress.phase, 'aborted');
+  const wave2 = rec?.plan.waves[1] ?? [];
+  await watch.sync();
+  for (const id of wave2) t.equal(watch.view.desired.get(id), '', `${id}: desired cleared (it had none before)`);
+
+  const rb = await rig.fleet(['rollout', 'rollback', m.deploymentId, '--key', k.key]);
+  t.equal(rb.code, 0, rb.stderr);
+  t.match(rb.stdout, /rolled back 6 device\(s\)/, 'rollback includes the promoted canary');
+  await watch.sync();
+  for (let i = 0; i < 20 && !sim.devices.every((d) => d.state === 'rolled_back' || d.state === undefined); i++) await watch.nextChange(500);
+  t.ok(sim.devices.every((d) => d.state === 'rolled_back'), `every simulated device rolled back: ${sim.devices.map((d) => d.state).join(',')}`);
+});

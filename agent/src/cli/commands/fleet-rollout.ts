@@ -248,10 +248,13 @@ export const fleetRolloutRollbackCommand: CommandSpec = {
     try {
       const rec = loadRecord(session, id);
       const now = Date.now();
-      let out = await rollback(session, rec, notifiedDevices(rec), key, now);
+      let out = rec;
       if (out.progress.phase === 'running' || out.progress.phase === 'done') {
+        // Record first, so a running controller stops before it sees the rolled_back reports.
         out = { ...out, progress: { ...out.progress, phase: 'aborted', abort: { kind: 'operator', wave: out.progress.wave + 1, message: 'rolled back by operator' } }, decision: 'rolled back by operator' };
+        await persist(session, out, now);
       }
+      out = await rollback(session, out, notifiedDevices(rec), key, now);
       await persist(session, out, now);
       ctx.out.result({ deploymentId: id, phase: out.progress.phase, rolledBack: out.rolledBack });
       ctx.out.print(`rolled back ${out.rolledBack.length} device(s) of ${id}`);
