@@ -37,3 +37,11 @@ t.test('simulator failure picks: exactly round(n × rate), evenly spread, never 
   t.equal(count(10, 0), 0);
   t.notOk(picked(0, 1), 'device 0 never fails');
 });
+
+t.test('simulator fd check reads the soft open-files limit', async (t) => {
+  const { parseOpenFilesLimit } = await import('../../../agent/src/fleet/simulator/fd-limit.js');
+  const text = 'Limit                     Soft Limit           Hard Limit           Units\nMax open files            1024                 524288               files\n';
+  t.equal(parseOpenFilesLimit(text), 1024);
+  t.equal(parseOpenFilesLimit('Max open files            unlimited            unlimited            files\n'), undefined);
+  t.equal(parseOpenFilesLimit(''), undefined);
+});

@@ -2,6 +2,8 @@ import { UsageError } from '../../core/errors.js';
 import { KeyRing } from '../../core/envelope.js';
 import { assertTopicLevel } from '../../core/contracts/topics.js';
 import { SimulatedFleet } from '../../fleet/simulator/fleet.js';
+import { FD_HEADROOM, parseOpenFilesLimit } from '../../fleet/simulator/fd-limit.js';
+import { readTextMaybe } from '../../platform/fs.js';
 import type { CommandSpec } from '../types.js';
 import { BROKER_OPTIONS, brokerFrom, trustedKeysFrom } from './fleet-broker.js';
 
@@ -43,6 +45,13 @@ export const fleetSimulateCommand: CommandSpec = {
     const delay = Number(str(ctx.options['delay-ms']) ?? '200');
     const first = Number(str(ctx.options['first-index']) ?? '0');
     if (!Number.isInteger(delay) || delay < 0 || !Number.isInteger(first) || first < 0) throw new UsageError('--delay-ms and --first-index must be non-negative integers.');
+    const fdLimit = parseOpenFilesLimit((await readTextMaybe('/proc/self/limits')) ?? '');
+    if (fdLimit !== undefined && fdLimit < count + FD_HEADROOM) {
+      throw new UsageError(
+        `--devices ${count} needs about ${count + FD_HEADROOM} file descriptors (one MQTT connection per simulated device); the limit is ${fdLimit}.`,
+        `Raise it for this shell (ulimit -n ${count + 1024}) or simulate fewer devices per process (--first-index splits a fleet across processes). The broker needs as many.`,
+      );
+    }
     const broker = await brokerFrom(ctx);
     const keys = new KeyRing(await trustedKeysFrom(ctx));
     const idPrefix = str(ctx.options['id-prefix']);
