@@ -1,4 +1,9 @@
 import t from 'tap';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { FLEET_JS, runCli } from '../../helpers/cli.js';
+import { CONTROLLER, PREFIX } from '../../helpers/mosquitto.js';
 import { Mosquitto } from '../../helpers/mosquitto.js';
 import { FleetRig } from '../../helpers/fleet-rig.js';
 
@@ -83,4 +88,17 @@ t.test('a manifest signed with a key the devices do not trust is rejected by eve
     t.equal(rep?.state, 'rejected', `${d.id} rejected it`);
     t.equal(rep?.error?.code, 'MANIFEST_UNKNOWN_KEY');
   }
+
+  // The same broker and keys from an agent-style config file instead of flags.
+  const cfg = path.join(rig.dir, 'fleet.yaml');
+  writeFileSync(cfg, stringify({ mqtt: { url: broker.url, username: CONTROLLER.username, password: CONTROLLER.password, topicPrefix: PREFIX } }));
+  const env = { JETSON_AGENT_STATE_DIR: path.join(rig.dir, 'state') };
+  const dev = await runCli(['devices', '--json', '--config', cfg], { script: FLEET_JS, env });
+  t.equal(dev.code, 0, dev.stderr);
+  t.equal((JSON.parse(dev.stdout) as { devices: unknown[] }).devices.length, 5);
+  const watch = await runCli(['rollout', 'status', m.deploymentId, '--watch', '--config', cfg], { script: FLEET_JS, env });
+  t.equal(watch.code, 1, 'an aborted rollout: status exits 1');
+  t.match(watch.stdout, /: aborted/);
+  const missing = await runCli(['rollout', 'status', 'no-such-rollout', '--config', cfg], { script: FLEET_JS, env });
+  t.match(missing.stderr, /FLEET_ROLLOUT_NOT_FOUND/);
 });

@@ -8,7 +8,7 @@ export const fleetDevicesCommand: CommandSpec = {
   path: ['devices'],
   summary: 'List the fleet from retained MQTT status and health: online/last seen, board, JetPack, TensorRT, model, health, plugin, deployment.',
   options: { ...BROKER_OPTIONS, group: { type: 'string', arg: 'G', description: 'Only devices in this group.' } },
-  examples: ['jetson-fleet devices --broker mqtts://broker:8883 --group lab', 'jetson-fleet --config fleet.yaml devices --json'],
+  examples: ['jetson-fleet devices --broker mqtts://broker:8883 --group lab', 'jetson-fleet devices --json --config fleet.yaml'],
   async run(ctx) {
     const broker = await brokerFrom(ctx);
     const session = await FleetSession.open(broker.connect, broker.prefix, { devices: true });

@@ -82,7 +82,7 @@ export const fleetManifestVerifyCommand: CommandSpec = {
     'public-key': { type: 'string', multiple: true, arg: 'FILE', description: 'Trusted Ed25519 public key PEM (repeatable).' },
   },
   positionals: [{ name: 'M.json', required: true, description: 'Signed envelope file.' }],
-  examples: ['jetson-fleet manifest verify yolo-1.2.json --public-key keys/fleet.pub', 'jetson-fleet --config /etc/jetson-agent/config.yaml manifest verify yolo-1.2.json'],
+  examples: ['jetson-fleet manifest verify yolo-1.2.json --public-key keys/fleet.pub', 'jetson-fleet manifest verify yolo-1.2.json --config /etc/jetson-agent/config.yaml'],
   async run(ctx) {
     const file = ctx.positionals[0];
     if (!file) throw new UsageError('Missing the manifest file.', 'Example: jetson-fleet manifest verify m.json --public-key fleet.pub');
