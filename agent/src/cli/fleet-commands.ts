@@ -4,12 +4,32 @@ import { fleetKeysGenerateCommand } from './commands/fleet-keys.js';
 import { fleetServeCommand } from './commands/fleet-serve.js';
 import { fleetRolloutPlanCommand } from './commands/fleet-rollout-plan.js';
 import { packageCreateCommand } from './commands/package-create.js';
+import { fleetDeviceCommand, fleetDevicesCommand } from './commands/fleet-devices.js';
+import { fleetSimulateCommand } from './commands/fleet-simulate.js';
+import {
+  fleetRolloutAbortCommand,
+  fleetRolloutResumeCommand,
+  fleetRolloutRollbackCommand,
+  fleetRolloutStartCommand,
+  fleetRolloutStatusCommand,
+} from './commands/fleet-rollout.js';
+import { fleetManifestCreateCommand, fleetManifestVerifyCommand } from './commands/fleet-manifest.js';
 
 /** Every `jetson-fleet` command (operator / controller side). Features add one line each. */
 export const fleetCommands: readonly CommandSpec[] = [
   versionCommand,
-  packageCreateCommand,
   fleetKeysGenerateCommand,
+  packageCreateCommand,
+  fleetManifestCreateCommand,
+  fleetManifestVerifyCommand,
   fleetServeCommand,
   fleetRolloutPlanCommand,
+  fleetRolloutStartCommand,
+  fleetRolloutResumeCommand,
+  fleetRolloutStatusCommand,
+  fleetRolloutAbortCommand,
+  fleetRolloutRollbackCommand,
+  fleetDevicesCommand,
+  fleetDeviceCommand,
+  fleetSimulateCommand,
 ];

@@ -92,6 +92,13 @@ export const ERROR_CODES = {
   WARMUP_FAILED: op(500, 'A new model failed its warm-up runs; the previous model keeps serving.'),
   GOLDEN_MISMATCH: op(500, "A new model's detections on the package's golden images differ beyond tolerance; the previous model keeps serving."),
   NO_PREVIOUS_MODEL: op(409, 'Rollback was asked for but no previous model is known.'),
+  FLEET_PACKAGE_INVALID: op(400, 'A model package tar cannot be read or has no valid model.json (name, version).'),
+  FLEET_KEY_INVALID: op(400, 'A signing or public key file is not an Ed25519 PEM key.'),
+  FLEET_ROLLOUT_ABORTED: op(409, 'The rollout aborted (failure threshold, a failed wave without success, or an operator); its current wave was rolled back.'),
+  FLEET_ROLLOUT_NOT_FOUND: op(404, 'No retained rollout record with this id on the broker under the topic prefix.'),
+  FLEET_ROLLOUT_EXISTS: op(409, 'A rollout with this deployment id already exists; resume it or make a new manifest.'),
+  FLEET_ROLLOUT_BUSY: op(409, 'Another controller sent a heartbeat for this rollout recently; two controllers must not drive one rollout.'),
+  FLEET_DEVICE_NOT_FOUND: op(404, 'No retained status, health or deployment report for this device id on the broker.'),
   // mqtt (issue #6)
   MQTT_CONNECT_FAILED: op(503, 'The MQTT broker could not be reached or refused the connection.'),
   MQTT_BROKER_PORT_IN_USE: op(500, 'The embedded MQTT broker could not listen: the address is in use or not bindable.'),

@@ -16,6 +16,8 @@ export interface BoardSummary {
   readonly soc: string | null;
   readonly jetpack: string | null;
   readonly tensorrt: string | null;
+  /** GPU arch (BoardInfo.cudaArch, e.g. 87); optional, added for fleet targeting. */
+  readonly cudaArch?: number | null;
 }
 
 /** Retained; the last will publishes `{v, state: "offline"}` (no ts: the will is fixed at connect). */
@@ -27,6 +29,8 @@ export interface StatusPayload {
   readonly board?: BoardSummary;
   /** `graceful` when the agent said goodbye itself, `will` when the broker published the LWT. */
   readonly reason?: 'graceful' | 'will';
+  /** Fleet groups of the device (config `groups`), so a controller can resolve `--target group:NAME`. */
+  readonly groups?: readonly string[];
 }
 
 /** Signed envelope (core/envelope.ts): the payload bytes are what is signed. */
@@ -167,4 +171,13 @@ export function parseTopic(prefix: string, topic: string): ParsedTopic | null {
     return { kind: parts[2], deviceId, op: parts[3] };
   }
   return null;
+}
+
+/**
+ * Retained progress of a fleet rollout (controller side; payload in fleet/rollout-record.ts),
+ * so any machine can watch it and a restarted controller resumes. Written only by the controller.
+ */
+export function rolloutTopic(prefix: string, deploymentId: string): string {
+  assertTopicLevel('deployment id', deploymentId);
+  return `${prefix}/rollouts/${deploymentId}`;
 }

@@ -1,0 +1,24 @@
+/**
+ * What the fleet controller and the device simulator need from MQTT, as a typed interface so
+ * fleet/ never imports mqtt/ (DESIGN §2): the CLI passes the implementation from
+ * mqtt/fleet-bus.ts. QoS 1 throughout (operations.md §7.2).
+ */
+export type BusHandler = (topic: string, payload: Buffer, retained: boolean) => void;
+
+export interface Bus {
+  /** Subscribe filters (QoS 1); retained messages arrive through the handler like any other. */
+  subscribe(filters: readonly string[]): Promise<void>;
+  onMessage(handler: BusHandler): void;
+  /** QoS 1 publish; an empty body with retain clears the retained message. */
+  publish(topic: string, body: string | Buffer, retain: boolean): Promise<void>;
+  /** Graceful close; with `will: true` the socket is dropped so the broker publishes the last will. */
+  close(opts?: { readonly will?: boolean }): Promise<void>;
+}
+
+export interface BusConnectOptions {
+  readonly clientId: string;
+  /** Retained last will (simulated devices: `{state: "offline"}` on their status topic). */
+  readonly will?: { readonly topic: string; readonly payload: string };
+}
+
+export type BusFactory = (options: BusConnectOptions) => Promise<Bus>;

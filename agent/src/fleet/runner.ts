@@ -1,0 +1,163 @@
+import { createHash, randomBytes, type KeyObject } from 'node:crypto';
+import { deviceTopics, rolloutTopic, TOPIC_PAYLOAD_VERSION, type RequestPayload } from '../core/contracts/topics.js';
+import { signEnvelope } from '../core/envelope.js';
+import type { FleetSession } from './fleet-session.js';
+import { keyIdOf } from './key-id.js';
+import { abortRollout, reduceRollout } from './reducer.js';
+import type { RolloutRecord } from './rollout-record.js';
+import type { DeviceObservation, RolloutStep } from './types.js';
+
+export interface RunOptions {
+  readonly key: KeyObject;
+  readonly signal: AbortSignal;
+  readonly now?: () => number;
+  /** Called after every reducer step (progress line, watch output). */
+  readonly onStep?: (step: RolloutStep, record: RolloutRecord) => void;
+}
+
+/** How often counts-only changes are persisted, and the heartbeat a second controller respects. */
+const PERSIST_EVERY_MS = 1000;
+export const HEARTBEAT_MS = 5000;
+/** Longest sleep without a message or a reducer wake-up (a clock tick for deadlines). */
+const TICK_MS = 1000;
+
+/**
+ * Drive one rollout to done or aborted: reducer step → publish desired (retained) to the
+ * devices it names, roll back the ones it names, persist the record retained. Idempotent on
+ * resume: re-publishing the same retained desired is ignored by devices (same deployment id).
+ * The previous desired of a device is persisted BEFORE its new desired is published, so a
+ * crash in between never loses what a rollback must restore.
+ */
+export async function runRollout(session: FleetSession, start: RolloutRecord, o: RunOptions): Promise<RolloutRecord> {
+  const now = o.now ?? Date.now;
+  let rec = start;
+  let lastPersist = 0;
+  let lastCounts = JSON.stringify(start.counts);
+  let lastKind = '';
+  const envelopeText = JSON.stringify(rec.envelope);
+  const ids = rec.plan.waves.flat();
+  // A device that cannot verify the envelope reports it as `unverified-<sha256(raw)[:12]>`
+  // (it reads nothing unsigned); that is this deployment, rejected.
+  const unverified = `unverified-${createHash('sha256').update(envelopeText).digest('hex').slice(0, 12)}`;
+  for (;;) {
+    // Someone else (`rollout abort` / `rollout rollback`) ended it: stop driving, before this
+    // loop could overwrite their record with its own.
+    const other = session.rollouts.get(rec.deploymentId);
+    if (other && other.writer.clientId !== session.clientId && other.progress.phase !== 'running') return other;
+    const obs: Record<string, DeviceObservation> = {};
+    for (const id of ids) {
+      const o1 = session.view.observation(id);
+      obs[id] = o1.report?.deploymentId === unverified ? { ...o1, report: { ...o1.report, deploymentId: rec.deploymentId } } : o1;
+    }
+    const t = now();
+    const step = reduceRollout(rec.plan, rec.progress, obs, t);
+    const decision = describe(step);
+    if (step.notify.length) {
+      rec = capturePrevious(session, rec, step.notify, envelopeText);
+      await persist(session, rec, t);
+      await Promise.all(step.notify.map((id) => session.bus.publish(deviceTopics(session.prefix, id).desired.topic, envelopeText, true)));
+    }
+    if (step.rollback.length) rec = await rollback(session, rec, step.rollback, o.key, t);
+    // Persist on progress or decision-kind changes; counts-only changes at most once a second
+    // (every report changes the counts: writing each one would double the broker traffic).
+    const changed = JSON.stringify(step.next) !== JSON.stringify(rec.progress) || step.decision.kind !== lastKind;
+    lastKind = step.decision.kind;
+    rec = { ...rec, progress: step.next, counts: step.counts, decision };
+    const final = step.decision.kind === 'done' || step.decision.kind === 'abort' || step.decision.kind === 'aborted';
+    const counts = JSON.stringify(step.counts);
+    const due = t - lastPersist >= (counts !== lastCounts ? PERSIST_EVERY_MS : HEARTBEAT_MS);
+    if (changed || final || step.notify.length > 0 || due) {
+      await persist(session, rec, t);
+      lastPersist = t;
+      lastCounts = counts;
+    }
+    o.onStep?.(step, rec);
+    if (final || o.signal.aborted) return rec;
+    const wake = step.wakeAt === undefined ? TICK_MS : Math.min(TICK_MS, step.wakeAt - now());
+    await session.nextChange(wake, o.signal);
+  }
+}
+
+function capturePrevious(session: FleetSession, rec: RolloutRecord, ids: readonly string[], own: string): RolloutRecord {
+  const envelopes = { ...rec.previous.envelopes };
+  const byDevice = { ...rec.previous.byDevice };
+  for (const id of ids) {
+    if (id in byDevice) continue;
+    const cur = session.view.desired.get(id) ?? '';
+    if (cur === own) continue; // already ours (a resumed run): the previous was captured before, or never existed
+    const key = cur === '' ? '' : createHash('sha256').update(cur).digest('hex').slice(0, 16);
+    if (key) envelopes[key] = cur;
+    byDevice[id] = key;
+  }
+  return { ...rec, previous: { envelopes, byDevice } };
+}
+
+/**
+ * Roll devices back: re-publish their previous retained desired (or clear it), so a device
+ * that comes back later does not catch up to the bad version, and send each a signed
+ * `rollback` request (the agent ignores a desired it has already worked, so the request is
+ * what makes an updated device return to its previous model).
+ */
+export async function rollback(session: FleetSession, rec: RolloutRecord, ids: readonly string[], key: KeyObject, now: number): Promise<RolloutRecord> {
+  const keyId = keyIdOf(key);
+  await Promise.all(
+    ids.map(async (id) => {
+      const t = deviceTopics(session.prefix, id);
+      const prevKey = rec.previous.byDevice[id] ?? '';
+      const prev = prevKey ? rec.previous.envelopes[prevKey] ?? '' : '';
+      await session.bus.publish(t.desired.topic, prev, true);
+      const req: RequestPayload = {
+        v: TOPIC_PAYLOAD_VERSION,
+        transaction: `rollback-${rec.deploymentId}-${randomBytes(4).toString('hex')}`,
+        expiresAt: new Date(now + 3_600_000).toISOString(),
+        deviceId: id,
+        params: { deploymentId: rec.deploymentId },
+      };
+      await session.bus.publish(t.request('rollback').topic, JSON.stringify(signEnvelope(JSON.stringify(req), key, keyId)), false);
+    }),
+  );
+  return { ...rec, rolledBack: [...new Set([...rec.rolledBack, ...ids])] };
+}
+
+/** `rollout abort`: stop notifying and roll back the current wave's notified devices (as an automatic abort does). */
+export async function abortRecord(session: FleetSession, rec: RolloutRecord, key: KeyObject, message: string, now: number): Promise<RolloutRecord> {
+  const { next, rollback: ids } = abortRollout(rec.plan, rec.progress, message);
+  // The aborted record goes out first: a running controller must see the operator's abort
+  // before the rolled_back reports, or it would count them as failures of its own.
+  const aborted: RolloutRecord = { ...rec, progress: next, decision: `aborted: ${message}` };
+  await persist(session, aborted, now);
+  const out = await rollback(session, aborted, ids, key, now);
+  await persist(session, out, now);
+  return out;
+}
+
+/** `rollout rollback`: every device the rollout notified, in every started wave. */
+export function notifiedDevices(rec: RolloutRecord): string[] {
+  const out: string[] = [];
+  rec.plan.waves.forEach((w, i) => {
+    if (i < rec.progress.wave) out.push(...w);
+    else if (i === rec.progress.wave) out.push(...w.slice(0, rec.progress.notifiedInWave));
+  });
+  return out;
+}
+
+export async function persist(session: FleetSession, rec: RolloutRecord, now: number): Promise<void> {
+  const body: RolloutRecord = { ...rec, updatedAt: new Date(now).toISOString(), writer: { clientId: session.clientId, heartbeatAt: new Date(now).toISOString() } };
+  session.rollouts.set(rec.deploymentId, body);
+  await session.bus.publish(rolloutTopic(session.prefix, rec.deploymentId), JSON.stringify(body), true);
+}
+
+export function describe(step: RolloutStep): string {
+  const d = step.decision;
+  switch (d.kind) {
+    case 'wait':
+      return `${d.stalled ? 'stalled' : 'waiting'}: ${d.reason}`;
+    case 'promote':
+      return `promoted wave ${d.fromWave + 1} → ${d.toWave + 1}`;
+    case 'abort':
+    case 'aborted':
+      return `aborted: ${d.reason.message}`;
+    case 'done':
+      return 'done';
+  }
+}
