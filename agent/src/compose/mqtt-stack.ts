@@ -57,7 +57,7 @@ export async function resolveDeviceId(env: AgentEnv): Promise<string> {
 }
 
 export function boardSummary(b: BoardInfo): BoardSummary {
-  return { isJetson: b.isJetson, model: b.model, soc: b.soc, jetpack: b.jetpack, tensorrt: b.tensorrt };
+  return { isJetson: b.isJetson, model: b.model, soc: b.soc, cudaArch: b.cudaArch, jetpack: b.jetpack, tensorrt: b.tensorrt };
 }
 
 async function findTegrastats(env: AgentEnv): Promise<string | null> {
@@ -101,7 +101,8 @@ export async function mqttComponents(env: AgentEnv, deps: MqttStackDeps): Promis
         reconnectMaxMs: m.reconnectMaxMs,
         offlineQueueMax: m.offlineQueueMax,
         topics,
-        online: () => ({ agentVersion: deps.agentVersion, board: boardSummary(deps.board) }),
+        // groups + cudaArch let `jetson-fleet rollout start --target group:NAME` and `--requires arch=` resolve real agents.
+        online: () => ({ agentVersion: deps.agentVersion, board: boardSummary(deps.board), groups: [...config.groups] }),
         log: log.child({ module: 'mqtt' }),
       });
       await client.start();
