@@ -1,3 +1,5 @@
+import { compareVersions } from '../core/versions.js';
+export { compareVersions };
 /**
  * Board and software-stack tables (pure data + lookups, no I/O).
  * Every value comes from ../shared/reference/jetson-platform.md; the section is cited per table.
@@ -151,13 +153,3 @@ export function ossBranchFor(tensorrt: string): OssBranch | null {
   return null;
 }
 
-/** Numeric dotted-version comparison ("3.10.2" < "3.13"); missing parts count as 0. */
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map((x) => Number.parseInt(x, 10) || 0);
-  const pb = b.split('.').map((x) => Number.parseInt(x, 10) || 0);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d < 0 ? -1 : 1;
-  }
-  return 0;
-}

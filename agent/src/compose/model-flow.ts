@@ -3,7 +3,8 @@ import type { AgentEnv } from '../cli/types.js';
 import type { BoardInfo } from '../core/contracts/board.js';
 import type { ModelManifest, Servable } from '../core/contracts/model.js';
 import type { SingleFlight } from '../core/single-flight.js';
-import { convertPackage } from '../convert/run.js';
+import { convertPackage, type ConvertDeps } from '../convert/run.js';
+import type { Logger } from '../core/log.js';
 import type { GoldenSet } from '../inference/golden.js';
 import type { ResolvedServable, ServableResolver } from '../inference/resolver.js';
 import { loadModelKey } from '../models/keyring.js';
@@ -33,6 +34,20 @@ export async function loadGolden(packageDir: string, manifest: ModelManifest): P
   return { iouTolerance: manifest.golden.iouTolerance, scoreTolerance: manifest.golden.scoreTolerance, cases };
 }
 
+/** Conversion dependencies from the agent's config (shared by `jetson-agent convert` and the daemon). */
+export function convertDeps(env: AgentEnv, board: BoardInfo, log: Logger): ConvertDeps {
+  return {
+    stateDir: env.stateDir,
+    paths: env.paths,
+    board,
+    converters: { tltConverter: env.config.convert.tltConverter, trtexec: env.config.convert.trtexec },
+    workspaceBytes: env.config.convert.workspaceBytes,
+    timeoutMs: env.config.convert.timeoutSec * 1000,
+    log,
+    loadKey: (keyRef) => loadModelKey(env.config.models.keyringPath, keyRef),
+  };
+}
+
 export function createModelFlow(env: AgentEnv, board: BoardInfo, runner: SingleFlight): ModelFlow {
   const log = env.log.child({ module: 'model-flow' });
   const convertStored = async (ref: string, signal?: AbortSignal): Promise<ResolvedServable> => {
@@ -40,19 +55,12 @@ export function createModelFlow(env: AgentEnv, board: BoardInfo, runner: SingleF
     const outcome = await runner.runQueued(
       `convert ${found.manifest.name}@${found.manifest.version}`,
       ({ signal: inner }) =>
-        convertPackage(
-          {
-            stateDir: env.stateDir,
-            paths: env.paths,
-            board,
-            converters: { tltConverter: env.config.convert.tltConverter, trtexec: env.config.convert.trtexec },
-            workspaceBytes: env.config.convert.workspaceBytes,
-            timeoutMs: env.config.convert.timeoutSec * 1000,
-            log,
-            loadKey: (keyRef) => loadModelKey(env.config.models.keyringPath, keyRef),
-          },
-          { packageDir: found.pkg.dir, packageSha256: found.pkg.sha256, manifest: found.manifest, signal: inner },
-        ),
+        convertPackage(convertDeps(env, board, log), {
+          packageDir: found.pkg.dir,
+          packageSha256: found.pkg.sha256,
+          manifest: found.manifest,
+          signal: inner,
+        }),
       { deadlineMs: env.config.convert.timeoutSec * 1000, ...(signal ? { signal } : {}) },
     );
     if (outcome.dryRun) throw new Error('unreachable: conversion without --dry-run returned a dry run');

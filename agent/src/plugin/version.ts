@@ -1,3 +1,5 @@
+import { compareVersions } from '../core/versions.js';
+export { compareVersions };
 /**
  * Version helpers for TensorRT OSS planning (pure). Header parsing follows
  * jetson-platform.md §3.3: `NV_TENSORRT_MAJOR 7` and, from TensorRT 10.11 on, the indirect
@@ -28,16 +30,6 @@ export function parseNvInferVersionHeader(text: string): TrtHeaderVersion | unde
   return { major, minor, patch, sonameMajor: resolve('NV_TENSORRT_SONAME_MAJOR') ?? major };
 }
 
-/** Numeric dotted-version compare: -1, 0, 1. Missing components count as 0. */
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map((x) => Number.parseInt(x, 10) || 0);
-  const pb = b.split('.').map((x) => Number.parseInt(x, 10) || 0);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d < 0 ? -1 : 1;
-  }
-  return 0;
-}
 
 /** `cmake version 3.25.1` → `3.25.1` */
 export function parseCmakeVersion(output: string): string | undefined {

@@ -10,6 +10,8 @@ import {
   type TerminalState,
 } from '../core/contracts/deployment.js';
 import type { BoardInfo } from '../core/contracts/board.js';
+import { compareVersions } from '../core/versions.js';
+export { compareVersions };
 
 /**
  * Device-side deployment state machine (DESIGN §8; issue #6 §4). Pure: no I/O, time is a
@@ -213,17 +215,6 @@ export function admit(mem: RolloutMemory, m: DeploymentManifest, now: number, fa
   return { verdict: 'accept' };
 }
 
-/** Compare dotted versions numerically: -1, 0, 1 (missing parts are 0). */
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const x = pa[i] ?? 0;
-    const y = pb[i] ?? 0;
-    if (x !== y) return x < y ? -1 : 1;
-  }
-  return 0;
-}
 
 function inRange(v: string | null, r: { min?: string; max?: string } | undefined): boolean {
   if (!r) return true;

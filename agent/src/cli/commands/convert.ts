@@ -3,7 +3,7 @@ import { UsageError } from '../../core/errors.js';
 import { detectBoard } from '../../board/detect.js';
 import { convertPackage } from '../../convert/run.js';
 import { listEngines } from '../../convert/cache.js';
-import { loadModelKey } from '../../models/keyring.js';
+import { convertDeps } from '../../compose/model-flow.js';
 import { addPackage, findPackage } from '../../models/store.js';
 import { statMaybe } from '../../platform/fs.js';
 import type { Precision } from '../../convert/args.js';
@@ -40,16 +40,7 @@ export const convertCommand: CommandSpec = {
     }
     const board = await detectBoard(env.paths, { env: ctx.env });
     const outcome = await convertPackage(
-      {
-        stateDir: env.stateDir,
-        paths: env.paths,
-        board,
-        converters: { tltConverter: env.config.convert.tltConverter, trtexec: env.config.convert.trtexec },
-        workspaceBytes: env.config.convert.workspaceBytes,
-        timeoutMs: env.config.convert.timeoutSec * 1000,
-        log: env.log.child({ module: 'convert' }),
-        loadKey: (keyRef) => loadModelKey(env.config.models.keyringPath, keyRef),
-      },
+      convertDeps(env, board, env.log.child({ module: 'convert' })),
       {
         packageDir: found.pkg.dir,
         packageSha256: found.pkg.sha256,
