@@ -58,14 +58,22 @@ export class Lifecycle {
   }
 }
 
-/** Stop with a deadline: resolves 'deadline' when the components take longer than `ms`. */
-export async function stopWithDeadline(lifecycle: Lifecycle, ms: number): Promise<StopReport | 'deadline'> {
+/**
+ * Stop with a deadline: resolves 'deadline' when the components take longer than `ms`.
+ * `after` (a start still in progress) is awaited first, inside the same deadline, so a signal
+ * that arrives during start-up never stops components while others are still starting.
+ */
+export async function stopWithDeadline(lifecycle: Lifecycle, ms: number, after?: Promise<unknown>): Promise<StopReport | 'deadline'> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<'deadline'>((resolve) => {
     timer = setTimeout(() => resolve('deadline'), ms);
   });
   try {
-    return await Promise.race([lifecycle.stop(), deadline]);
+    const stopped = (async () => {
+      await after?.catch(() => undefined);
+      return lifecycle.stop();
+    })();
+    return await Promise.race([stopped, deadline]);
   } finally {
     if (timer) clearTimeout(timer);
   }

@@ -26,7 +26,7 @@ t.test('a packaged ONNX model goes from the store to HTTP answers through conver
   const added = await runCli(['models', 'add', pkg, '--state-dir', state, '--json']);
   t.equal(added.code, 0, added.stderr + added.stdout);
 
-  const env = { ...cleanEnv(), JETSON_AGENT_INFERENCE_PORT: '0', JETSON_AGENT_INFERENCE_INTRA_OP_THREADS: '1' };
+  const env = { ...cleanEnv(), JETSON_AGENT_INFERENCE_PORT: '0', JETSON_AGENT_MQTT_EMBEDDED_PORT: '0', JETSON_AGENT_INFERENCE_INTRA_OP_THREADS: '1' };
   const child = spawn(process.execPath, [MAIN_JS, 'run', '--state-dir', state], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout.on('data', (d: Buffer) => (log += d.toString()));

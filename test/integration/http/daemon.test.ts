@@ -6,7 +6,7 @@ import { noisyJpeg } from '../../helpers/inference.js';
 
 t.test('`jetson-agent run` serves the demo model out of the box; models activate hot-swaps it; SIGTERM exits 0', async (t) => {
   const dir = t.testdir({ state: {} });
-  const env = { ...cleanEnv(), JETSON_AGENT_INFERENCE_PORT: '0', JETSON_AGENT_INFERENCE_INTRA_OP_THREADS: '1' };
+  const env = { ...cleanEnv(), JETSON_AGENT_INFERENCE_PORT: '0', JETSON_AGENT_MQTT_EMBEDDED_PORT: '0', JETSON_AGENT_INFERENCE_INTRA_OP_THREADS: '1' };
   const child = spawn(process.execPath, [MAIN_JS, 'run', '--state-dir', path.join(dir, 'state')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout.on('data', (d: Buffer) => (log += d.toString()));

@@ -15,7 +15,8 @@ import { ALL_CREATORS, GOOD_SYMBOLS, compileLib, makeBoardRoot } from '../../hel
 // After every kill the library must hold exactly the old or the new bytes, the backup must
 // be intact, and the next command must recover to a verified, consistent state.
 const KILLS = 52;
-const MAX_ATTEMPTS = 90;
+// Runs that finish before their kill delay do not count; under heavy load that can be many.
+const MAX_ATTEMPTS = 150;
 const sha = (f: string): string => createHash('sha256').update(readFileSync(f)).digest('hex');
 
 /** Deterministic PRNG (mulberry32) so a failure can be replayed with the printed seed. */
@@ -81,7 +82,7 @@ t.test(`SIGKILL at ${KILLS} random points during install and restore`, async (t)
     const installed = sha(b.hostTarget) === newSha;
     const args = installed ? restore : install;
     const span = installed ? restoreMs : installMs;
-    const delay = Math.floor(span * 1.05 * rand());
+    const delay = Math.floor(span * 0.95 * rand());
     const r = await runAndKill(args, delay);
     if (r.killed) killedCount++;
     const what = `kill #${i} during ${installed ? 'restore' : 'install'} at ${delay} ms`;

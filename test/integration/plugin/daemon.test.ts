@@ -9,7 +9,9 @@ import { ALL_CREATORS, GOOD_SYMBOLS, compileLib, makeBoardRoot } from '../../hel
 const sha = (f: string): string => createHash('sha256').update(readFileSync(f)).digest('hex');
 
 function startDaemon(args: string[]) {
-  const child = spawn(process.execPath, [MAIN_JS, 'run', ...args], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  // Ports 0: the daemon also starts the inference endpoint and the embedded broker.
+  const env = { ...cleanEnv(), JETSON_AGENT_INFERENCE_PORT: '0', JETSON_AGENT_MQTT_EMBEDDED_PORT: '0', JETSON_AGENT_INFERENCE_INTRA_OP_THREADS: '1' };
+  const child = spawn(process.execPath, [MAIN_JS, 'run', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout.on('data', (d: Buffer) => (log += d.toString()));
   child.stderr.on('data', (d: Buffer) => (log += d.toString()));

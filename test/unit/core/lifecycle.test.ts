@@ -51,3 +51,23 @@ t.test('stopWithDeadline gives up on a hanging component', async (t) => {
   t.equal(await stopWithDeadline(lc, 50), 'deadline');
   t.same(ev, ['start a', 'start hang'], 'a was not reached because hang never returned');
 });
+
+t.test('a stop requested during start waits for the start to finish, then stops everything', async (t) => {
+  const ev: string[] = [];
+  let release: () => void = () => undefined;
+  const slow: Component = {
+    name: 'slow',
+    start: () => new Promise<void>((r) => (release = () => (ev.push('start slow'), r()))),
+    stop: async () => void ev.push('stop slow'),
+  };
+  const lc = new Lifecycle([recorder(ev, 'a'), slow, recorder(ev, 'c')], silentLogger);
+  const starting = lc.start();
+  await new Promise((r) => setImmediate(r));
+  const stopping = stopWithDeadline(lc, 5000, starting);
+  await new Promise((r) => setTimeout(r, 20));
+  t.same(ev, ['start a'], 'nothing is stopped while a component is still starting');
+  release();
+  const report = await stopping;
+  t.not(report, 'deadline');
+  t.same(ev, ['start a', 'start slow', 'start c', 'stop c', 'stop slow', 'stop a']);
+});

@@ -21,6 +21,7 @@ export const runCommand: CommandSpec = {
     const notifier = createNotifier({ env: ctx.env, onError: (m) => log.warn(m) });
     const lifecycle = new Lifecycle(await daemonComponents(env, { agentVersion: await packageVersion() }), log.child({ module: 'lifecycle' }));
     let stopping: Promise<number> | undefined;
+    let starting: Promise<void> | undefined;
     let resolveDone: (code: number) => void = () => undefined;
     const done = new Promise<number>((r) => (resolveDone = r));
 
@@ -28,7 +29,7 @@ export const runCommand: CommandSpec = {
       stopping ??= (async () => {
         log.info({ reason, deadlineMs: config.shutdownDeadlineMs }, 'stopping');
         notifier.stopping();
-        const outcome = await stopWithDeadline(lifecycle, config.shutdownDeadlineMs);
+        const outcome = await stopWithDeadline(lifecycle, config.shutdownDeadlineMs, starting);
         if (outcome === 'deadline') {
           log.error({ deadlineMs: config.shutdownDeadlineMs }, 'shutdown deadline passed; exiting hard');
           return HARD_EXIT_CODE;
@@ -49,22 +50,22 @@ export const runCommand: CommandSpec = {
       }
       void shutdown(signal);
     });
+    // Keep the event loop alive even when no component holds a socket open.
+    const keepAlive = setInterval(() => undefined, 1 << 30);
     try {
       log.info({ version: await packageVersion(), stateDir: env.stateDir, configFile: env.configFile ?? null, hostRoot: config.hostRoot }, 'starting jetson-agent');
-      await lifecycle.start();
-      // READY=1 after local init, not after the broker connects (operations.md §3.3).
-      notifier.ready('running');
-      const wd = notifier.startWatchdog();
-      log.info({ watchdogMs: wd || null }, 'agent ready');
       ctx.signal.addEventListener('abort', () => void shutdown('abort'), { once: true });
-      // Keep the event loop alive even when no component holds a socket open.
-      const keepAlive = setInterval(() => undefined, 1 << 30);
-      try {
-        return await done;
-      } finally {
-        clearInterval(keepAlive);
+      starting = lifecycle.start();
+      await starting;
+      if (!stopping) {
+        // READY=1 after local init, not after the broker connects (operations.md §3.3).
+        notifier.ready('running');
+        const wd = notifier.startWatchdog();
+        log.info({ watchdogMs: wd || null }, 'agent ready');
       }
+      return await done;
     } finally {
+      clearInterval(keepAlive);
       unsubscribe();
       await notifier.close();
       log.flush();
