@@ -1,3 +1,4 @@
+import { spawn as nodeSpawn } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { execa, type ResultPromise } from 'execa';
 import { AgentError } from '../core/errors.js';
@@ -162,13 +163,18 @@ export interface SpawnLinesOptions {
  * with the exit code / signal when it ends; abort the signal to stop it (SIGTERM).
  */
 export async function spawnLines(file: string, args: readonly string[], options: SpawnLinesOptions): Promise<{ exitCode: number | null; signal: string | null }> {
-  const child = execa(file, [...args], {
-    cancelSignal: options.signal,
-    env: options.env as Record<string, string> | undefined,
-    reject: false,
-    buffer: false,
-    stdin: 'ignore',
+  if (options.signal.aborted) return { exitCode: null, signal: null };
+  // Plain child_process, not execa: execa's cancelSignal could signal a subprocess whose
+  // handle has no pid yet, and kill(0, SIGTERM) terminates the caller's whole process group
+  // (seen in tests). Here a kill is sent only to a live child with a real pid.
+  const child = nodeSpawn(file, [...args], {
+    env: options.env ? ({ ...options.env }) : process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const onAbort = (): void => {
+    if (child.pid !== undefined && child.pid > 0 && child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  };
+  options.signal.addEventListener('abort', onAbort, { once: true });
   const feed = (stream: 'stdout' | 'stderr') => {
     let pending = '';
     return (chunk: Buffer): void => {
@@ -178,11 +184,18 @@ export async function spawnLines(file: string, args: readonly string[], options:
       for (const line of parts) options.onLine(line, stream);
     };
   };
-  child.stdout?.on('data', feed('stdout'));
-  child.stderr?.on('data', feed('stderr'));
-  const result = await child;
-  if (result.failed && (result as { code?: string }).code === 'ENOENT') {
-    throw new AgentError('EXEC_NOT_FOUND', `Program not found: ${file}.`, { hint: 'Install it or put its directory on PATH.', details: { program: file } });
+  child.stdout.on('data', feed('stdout'));
+  child.stderr.on('data', feed('stderr'));
+  try {
+    return await new Promise((resolve, reject) => {
+      child.once('error', (err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') {
+          reject(new AgentError('EXEC_NOT_FOUND', `Program not found: ${file}.`, { hint: 'Install it or put its directory on PATH.', details: { program: file } }));
+        } else reject(err);
+      });
+      child.once('close', (code, signal) => resolve({ exitCode: code, signal }));
+    });
+  } finally {
+    options.signal.removeEventListener('abort', onAbort);
   }
-  return { exitCode: result.exitCode ?? null, signal: result.signal ?? null };
 }

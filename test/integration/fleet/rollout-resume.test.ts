@@ -94,7 +94,8 @@ t.test('rollout abort from another process stops the running controller and roll
   t.teardown(() => broker.close());
   const rig = new FleetRig(broker, t.testdir());
   const k = await rig.makeKeys();
-  const sim = await rig.simulate({ count: 6, stepDelayMs: 400 });
+  // Slow enough that the abort below lands while wave 2 is still in flight, even on a loaded machine.
+  const sim = await rig.simulate({ count: 6, stepDelayMs: 1500 });
   t.teardown(() => sim.stop());
   const m = await rig.manifest('5.0.0', k.key);
   const child = spawn(process.execPath, [FLEET_JS, 'rollout', 'start', '--manifest', m.file, '--key', k.key, '--target', 'all', '--waves', '1,100%', ...policy, ...rig.brokerArgs()], {
