@@ -1,8 +1,8 @@
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { cleanEnv, FLEET_JS, MAIN_JS, runCli } from '../../helpers/cli.js';
+import { FLEET_JS, runCli } from '../../helpers/cli.js';
+import { startAgent } from '../../helpers/agent-process.js';
 import { noisyJpeg } from '../../helpers/inference.js';
 import { generateYoloV3Onnx } from '../../../agent/src/models/onnx/generate.js';
 
@@ -26,25 +26,10 @@ t.test('a packaged ONNX model goes from the store to HTTP answers through conver
   const added = await runCli(['models', 'add', pkg, '--state-dir', state, '--json']);
   t.equal(added.code, 0, added.stderr + added.stdout);
 
-  const env = { ...cleanEnv(), JETSON_AGENT_INFERENCE_PORT: '0', JETSON_AGENT_MQTT_EMBEDDED_PORT: '0', JETSON_AGENT_INFERENCE_INTRA_OP_THREADS: '1' };
-  const child = spawn(process.execPath, [MAIN_JS, 'run', '--state-dir', state], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  child.stdout.on('data', (d: Buffer) => (log += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (log += d.toString()));
-  const exited = new Promise<number | null>((r) => child.on('close', (c) => r(c)));
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  const waitFor = async (re: RegExp): Promise<RegExpExecArray> => {
-    for (let i = 0; i < 1200; i++) {
-      const m = re.exec(log);
-      if (m) return m;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`timeout waiting for ${String(re)}:\n${log}`);
-  };
-  const port = Number((await waitFor(/"port":(\d+)[^\n]*inference endpoint listening/))[1]);
-  await waitFor(/"msg":"model activated"/);
+  const agent = startAgent(['--state-dir', state]);
+  t.teardown(() => agent.kill());
+  const port = await agent.port();
+  await agent.waitLog(/"msg":"model activated"/);
 
   const act = await runCli(['models', 'activate', 'small@2.0.0', '--json', '--state-dir', state], { env: { JETSON_AGENT_INFERENCE_PORT: String(port) } });
   t.equal(act.code, 0, act.stderr + act.stdout);
@@ -63,6 +48,6 @@ t.test('a packaged ONNX model goes from the store to HTTP answers through conver
   const models = (await (await fetch(`http://127.0.0.1:${port}/v1/models`)).json()) as { active: { name: string } };
   t.equal(models.active.name, 'small');
 
-  child.kill('SIGTERM');
-  t.equal(await exited, 0, log);
+  agent.child.kill('SIGTERM');
+  t.equal(await agent.exited, 0, agent.log());
 });

@@ -1,10 +1,10 @@
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { cleanEnv, FLEET_JS, MAIN_JS, runCli } from '../../helpers/cli.js';
+import { FLEET_JS, runCli } from '../../helpers/cli.js';
+import { startAgent } from '../../helpers/agent-process.js';
 import { noisyJpeg } from '../../helpers/inference.js';
 import { Mosquitto, PREFIX } from '../../helpers/mosquitto.js';
 import { Watcher } from '../../helpers/mqtt-watch.js';
@@ -76,24 +76,10 @@ t.test('signed rollouts drive a real agent: success, bad signature, broken model
   const watch = await Watcher.connect(broker.url, [`${PREFIX}/devices/${DEVICE}/#`]);
   t.teardown(() => watch.close());
 
-  const child = spawn(process.execPath, [MAIN_JS, 'run', '--config', path.join(dir, 'config.yaml'), '--state-dir', state], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  child.stdout.on('data', (d: Buffer) => (log += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (log += d.toString()));
-  const exited = new Promise<number | null>((r) => child.on('close', (c) => r(c)));
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  const waitLog = async (re: RegExp): Promise<RegExpExecArray> => {
-    for (let i = 0; i < 2400; i++) {
-      const m = re.exec(log);
-      if (m) return m;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`timeout waiting for ${String(re)}:\n${log}`);
-  };
-  const port = Number((await waitLog(/"port":(\d+)[^\n]*inference endpoint listening/))[1]);
-  await waitLog(/"msg":"model activated"/);
+  const agent = startAgent(['--config', path.join(dir, 'config.yaml'), '--state-dir', state]);
+  t.teardown(() => agent.kill());
+  const port = await agent.port();
+  await agent.waitLog(/"msg":"model activated"/);
   await watch.waitFor((m) => m.topic.endsWith('/status') && m.json<{ state: string }>().state === 'online');
 
   // A client posting images for the whole run: every answer must be 200.
@@ -155,8 +141,8 @@ t.test('signed rollouts drive a real agent: success, bad signature, broken model
   t.same(answers.filter((a) => a.status !== 200), [], 'zero failed requests during the whole run');
   t.ok(answers.some((a) => a.model === 'small@2.0.0'), 'answers moved to the new model');
 
-  child.kill('SIGTERM');
-  t.equal(await exited, 0, log.slice(-3000));
+  agent.child.kill('SIGTERM');
+  t.equal(await agent.exited, 0, agent.log().slice(-3000));
   // A subscriber arriving later sees the retained offline status the agent left behind.
   const late = await Watcher.connect(broker.url, [`${PREFIX}/devices/${DEVICE}/status`]);
   t.teardown(() => late.close());

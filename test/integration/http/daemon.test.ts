@@ -1,31 +1,17 @@
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { cleanEnv, MAIN_JS, runCli } from '../../helpers/cli.js';
+import { runCli } from '../../helpers/cli.js';
+import { startAgent } from '../../helpers/agent-process.js';
 import { noisyJpeg } from '../../helpers/inference.js';
 
 t.test('`jetson-agent run` serves the demo model out of the box; models activate hot-swaps it; SIGTERM exits 0', async (t) => {
   const dir = t.testdir({ state: {} });
-  const env = { ...cleanEnv(), JETSON_AGENT_INFERENCE_PORT: '0', JETSON_AGENT_MQTT_EMBEDDED_PORT: '0', JETSON_AGENT_INFERENCE_INTRA_OP_THREADS: '1' };
-  const child = spawn(process.execPath, [MAIN_JS, 'run', '--state-dir', path.join(dir, 'state')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  child.stdout.on('data', (d: Buffer) => (log += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (log += d.toString()));
-  const exited = new Promise<number | null>((r) => child.on('close', (c) => r(c)));
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  const waitFor = async (re: RegExp): Promise<RegExpExecArray> => {
-    for (let i = 0; i < 600; i++) {
-      const m = re.exec(log);
-      if (m) return m;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`timeout waiting for ${String(re)}:\n${log}`);
-  };
-  const port = Number((await waitFor(/"port":(\d+)[^\n]*inference endpoint listening/))[1]);
-  await waitFor(/"msg":"model activated"/);
-  t.match(log, /serving the generated demo model: its detections are meaningless/);
+  const agent = startAgent(['--state-dir', path.join(dir, 'state')]);
+  t.teardown(() => agent.kill());
+  const log = agent.log;
+  const port = await agent.port();
+  await agent.waitLog(/"msg":"model activated"/);
+  t.match(log(), /serving the generated demo model: its detections are meaningless/);
   const base = `http://127.0.0.1:${port}`;
   t.equal((await fetch(`${base}/readyz`)).status, 200);
   const res = await fetch(`${base}/v1/detect`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: await noisyJpeg(1248, 384) });
@@ -41,7 +27,7 @@ t.test('`jetson-agent run` serves the demo model out of the box; models activate
   const usage = await runCli(['models', 'activate', 'no-version']);
   t.equal(usage.code, 2);
 
-  child.kill('SIGTERM');
-  t.equal(await exited, 0, log);
-  t.match(log, /"msg":"stopped cleanly"/);
+  agent.child.kill('SIGTERM');
+  t.equal(await agent.exited, 0, log());
+  t.match(log(), /"msg":"stopped cleanly"/);
 });
