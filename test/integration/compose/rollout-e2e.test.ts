@@ -94,17 +94,42 @@ t.test('signed rollouts drive a real agent: success, bad signature, broken model
     }
   })();
 
+  // Every wait is bounded and, when it runs out, says what the broker and the agent showed.
+  const within = <T>(p: Promise<T>, what: string, ms = 120_000): Promise<T> =>
+    Promise.race([
+      p,
+      new Promise<never>((_, reject) =>
+        setTimeout(() => {
+          const reports = watch.seen.filter((m) => m.topic.endsWith('/deployment')).map((m) => m.body);
+          reject(new Error(`no ${what} within ${ms} ms; deployment reports seen: ${reports.join('\n')}\nagent log tail:\n${agent.log().slice(-4000)}`));
+        }, ms).unref(),
+      ),
+    ]);
   const terminal = (id: string): Promise<DeploymentReport> =>
-    watch
+    within(
+      watch
       .waitFor((m) => {
         if (!m.topic.endsWith('/deployment')) return false;
         const r = m.json<DeploymentReport>();
         return r.deploymentId === id && ['active', 'failed', 'rejected', 'rolled_back', 'superseded', 'canceled'].includes(r.state);
       })
-      .then((m) => m.json<DeploymentReport>());
+      .then((m) => m.json<DeploymentReport>()),
+      `terminal report for ${id}`,
+    );
   const publish = (envelope: unknown): Promise<unknown> => watch.client.publishAsync(`${PREFIX}/devices/${DEVICE}/desired`, JSON.stringify(envelope), { qos: 1, retain: true });
 
-  // 1. a good package: downloaded, stored, converted, warmed, switched, probation → active
+  // 1. a manifest signed with a key the device does not trust → rejected, nothing changes
+  const m2 = manifest(pkgs.add('/small-2.0.0-again.tar', good), good, '2.0.0');
+  await publish(signEnvelope(JSON.stringify(m2), generateKeyPairSync('ed25519').privateKey, 'fleet-1'));
+  const r2 = await within(
+    watch.waitFor((m) => m.topic.endsWith('/deployment') && m.json<DeploymentReport>().state === 'rejected').then((m) => m.json<DeploymentReport>()),
+    'rejected report for the untrusted manifest',
+  );
+  t.equal(r2.error?.code, 'MANIFEST_BAD_SIGNATURE');
+  t.same(r2.model, null, 'nothing inside an unverified manifest is read');
+
+
+  // 2. a good package: downloaded, stored, converted, warmed, switched, probation → active
   const m1 = manifest(pkgs.add('/small-2.0.0.tar', good), good, '2.0.0');
   await publish(signEnvelope(JSON.stringify(m1), fleet.privateKey, 'fleet-1'));
   const r1 = await terminal(m1.deploymentId);
@@ -113,14 +138,6 @@ t.test('signed rollouts drive a real agent: success, bad signature, broken model
   t.same(r1.previous, { name: 'demo-yolov3', version: 'generated-1' });
   const after1 = (await (await fetch(`http://127.0.0.1:${port}/v1/models`)).json()) as { active: { name: string; version: string } };
   t.match(after1.active, { name: 'small', version: '2.0.0' }, 'the new model serves');
-
-  // 2. a manifest signed with a key the device does not trust → rejected, nothing changes
-  const m2 = manifest(pkgs.add('/small-2.0.0-again.tar', good), good, '2.0.0');
-  await publish(signEnvelope(JSON.stringify(m2), generateKeyPairSync('ed25519').privateKey, 'fleet-1'));
-  const r2 = await watch
-    .waitFor((m) => m.topic.endsWith('/deployment') && m.json<DeploymentReport>().state === 'rejected')
-    .then((m) => m.json<DeploymentReport>());
-  t.equal(r2.error?.code, 'MANIFEST_BAD_SIGNATURE');
 
   // 3. a broken model: fails before activation, the old model keeps serving
   const m3 = manifest(pkgs.add('/small-3.0.0.tar', broken), broken, '3.0.0');
@@ -132,7 +149,10 @@ t.test('signed rollouts drive a real agent: success, bad signature, broken model
   t.match(after3.active, { name: 'small', version: '2.0.0' }, 'the previous model still serves');
 
   // Health is published retained and names the serving model.
-  const health = await watch.waitFor((m) => m.topic.endsWith('/health') && JSON.stringify(m.json()).includes('"small"'));
+  const health = await within(
+    watch.waitFor((m) => m.topic.endsWith('/health') && JSON.stringify(m.json()).includes('"small"')),
+    'health naming the new model',
+  );
   t.match(health.json(), { agent: { model: { name: 'small', version: '2.0.0' } } });
 
   posting = false;
