@@ -283,8 +283,10 @@ export class RolloutExecutor implements Component {
 
   private async reject(id: string, manifest: DeploymentManifest | null, code: string, message: string): Promise<void> {
     this.o.log.warn({ deploymentId: id, code }, `desired rejected: ${message}`);
-    if (this.running) {
-      // Keep the retained report of the deployment in progress; say it on events instead.
+    // A deployment still in progress (non-terminal record) keeps its retained report; say it on
+    // events instead. Checking the record, not the task: the task outlives its terminal report
+    // for a moment, and a desired rejected in that window must still get its own report.
+    if (this.mem.current) {
       this.o.event('desired.rejected', message, { deploymentId: id, code });
       return;
     }
