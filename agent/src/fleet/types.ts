@@ -1,3 +1,4 @@
+import { ACTIVE_PATH, TERMINAL_STATES, type DeploymentState } from '../core/contracts/deployment.js';
 /**
  * Plain-data inputs and outputs of the controller's pure logic (wave planner, target
  * resolution, thresholds, rollout reducer). The MQTT wiring adapts retained status, health
@@ -74,23 +75,9 @@ export interface Rate {
   readonly perMs: number;
 }
 
-/** Device deployment states (DESIGN §8). */
-export const DEVICE_DEPLOYMENT_STATES = [
-  'received',
-  'downloading',
-  'verifying',
-  'converting',
-  'warming',
-  'activating',
-  'probation',
-  'active',
-  'rejected',
-  'failed',
-  'rolled_back',
-  'superseded',
-  'canceled',
-] as const;
-export type DeviceDeploymentState = (typeof DEVICE_DEPLOYMENT_STATES)[number];
+/** Device deployment states (DESIGN §8): the device side's own list, not a copy of it. */
+export const DEVICE_DEPLOYMENT_STATES: readonly DeploymentState[] = [...new Set<DeploymentState>([...ACTIVE_PATH, ...TERMINAL_STATES])];
+export type DeviceDeploymentState = DeploymentState;
 
 /** The last deployment report the controller holds for a device (any deployment id). */
 export interface DeploymentReport {

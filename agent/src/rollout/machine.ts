@@ -21,23 +21,12 @@ export { compareVersions };
  * older manifest is rejected (sequence); compatibility is checked before download.
  */
 
-export interface DeploymentRecord {
-  readonly deploymentId: string;
-  readonly source: 'mqtt' | 'inbox';
+/** What the executor persists: the report's fields (minus its version) plus what it needs to resume. */
+export interface DeploymentRecord extends Omit<DeploymentReport, 'v'> {
   /** null for inbox deployments (no manifest). */
   readonly manifest: DeploymentManifest | null;
   /** Inbox: the dropped package path. */
   readonly localPackage?: string;
-  readonly state: DeploymentState;
-  readonly stage: string;
-  readonly progress: number | null;
-  readonly model: ModelRef | null;
-  readonly previous: ModelRef | null;
-  readonly error?: DeploymentError;
-  readonly startedAt: string;
-  readonly updatedAt: string;
-  readonly deadlineAt?: string;
-  readonly seq: number;
 }
 
 export interface RolloutMemory {
