@@ -2,7 +2,9 @@
 # npm run test:provision — the real provisioning test (issue #8, operations.md §6.5 level 5+7):
 # debootstrap a Debian bookworm rootfs, lay a Jetson board fixture into it, run
 # ansible/site.yml against it through community.general.chroot, assert what a board owner
-# would check, run it again and require changed=0.
+# would check, run it again and require changed=0. A board fixture whose provision-test.env
+# says PLUGIN_SWAP=yes also gets the TensorRT plugin built and swapped by the role (the agent's
+# own `plugin build` / `plugin install` inside the target), checked afterwards in the target.
 #
 # Needs root, debootstrap and ansible (scripts/system-deps.json). The finished rootfs is
 # cached as a tarball under $PROVISION_TEST_CACHE (default .cache/provision) keyed by
@@ -20,8 +22,9 @@ while IFS='=' read -r name _; do
 done < <(env)
 CACHE=${PROVISION_TEST_CACHE:-$REPO/.cache/provision}
 SUITE=bookworm
-# python3: Ansible's modules; systemd: systemctl enable in the target.
-INCLUDE=python3,systemd
+# python3: Ansible's modules; systemd: systemctl enable in the target; sudo: the play's
+# become (as on a JetPack board), and become_user for the agent-user tasks.
+INCLUDE=python3,systemd,sudo
 T0=$(date +%s)
 
 log() { printf '[provision-test %4ss] %s\n' "$(($(date +%s) - T0))" "$*"; }
@@ -73,6 +76,27 @@ EOF
 ) || fail "no 'deb' source for $SUITE in /etc/apt/sources.list(.d): cannot pick a debootstrap mirror"
 log "mirror from apt sources: $mirror"
 
+# ---- board fixture ------------------------------------------------------------------------
+fixture=${BOARD_FIXTURE:-}
+if [ -z "$fixture" ]; then
+	for d in "$REPO/test/fixtures/boards/orin-nano-jp6" "$REPO/test/provision/fixtures/orin-nano-jp6"; do
+		if [ -f "$d/etc/nv_tegra_release" ]; then fixture=$d; break; fi
+	done
+fi
+[ -n "$fixture" ] || fail "no board fixture"
+log "board fixture $fixture"
+# What the board asks of this test: KEY=VALUE lines, read (never sourced).
+fixture_opt() { sed -n "s/^$1=//p" "$fixture/provision-test.env" 2>/dev/null | tail -n 1; }
+plugin_swap=false
+case $(fixture_opt PLUGIN_SWAP) in
+yes) plugin_swap=true ;;
+'' | no) ;;
+*) fail "$fixture/provision-test.env: PLUGIN_SWAP must be yes or no" ;;
+esac
+log "board asks for a plugin swap: $plugin_swap"
+# The plugin build needs cmake, make and a C compiler on the board (JetPack has them).
+if [ "$plugin_swap" = true ]; then INCLUDE=$INCLUDE,cmake,make,gcc,libc6-dev; fi
+
 # ---- rootfs (cached) ------------------------------------------------------------------------
 arch=$(dpkg --print-architecture)
 key=$(printf '%s %s %s %s' "$mirror" "$SUITE" "$INCLUDE" "$arch" | sha256sum | cut -c1-12)
@@ -91,20 +115,43 @@ else
 	log "rootfs cached as $cached ($(du -h "$cached" | cut -f1))"
 fi
 
-# ---- board fixture ------------------------------------------------------------------------
-fixture=${BOARD_FIXTURE:-}
-if [ -z "$fixture" ]; then
-	for d in "$REPO/test/fixtures/boards/orin-nano-jp6" "$REPO/test/provision/fixtures/orin-nano-jp6"; do
-		if [ -f "$d/etc/nv_tegra_release" ]; then fixture=$d; break; fi
-	done
-fi
-[ -n "$fixture" ] || fail "no board fixture"
-log "board fixture $fixture"
 # The rootfs has no /proc mounted: the fixture's proc/device-tree is what the role reads.
 for part in etc proc sys usr; do
 	[ ! -d "$fixture/$part" ] || cp -a "$fixture/$part/." "$ROOTFS/$part/"
 done
 serial=$(tr -d '\000' <"$ROOTFS/proc/device-tree/serial-number")
+
+# ---- the board's TensorRT plugin library (when the board asks for a swap) -----------------
+# The fixture carries the text parts (NvInferVersion.h, CUDA version.json, ld.so.conf.d); the
+# stock library is compiled here by the target's own gcc, for the machine this test runs on:
+# the agent refuses a candidate of another machine type and load-checks the swap with dlopen.
+# Like the real package's library it lacks BatchTilePlugin_TRT (the reason for the swap).
+LIBDIR=/usr/lib/aarch64-linux-gnu
+if [ "$plugin_swap" = true ]; then
+	hdr=$ROOTFS/usr/include/aarch64-linux-gnu/NvInferVersion.h
+	trt_part() { sed -n "s/^#define NV_TENSORRT_$1 \([0-9]*\).*/\1/p" "$hdr"; }
+	trt_major=$(trt_part MAJOR)
+	trt=$trt_major.$(trt_part MINOR).$(trt_part PATCH)
+	[ "$trt_major" -gt 0 ] 2>/dev/null || fail "$hdr: no TensorRT version"
+	stock=libnvinfer_plugin.so.$trt
+	mkdir -p "$ROOTFS$LIBDIR" "$ROOTFS/usr/local/src/nvinfer-plugin-stock"
+	cat >"$ROOTFS/usr/local/src/nvinfer-plugin-stock/stock.c" <<'EOF'
+const char *creator_0(void) { return "BatchedNMS_TRT"; }
+int initLibNvInferPlugins(void *logger, const char *ns) { (void)logger; (void)ns; return 1; }
+const char jetson_fixture_build_info[] = "stock";
+EOF
+	in_target_sh() { chroot "$ROOTFS" /bin/sh -c "$1"; }
+	in_target_sh "gcc -shared -fPIC -Wl,-soname,libnvinfer_plugin.so.$trt_major -o $LIBDIR/$stock /usr/local/src/nvinfer-plugin-stock/stock.c" ||
+		fail "compiling the stock plugin library in the target failed"
+	rm -rf "$ROOTFS/usr/local/src/nvinfer-plugin-stock"
+	ln -sfn "$stock" "$ROOTFS$LIBDIR/libnvinfer_plugin.so.$trt_major"
+	ln -sfn "libnvinfer_plugin.so.$trt_major" "$ROOTFS$LIBDIR/libnvinfer_plugin.so"
+	in_target_sh ldconfig
+	stock_sha=$(sha256sum "$ROOTFS$LIBDIR/$stock" | cut -d' ' -f1)
+	# The TensorRT-OSS-shaped tree has no CUDA code: nvcc is only asked for --version.
+	install -D -m 0755 "$REPO/test/fixtures/bin/nvcc-double" "$ROOTFS/usr/local/cuda/bin/nvcc"
+	log "stock $LIBDIR/$stock (sha256 ${stock_sha:0:12}…), TensorRT $trt"
+fi
 
 # ---- artifacts the operator would have on the controller ------------------------------------
 case $(uname -m) in x86_64) narch=x64 ;; aarch64) narch=arm64 ;; *) fail "unsupported arch $(uname -m)" ;; esac
@@ -118,6 +165,17 @@ ndir=node-v$nver-linux-$narch
 mkdir -p "$WORK/nodepkg/$ndir/bin"
 cp "$(command -v node)" "$WORK/nodepkg/$ndir/bin/node"
 tar -C "$WORK/nodepkg" -czf "$WORK/dist/$ndir.tar.gz" "$ndir"
+# The TensorRT OSS source an offline board gets, as a GitHub archive (one top-level dir):
+# the TensorRT-OSS-shaped CMake fixture with the board's own NvInferVersion.h (the OSS tree
+# of a release carries that release's header; SONAME and file name follow from it).
+if [ "$plugin_swap" = true ]; then
+	osstree=$WORK/oss/TensorRT-release-${trt%.*}
+	mkdir -p "$WORK/oss"
+	cp -a "$REPO/test/fixtures/trt-oss" "$osstree"
+	cp "$hdr" "$osstree/include/NvInferVersion.h"
+	oss_tarball=$WORK/dist/TensorRT-release-${trt%.*}.tar.gz
+	tar -C "$WORK/oss" -czf "$oss_tarball" "$(basename "$osstree")"
+fi
 
 # Run the agent's detect through the role once the detect command exists (board feature).
 cli_detect=false
@@ -131,8 +189,6 @@ jetsons:
       ansible_connection: community.general.chroot
       ansible_host: $ROOTFS
       ansible_python_interpreter: /usr/bin/python3
-      # chroot is entered as root already; the rootfs has no sudo.
-      ansible_become: false
 EOF
 cat >"$WORK/vars.yml" <<EOF
 jetson_agent_release_tarball: $release
@@ -148,6 +204,13 @@ jetson_agent_model_keys:
   tlt-yolov3: nvidia_tlt
 jetson_agent_cli_detect: $cli_detect
 EOF
+if [ "$plugin_swap" = true ]; then
+	cat >>"$WORK/vars.yml" <<EOF
+jetson_agent_plugin_build: true
+jetson_agent_plugin_install: true
+jetson_agent_plugin_source_tarball: $oss_tarball
+EOF
+fi
 
 play() {
 	ANSIBLE_CONFIG=$REPO/ansible/ansible.cfg ANSIBLE_FORCE_COLOR=0 ANSIBLE_NOCOLOR=1 \
@@ -214,6 +277,40 @@ if [ "$cli_detect" = true ]; then
 	check "role ran jetson-agent detect (tegra234 from the fixture)" 'grep -q "jetson-agent detect: .*soc=tegra234" "$WORK/run1.log"'
 fi
 
+# ---- plugin swap, seen from inside the target ------------------------------------------------
+plugin_state() { in_root /usr/local/bin/jetson-agent plugin status --state-dir /var/lib/jetson-agent --json 2>>"$WORK/plugin-status.err"; }
+if [ "$plugin_swap" = true ]; then
+	lib=$LIBDIR/$stock
+	lib_sha=$(sha256sum "$ROOTFS$lib" | cut -d' ' -f1)
+	plugin_check=$(plugin_state | python3 -c '
+import hashlib, json, sys
+root, lib, stock_sha, lib_sha = sys.argv[1:5]
+st = json.load(sys.stdin)
+last = json.load(open(root + "/var/lib/jetson-agent/builds/last.json"))
+art = json.load(open(root + last["dir"] + "/artifact.json"))
+assert lib_sha != stock_sha, "the system library is still the stock one"
+assert lib_sha == art["sha256"], "system library %s is not the build %s" % (lib_sha[:12], art["sha256"][:12])
+assert st["library"] == lib and st["sha256"] == lib_sha, st
+assert st["origin"] == "custom" and st["drift"] is False, (st["origin"], st["drift"], st["reason"])
+assert st["builtFor"]["branch"] == "release/10.3" and st["builtFor"]["arch"] == "87", st["builtFor"]
+assert st["backup"]["sha256"] == stock_sha, "backup is not the stock library"
+assert hashlib.sha256(open(root + st["backup"]["path"], "rb").read()).hexdigest() == stock_sha, "backup file differs"
+print("ok")' "$ROOTFS" "$lib" "$stock_sha" "$lib_sha" 2>&1 || true)
+	check "plugin status in the target: custom build installed, verified, stock backed up ($plugin_check)" '[ "$plugin_check" = ok ]'
+	[ "$plugin_check" = ok ] || cat "$WORK/plugin-status.err" >&2
+	check "the build ran as jetson-agent (builds owned by the agent)" '[ "$(owner_mode /var/lib/jetson-agent/builds/last.json | cut -d" " -f1)" = "jetson-agent:jetson-agent" ]'
+	check "dpkg diversion of $lib registered in the target" 'in_root dpkg-divert --list "$lib" | grep -q "jetson-agent-diverted"'
+	# The loader, through the target's ld.so.cache (the lib dir is no default path on this
+	# machine), resolves the SONAME to the new build, built for this board.
+	cached_path=$(in_root ldconfig -p | sed -n "s/^[[:space:]]*libnvinfer_plugin\.so\.$trt_major (.*) => //p" | head -n 1)
+	check "ld.so.cache resolves libnvinfer_plugin.so.$trt_major ($cached_path) to the new build" '[ -n "$cached_path" ] && [ "$(in_root readlink -f "$cached_path")" = "$lib" ]'
+	loaded=$(in_root python3 -c '
+import ctypes, sys
+lib = ctypes.CDLL(sys.argv[1])
+print(ctypes.string_at(ctypes.addressof(ctypes.c_char.in_dll(lib, "jetson_fixture_build_info"))).decode())' "libnvinfer_plugin.so.$trt_major" 2>&1 || true)
+	check "dlopen(libnvinfer_plugin.so.$trt_major) in the target loads the new build ($loaded)" '[ "$loaded" = "jetson-fixture:tensorrt=$trt;gpu_archs=87;cuda=12.6;platform=aarch64" ]'
+fi
+
 # ---- run 2: idempotence -------------------------------------------------------------------
 log "ansible-playbook run 2 (idempotence)"
 play >"$WORK/run2.log" 2>&1 || { tail -n 60 "$WORK/run2.log" >&2; fail "run 2 failed"; }
@@ -223,6 +320,11 @@ if [ "$(count "$WORK/run2.log" changed)" != 0 ]; then
 	check "run 2 changed=0" false
 else
 	check "run 2 changed=0" true
+fi
+
+if [ "$plugin_swap" = true ]; then
+	check "run 2 skipped the plugin build and swap (state checked first)" 'grep -A1 "TASK \[jetson_agent : Build the TensorRT OSS plugin\]" "$WORK/run2.log" | grep -q "^skipping: \[board\]"'
+	check "run 2 left the swapped library as it was" '[ "$(sha256sum "$ROOTFS$lib" | cut -d" " -f1)" = "$lib_sha" ]'
 fi
 
 # ---- run 3: --check reports nothing to do ------------------------------------------------
