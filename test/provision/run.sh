@@ -94,6 +94,14 @@ yes) plugin_swap=true ;;
 *) fail "$fixture/provision-test.env: PLUGIN_SWAP must be yes or no" ;;
 esac
 log "board asks for a plugin swap: $plugin_swap"
+# What the build must have been told for this board, known from the board, not from the agent.
+if [ "$plugin_swap" = true ]; then
+	expect_archs=$(fixture_opt PLUGIN_GPU_ARCHS)
+	expect_cuda=$(fixture_opt PLUGIN_CUDA_VERSION)
+	if [ -z "$expect_archs" ] || [ -z "$expect_cuda" ]; then
+		fail "$fixture/provision-test.env: PLUGIN_SWAP=yes needs PLUGIN_GPU_ARCHS and PLUGIN_CUDA_VERSION"
+	fi
+fi
 # The plugin build needs cmake, make and a C compiler on the board (JetPack has them).
 if [ "$plugin_swap" = true ]; then INCLUDE=$INCLUDE,cmake,make,gcc,libc6-dev; fi
 
@@ -273,6 +281,8 @@ print("ok")' 2>&1 || true)
 check "config: device id from the module serial, fleet parameters, password redacted ($cfg_check)" '[ "$cfg_check" = ok ]'
 check "other users cannot read the config" '! chroot --userspec=nobody:nogroup "$ROOTFS" cat /etc/jetson-agent/config.yaml >/dev/null 2>&1'
 check "jetson-agent CLI wrapper 755" '[ "$(owner_mode /usr/local/bin/jetson-agent)" = "root:root 755" ]'
+# Default off: the target has no TensorRT to build the runner against.
+check "the TensorRT runner build stayed off (jetson_agent_build_runner default)" 'grep -A1 "TASK \[jetson_agent : Build the TensorRT runner\]" "$WORK/run1.log" | grep -q "^skipping: \[board\]"'
 if [ "$cli_detect" = true ]; then
 	check "role ran jetson-agent detect (tegra234 from the fixture)" 'grep -q "jetson-agent detect: .*soc=tegra234" "$WORK/run1.log"'
 fi
@@ -284,7 +294,7 @@ if [ "$plugin_swap" = true ]; then
 	lib_sha=$(sha256sum "$ROOTFS$lib" | cut -d' ' -f1)
 	plugin_check=$(plugin_state | python3 -c '
 import hashlib, json, sys
-root, lib, stock_sha, lib_sha = sys.argv[1:5]
+root, lib, stock_sha, lib_sha, branch, archs = sys.argv[1:7]
 st = json.load(sys.stdin)
 last = json.load(open(root + "/var/lib/jetson-agent/builds/last.json"))
 art = json.load(open(root + last["dir"] + "/artifact.json"))
@@ -292,10 +302,10 @@ assert lib_sha != stock_sha, "the system library is still the stock one"
 assert lib_sha == art["sha256"], "system library %s is not the build %s" % (lib_sha[:12], art["sha256"][:12])
 assert st["library"] == lib and st["sha256"] == lib_sha, st
 assert st["origin"] == "custom" and st["drift"] is False, (st["origin"], st["drift"], st["reason"])
-assert st["builtFor"]["branch"] == "release/10.3" and st["builtFor"]["arch"] == "87", st["builtFor"]
+assert st["builtFor"]["branch"] == branch and st["builtFor"]["arch"] == archs, st["builtFor"]
 assert st["backup"]["sha256"] == stock_sha, "backup is not the stock library"
 assert hashlib.sha256(open(root + st["backup"]["path"], "rb").read()).hexdigest() == stock_sha, "backup file differs"
-print("ok")' "$ROOTFS" "$lib" "$stock_sha" "$lib_sha" 2>&1 || true)
+print("ok")' "$ROOTFS" "$lib" "$stock_sha" "$lib_sha" "release/${trt%.*}" "$expect_archs" 2>&1 || true)
 	check "plugin status in the target: custom build installed, verified, stock backed up ($plugin_check)" '[ "$plugin_check" = ok ]'
 	[ "$plugin_check" = ok ] || cat "$WORK/plugin-status.err" >&2
 	check "the build ran as jetson-agent (builds owned by the agent)" '[ "$(owner_mode /var/lib/jetson-agent/builds/last.json | cut -d" " -f1)" = "jetson-agent:jetson-agent" ]'
@@ -308,7 +318,7 @@ print("ok")' "$ROOTFS" "$lib" "$stock_sha" "$lib_sha" 2>&1 || true)
 import ctypes, sys
 lib = ctypes.CDLL(sys.argv[1])
 print(ctypes.string_at(ctypes.addressof(ctypes.c_char.in_dll(lib, "jetson_fixture_build_info"))).decode())' "libnvinfer_plugin.so.$trt_major" 2>&1 || true)
-	check "dlopen(libnvinfer_plugin.so.$trt_major) in the target loads the new build ($loaded)" '[ "$loaded" = "jetson-fixture:tensorrt=$trt;gpu_archs=87;cuda=12.6;platform=aarch64" ]'
+	check "dlopen(libnvinfer_plugin.so.$trt_major) in the target loads the new build ($loaded)" '[ "$loaded" = "jetson-fixture:tensorrt=$trt;gpu_archs=$expect_archs;cuda=$expect_cuda;platform=aarch64" ]'
 fi
 
 # ---- run 2: idempotence -------------------------------------------------------------------
