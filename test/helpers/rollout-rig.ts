@@ -2,6 +2,7 @@ import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Test } from 'tap';
+import sharp from 'sharp';
 import { stringify } from 'yaml';
 import { signEnvelope } from '../../agent/src/core/envelope.js';
 import type { DeploymentManifest } from '../../agent/src/core/contracts/manifest.js';
@@ -234,7 +235,8 @@ export class RolloutRig {
    * while the process is down fail by nature.
    */
   async startClient(): Promise<void> {
-    const image = await noisyJpeg(320, 240);
+    // Stretched to the full 0–255 range like a real photo (noisyJpeg alone stays below ~150).
+    const image = await sharp(await noisyJpeg(320, 240)).normalise().jpeg({ quality: 85 }).toBuffer();
     this.stopPosting = false;
     this.posting = (async () => {
       while (!this.stopPosting) {
