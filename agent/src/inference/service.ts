@@ -68,6 +68,8 @@ export interface InferenceServiceOptions {
   readonly drainTimeoutMs: number;
   /** `beside` (default): load the new model next to the old one (no gap). `replace`: unload first (one model in memory). */
   readonly swapMode?: 'beside' | 'replace';
+  /** Called after every switch of the serving model (activation or rollback), e.g. to remember it across restarts. */
+  readonly onSwitch?: (active: ModelRef) => void;
 }
 
 const ref = (s: Servable): ModelRef => ({ name: s.model.name, version: s.model.version, backend: s.kind });
@@ -156,6 +158,7 @@ export class InferenceService implements InferenceControl {
     this.refreshModelInfo();
     const loadMs = Math.round(performance.now() - t0);
     log.info({ previous: previousRef, loadMs, warmupRuns, swapMode: this.o.swapMode }, 'model activated');
+    this.o.onSwitch?.(ref(servable));
     // Drain and unload the old one in the background; the activation is done.
     if (old && !replace) void this.retire(old);
     return { active: ref(servable), previous: previousRef, warmupRuns, goldenCases: options.golden?.cases.length ?? 0, loadMs };
