@@ -83,7 +83,7 @@ export class InferenceService implements InferenceControl {
   private activating = 0;
   private readonly window = new LatencyWindow(20_000);
   /** Monotonic counters and the latencies since the last drain, for health telemetry and probation. */
-  private readonly totals = { requests: 0, errors: 0 };
+  private readonly totals = { requests: 0, errors: 0, serverErrors: 0 };
   private recent: number[] = [];
   private closed = false;
 
@@ -273,7 +273,7 @@ export class InferenceService implements InferenceControl {
       const e = toAgentError(err);
       const rt = this.active;
       this.o.metrics.failure.inc({ model: rt?.name ?? '', version: rt?.version ?? '', reason: e.code });
-      this.account(performance.now() - t0, e.code);
+      this.account(performance.now() - t0, e.code, e.httpStatus >= 500);
       throw e;
     }
   }
@@ -296,8 +296,13 @@ export class InferenceService implements InferenceControl {
     return this.window.stats(windowMs);
   }
 
-  /** Requests and errors since the service started (for deltas per health interval / probation). */
-  counters(): { readonly requests: number; readonly errors: number } {
+  /**
+   * Requests and errors since the service started (for deltas per health interval / probation).
+   * `serverErrors` are the failures the service or model is responsible for (HTTP ≥ 500: engine
+   * failure, overload, timeout); the rest of `errors` are the client's (undecodable image,
+   * unknown model name), which say nothing about a model on probation.
+   */
+  counters(): { readonly requests: number; readonly errors: number; readonly serverErrors: number } {
     return { ...this.totals };
   }
 
@@ -308,10 +313,11 @@ export class InferenceService implements InferenceControl {
     return out;
   }
 
-  private account(ms: number, code: string | null): void {
+  private account(ms: number, code: string | null, serverSide = false): void {
     this.window.record(ms, code);
     this.totals.requests++;
     if (code !== null) this.totals.errors++;
+    if (serverSide) this.totals.serverErrors++;
     // Bounded: a health interval at high request rates keeps the first 10k samples.
     if (this.recent.length < 10_000) this.recent.push(ms);
   }

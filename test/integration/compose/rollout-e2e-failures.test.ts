@@ -22,7 +22,7 @@ t.test('failing models: preparation, warm-up, golden mismatch, probation → rol
   const m2 = rig.offer(base, '2.0.0');
   await rig.publish(m2);
   await rig.expectOutcome(t, m2.deploymentId, { state: 'active', serving: ref(m2) });
-  const serving = ref(m2);
+  let serving = ref(m2);
 
   // Golden images: a dark frame (every input value far below the trap's limit) with the
   // detections the serving model 2.0.0 gives for it, recorded through the public API.
@@ -74,7 +74,26 @@ t.test('failing models: preparation, warm-up, golden mismatch, probation → rol
     t.same(outside, [], 'no failed request before the bad model or after the rollback');
   });
 
-  // After the rollback, traffic is served by 2.0.0 again.
+  await t.test("a client's bad requests during probation are not the model's failures → a good model still goes active", async (t) => {
+    const m = rig.offer(await rig.makePackage('4.0.0', onnx(7)), '4.0.0', { policy: { probationSec: 2 } });
+    await rig.publish(m);
+    await rig.report((r) => r.deploymentId === m.deploymentId && r.state === 'probation', 'probation report');
+    // A second client sends bodies that are not images as fast as it can: 400 IMAGE_UNDECODABLE.
+    const ended = rig.terminal(m.deploymentId);
+    let done = false;
+    void ended.then(() => (done = true));
+    let rejected = 0;
+    while (!done) {
+      const res = await fetch(`http://127.0.0.1:${rig.port}/v1/detect`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: 'not an image' });
+      await res.arrayBuffer();
+      if (res.status === 400) rejected++;
+    }
+    t.ok(rejected > 20, `${rejected} bad requests answered 400 during the probation`);
+    await rig.expectOutcome(t, m.deploymentId, { state: 'active', serving: ref(m) });
+    serving = ref(m);
+  });
+
+  // Traffic is served by the last good model.
   const mark = rig.answers.length;
   await rig.within(
     new Promise<void>((resolve) => {
@@ -91,7 +110,7 @@ t.test('failing models: preparation, warm-up, golden mismatch, probation → rol
   t.same(
     rig.answers.slice(mark).map((a) => `${a.status} ${a.model ?? ''}`),
     rig.answers.slice(mark).map(() => `200 ${serving}`),
-    'answers after the rollback come from the restored model',
+    'the last answers come from the last good model',
   );
   t.ok(!rig.answers.some((a) => a.model && /@3\.[012]/.test(a.model)), 'no model that failed before activation ever answered');
 });
