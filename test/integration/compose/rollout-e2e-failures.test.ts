@@ -65,7 +65,7 @@ t.test('failing models: preparation, warm-up, golden mismatch, probation → rol
     // One request may have been in flight when the report arrived.
     const to = rig.answers.length + 1;
     t.equal(r.stage, 'probation');
-    t.match(r.error?.message, /error rate .* exceeded/, r.error?.message);
+    t.match(r.error?.message, /error rate .* exceeded/, 'the report says why');
     t.match(r.error?.message, new RegExp(`Rolled back to ${serving.replace('@', ' ')}`), 'the report says which model serves again');
     const during = rig.answers.slice(from, to).filter((a) => a.status !== 200);
     t.ok(during.length > 0, `the bad model failed ${during.length} real requests during its probation (that is what rolled it back)`);
