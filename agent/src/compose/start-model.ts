@@ -8,7 +8,7 @@ import { mkdirp, readJsonMaybe, writeJsonAtomic } from '../platform/fs.js';
  * Which model the agent activates at start. A restart must not undo a deployment: the fleet's
  * retained report says the deployed model is active, so that model must serve again after a
  * reboot or crash (issue #6). Every switch of the serving model — deployment, automatic or
- * requested rollback, `models activate` — is recorded in `{stateDir}/models/serving.json`
+ * requested rollback, `models activate` — is recorded in `{stateDir}/serving.json`
  * together with the `inference.model` configured at that moment. At start the recorded model
  * comes first, unless `inference.model` was changed since (editing the config is the newer
  * decision); then the configured model, else the demo model. A deployment still in flight
@@ -32,7 +32,8 @@ export interface StartCandidate {
   readonly source: 'before-deployment' | 'recorded' | 'configured' | 'demo';
 }
 
-export const servingFile = (stateDir: string): string => path.join(stateDir, 'models', 'serving.json');
+// Top level: models/ subdirectories are scanned for servable.json files.
+export const servingFile = (stateDir: string): string => path.join(stateDir, 'serving.json');
 
 /** Pure: the models to try at start, in order. */
 export function startCandidates(
