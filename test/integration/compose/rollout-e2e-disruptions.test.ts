@@ -78,12 +78,15 @@ t.test('broker restart and agent SIGKILL mid-rollout', async (t) => {
   let trapWindow: [number, number] = [0, 0];
   await t.test('the agent is SIGKILLed during probation of a bad model and started again → probation resumes → rolled_back to the model before it', async (t) => {
     const m = rig.offer(await rig.makePackage('4.0.0', failsAboveInput(onnx(5), 64)), '4.0.0', { policy: { probationSec: 30 } });
+    // No traffic until the kill, so the probation cannot fail before it (no race with the 1 s poll).
+    await rig.stopClient();
     const from = rig.answers.length;
     await rig.publish(m);
     await rig.report((r) => r.deploymentId === m.deploymentId && r.state === 'probation', 'probation report');
     await rig.killAgent();
     t.equal(persisted(rig).current?.state, 'probation', 'persisted in probation at the moment of the kill');
     await rig.startAgent();
+    await rig.startClient();
     const r = await rig.expectOutcome(t, m.deploymentId, { state: 'rolled_back', code: 'DEPLOYMENT_PROBATION_FAILED', serving: 'small@3.0.0' });
     t.match(r.error?.message, /Rolled back to small 3\.0\.0/, 'the rollback after the restart had the old model to return to');
     trapWindow = [from, rig.answers.length + 1];
