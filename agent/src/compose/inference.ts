@@ -85,24 +85,22 @@ export function inferenceComponent(env: AgentEnv, makeResolver?: (builtIn: reado
       const a = app.server.address();
       addr = a && typeof a === 'object' ? { host: a.address, port: a.port } : undefined;
       log.info({ ...addr, workers: cfg.workers, intraOpThreads: intraOp }, 'inference endpoint listening');
-      // Activate in the background: /healthz answers at once, /readyz once the model is warm.
       const candidates = startCandidates(recorded, cfg.model, cfg.demoModel ? demo.servable.model : null, inFlight);
       if (candidates.length > 0) {
-        const svc = service;
-        void (async () => {
-          // In order; a later candidate is the fallback when an earlier one does not resolve or warm up.
-          for (const { name, version, source } of candidates) {
-            try {
-              const r = await resolveServable(name, version);
-              await svc.activate(r.servable, r.golden ? { golden: r.golden } : {});
-              if (source === 'recorded' || source === 'before-deployment') log.info({ model: `${name}@${version}`, source }, 'serving the model that served before the restart');
-              if (name === demo.servable.model.name) log.warn('serving the generated demo model: its detections are meaningless');
-              return;
-            } catch (err) {
-              log.error({ err: toAgentError(err).toJSON(), model: `${name}@${version}`, source }, 'start model activation failed');
-            }
-          }
-        })();
+        // Queued before anything else can ask for an activation (activateFirst), in the background:
+        // /healthz answers at once, /readyz once the model is warm.
+        service
+          .activateFirst(
+            candidates.map((c) => async () => {
+              const r = await resolveServable(c.name, c.version);
+              if (c.source === 'recorded' || c.source === 'before-deployment') log.info({ model: `${c.name}@${c.version}`, source: c.source }, 'starting with the model that served before the restart');
+              return { servable: r.servable, options: r.golden ? { golden: r.golden } : {} };
+            }),
+          )
+          .then((r) => {
+            if (r.active.name === demo.servable.model.name) log.warn('serving the generated demo model: its detections are meaningless');
+          })
+          .catch((err: unknown) => log.error({ err: toAgentError(err).toJSON() }, 'no start model could be activated'));
       } else log.info('no model configured; activate one with `jetson-agent models activate NAME@VERSION`');
     },
     async stop() {

@@ -109,6 +109,30 @@ export class InferenceService implements InferenceControl {
     return run;
   }
 
+  /**
+   * Takes its place in the activation order NOW, then resolves and activates the first candidate
+   * that works (the next ones are fallbacks). For the start model: resolving may take a while
+   * (store lookup, conversion), and an activation requested meanwhile — a deployment resuming
+   * after a restart — must land after it, not be overwritten by it.
+   */
+  activateFirst(candidates: readonly (() => Promise<{ servable: Servable; options?: ActivateOptions }>)[]): Promise<ActivationResult> {
+    const run = this.chain.then(async () => {
+      let last: unknown = new AgentError('MODEL_NOT_FOUND', 'No model to activate.');
+      for (const resolve of candidates) {
+        try {
+          const r = await resolve();
+          return await this.doActivate(r.servable, r.options ?? {});
+        } catch (err) {
+          last = err;
+          this.o.log.error({ err: toAgentError(err).toJSON() }, 'start model activation failed; trying the next candidate');
+        }
+      }
+      throw toAgentError(last);
+    });
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
   rollback(): Promise<ActivationResult> {
     const prev = this.previous;
     if (!prev) return Promise.reject(new AgentError('NO_PREVIOUS_MODEL', 'There is no previous model to roll back to.', { hint: 'Activate a model by name and version instead.' }));
