@@ -12,6 +12,8 @@ import type { Servable } from '../core/contracts/model.js';
 import { InferenceService } from '../inference/service.js';
 import { buildServer } from '../http/server.js';
 import { cpuCount } from '../platform/cpu.js';
+import { systemClock } from '../platform/clock.js';
+import { readInFlight, readServing, servingFile, servingRecorder, startCandidates } from './start-model.js';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
 
@@ -23,7 +25,9 @@ export interface InferenceComponent extends Component {
 
 /**
  * The inference endpoint as a daemon component: service + HTTP server on
- * inference.host:port, then the configured model (or the demo model) activated.
+ * inference.host:port, then the start model activated: the one that served last (recorded on
+ * every switch, so a restart does not undo a deployment), else the configured or demo model
+ * (start-model.ts).
  * `makeResolver` (the daemon passes the model store + conversion flow) turns the built-in
  * servables into the resolver; without it, the local resolver (built-ins +
  * state/models/*\/servable.json) is used.
@@ -51,7 +55,11 @@ export function inferenceComponent(env: AgentEnv, makeResolver?: (builtIn: reado
       // Leave a core for HTTP, sharp and JSON (serving.md §6.3: workers × intra-op ≤ cores).
       const intraOp = cfg.intraOpThreads || Math.max(1, Math.floor((cpuCount() - 1) / cfg.workers));
       const metrics = new InferenceMetrics();
+      const recorded = await readServing(servingFile(env.stateDir), log);
+      const inFlight = await readInFlight(env.stateDir, log);
+      const record = servingRecorder(servingFile(env.stateDir), cfg.model, log, () => systemClock.now());
       service = new InferenceService({
+        onSwitch: (m) => void record(m),
         engineFactory: defaultEngineFactory({ workers: cfg.workers, intraOpThreads: intraOp, maxBatch: cfg.maxBatch, log, inMemory, trtRunner: cfg.trtRunner, runnerTimeoutMs: cfg.runnerTimeoutMs }),
         metrics,
         log,
@@ -77,20 +85,22 @@ export function inferenceComponent(env: AgentEnv, makeResolver?: (builtIn: reado
       const a = app.server.address();
       addr = a && typeof a === 'object' ? { host: a.address, port: a.port } : undefined;
       log.info({ ...addr, workers: cfg.workers, intraOpThreads: intraOp }, 'inference endpoint listening');
-      // Activate in the background: /healthz answers at once, /readyz once the model is warm.
-      const initial = cfg.model ? cfg.model.split('@') : cfg.demoModel ? [demo.servable.model.name, demo.servable.model.version] : undefined;
-      if (initial?.[0] && initial[1]) {
-        const [name, version] = initial as [string, string];
-        const svc = service;
-        void (async () => {
-          try {
-            const r = await resolveServable(name, version);
-            await svc.activate(r.servable, r.golden ? { golden: r.golden } : {});
-            if (name === demo.servable.model.name) log.warn('serving the generated demo model: its detections are meaningless');
-          } catch (err) {
-            log.error({ err: toAgentError(err).toJSON(), model: `${name}@${version}` }, 'initial model activation failed');
-          }
-        })();
+      const candidates = startCandidates(recorded, cfg.model, cfg.demoModel ? demo.servable.model : null, inFlight);
+      if (candidates.length > 0) {
+        // Queued before anything else can ask for an activation (activateFirst), in the background:
+        // /healthz answers at once, /readyz once the model is warm.
+        service
+          .activateFirst(
+            candidates.map((c) => async () => {
+              const r = await resolveServable(c.name, c.version);
+              if (c.source === 'recorded' || c.source === 'before-deployment') log.info({ model: `${c.name}@${c.version}`, source: c.source }, 'starting with the model that served before the restart');
+              return { servable: r.servable, options: r.golden ? { golden: r.golden } : {} };
+            }),
+          )
+          .then((r) => {
+            if (r.active.name === demo.servable.model.name) log.warn('serving the generated demo model: its detections are meaningless');
+          })
+          .catch((err: unknown) => log.error({ err: toAgentError(err).toJSON() }, 'no start model could be activated'));
       } else log.info('no model configured; activate one with `jetson-agent models activate NAME@VERSION`');
     },
     async stop() {

@@ -83,7 +83,10 @@ export function rolloutHooks(env: AgentEnv, flow: ModelFlow, service: () => Infe
     servingStats: () => {
       const s = service();
       if (!s) return { ready: false, requests: 0, errors: 0 };
-      return { ready: s.status().ready, ...s.counters() };
+      // Probation judges the model: a client's bad requests (4xx) count neither as errors nor
+      // as requests, so a client sending garbage cannot roll back a good model nor dilute a bad one's failures.
+      const c = s.counters();
+      return { ready: s.status().ready, requests: c.requests - (c.errors - c.serverErrors), errors: c.serverErrors };
     },
   };
 }
@@ -93,7 +96,9 @@ export function agentStats(service: () => InferenceService | undefined): AgentSt
   return {
     inference: () => {
       const s = service();
-      return s ? { ...s.counters(), latenciesMs: s.drainLatencies() } : { requests: 0, errors: 0, latenciesMs: [] };
+      if (!s) return { requests: 0, errors: 0, latenciesMs: [] };
+      const { requests, errors } = s.counters();
+      return { requests, errors, latenciesMs: s.drainLatencies() };
     },
     model: () => {
       const st = service()?.status();

@@ -68,6 +68,8 @@ export interface InferenceServiceOptions {
   readonly drainTimeoutMs: number;
   /** `beside` (default): load the new model next to the old one (no gap). `replace`: unload first (one model in memory). */
   readonly swapMode?: 'beside' | 'replace';
+  /** Called after every switch of the serving model (activation or rollback), e.g. to remember it across restarts. */
+  readonly onSwitch?: (active: ModelRef) => void;
 }
 
 const ref = (s: Servable): ModelRef => ({ name: s.model.name, version: s.model.version, backend: s.kind });
@@ -81,7 +83,7 @@ export class InferenceService implements InferenceControl {
   private activating = 0;
   private readonly window = new LatencyWindow(20_000);
   /** Monotonic counters and the latencies since the last drain, for health telemetry and probation. */
-  private readonly totals = { requests: 0, errors: 0 };
+  private readonly totals = { requests: 0, errors: 0, serverErrors: 0 };
   private recent: number[] = [];
   private closed = false;
 
@@ -103,6 +105,30 @@ export class InferenceService implements InferenceControl {
   /** Activations run one at a time, in call order. */
   activate(servable: Servable, options: ActivateOptions = {}): Promise<ActivationResult> {
     const run = this.chain.then(() => this.doActivate(servable, options));
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Takes its place in the activation order NOW, then resolves and activates the first candidate
+   * that works (the next ones are fallbacks). For the start model: resolving may take a while
+   * (store lookup, conversion), and an activation requested meanwhile — a deployment resuming
+   * after a restart — must land after it, not be overwritten by it.
+   */
+  activateFirst(candidates: readonly (() => Promise<{ servable: Servable; options?: ActivateOptions }>)[]): Promise<ActivationResult> {
+    const run = this.chain.then(async () => {
+      let last: unknown = new AgentError('MODEL_NOT_FOUND', 'No model to activate.');
+      for (const resolve of candidates) {
+        try {
+          const r = await resolve();
+          return await this.doActivate(r.servable, r.options ?? {});
+        } catch (err) {
+          last = err;
+          this.o.log.error({ err: toAgentError(err).toJSON() }, 'start model activation failed; trying the next candidate');
+        }
+      }
+      throw toAgentError(last);
+    });
     this.chain = run.catch(() => undefined);
     return run;
   }
@@ -156,6 +182,7 @@ export class InferenceService implements InferenceControl {
     this.refreshModelInfo();
     const loadMs = Math.round(performance.now() - t0);
     log.info({ previous: previousRef, loadMs, warmupRuns, swapMode: this.o.swapMode }, 'model activated');
+    this.o.onSwitch?.(ref(servable));
     // Drain and unload the old one in the background; the activation is done.
     if (old && !replace) void this.retire(old);
     return { active: ref(servable), previous: previousRef, warmupRuns, goldenCases: options.golden?.cases.length ?? 0, loadMs };
@@ -270,7 +297,7 @@ export class InferenceService implements InferenceControl {
       const e = toAgentError(err);
       const rt = this.active;
       this.o.metrics.failure.inc({ model: rt?.name ?? '', version: rt?.version ?? '', reason: e.code });
-      this.account(performance.now() - t0, e.code);
+      this.account(performance.now() - t0, e.code, e.httpStatus >= 500);
       throw e;
     }
   }
@@ -293,8 +320,13 @@ export class InferenceService implements InferenceControl {
     return this.window.stats(windowMs);
   }
 
-  /** Requests and errors since the service started (for deltas per health interval / probation). */
-  counters(): { readonly requests: number; readonly errors: number } {
+  /**
+   * Requests and errors since the service started (for deltas per health interval / probation).
+   * `serverErrors` are the failures the service or model is responsible for (HTTP ≥ 500: engine
+   * failure, overload, timeout); the rest of `errors` are the client's (undecodable image,
+   * unknown model name), which say nothing about a model on probation.
+   */
+  counters(): { readonly requests: number; readonly errors: number; readonly serverErrors: number } {
     return { ...this.totals };
   }
 
@@ -305,10 +337,11 @@ export class InferenceService implements InferenceControl {
     return out;
   }
 
-  private account(ms: number, code: string | null): void {
+  private account(ms: number, code: string | null, serverSide = false): void {
     this.window.record(ms, code);
     this.totals.requests++;
     if (code !== null) this.totals.errors++;
+    if (serverSide) this.totals.serverErrors++;
     // Bounded: a health interval at high request rates keeps the first 10k samples.
     if (this.recent.length < 10_000) this.recent.push(ms);
   }

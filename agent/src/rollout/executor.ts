@@ -43,7 +43,10 @@ export interface PackageIdentity {
 export interface ServingStats {
   /** The active model answers /readyz. */
   readonly ready: boolean;
-  /** Monotonic counters since the inference service started. */
+  /**
+   * Monotonic counters since the inference service started: requests the model had to answer
+   * and the failures it is responsible for — a client's bad requests (4xx) are in neither.
+   */
   readonly requests: number;
   readonly errors: number;
 }

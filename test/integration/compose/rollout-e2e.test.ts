@@ -1,170 +1,93 @@
 import t from 'tap';
-import { createHash, generateKeyPairSync } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { stringify } from 'yaml';
-import { FLEET_JS, runCli } from '../../helpers/cli.js';
-import { startAgent } from '../../helpers/agent-process.js';
-import { noisyJpeg } from '../../helpers/inference.js';
-import { Mosquitto, PREFIX } from '../../helpers/mosquitto.js';
-import { Watcher } from '../../helpers/mqtt-watch.js';
-import { PackageServer } from '../../helpers/package-server.js';
-import { signEnvelope } from '../../../agent/src/core/envelope.js';
-import type { DeploymentManifest } from '../../../agent/src/core/contracts/manifest.js';
-import type { DeploymentReport } from '../../../agent/src/core/contracts/deployment.js';
+import { generateKeyPairSync } from 'node:crypto';
 import { generateYoloV3Onnx } from '../../../agent/src/models/onnx/generate.js';
+import { unknownOperator } from '../../helpers/onnx-faults.js';
+import { PREFIX } from '../../helpers/mosquitto.js';
+import { Watcher } from '../../helpers/mqtt-watch.js';
+import { DEMO, DEVICE, RolloutRig, ref } from '../../helpers/rollout-rig.js';
 
 /**
- * Device-side rollout with every real piece: a real agent process (`jetson-agent run`) on a
- * real mosquitto, signed manifests, packages made by `jetson-fleet package create` from
- * generated TAO-YOLOv3 ONNX models and served over HTTP, the model store, conversion
- * (NMS-node surgery), ONNX Runtime warm-up and hot swap, while a client keeps posting images:
- * no request may fail during the whole run.
+ * Device-side rollout with every real piece (test/helpers/rollout-rig.ts): a real agent process
+ * on a real mosquitto, signed manifests, packages made by `jetson-fleet package create` from
+ * generated TAO-YOLOv3 ONNX models and served over HTTP, the model store, conversion (NMS-node
+ * surgery), ONNX Runtime warm-up and hot swap, while a client keeps posting images: no request
+ * may fail during the whole run. This file: bad signature, success, sha256 mismatch, truncated
+ * download resumed, a model that does not load, health, clean stop. The other failure cases are
+ * in rollout-e2e-failures / -disruptions / -ordering.test.ts.
  */
-const DEVICE = 'jet-e2e';
-const PASSWORD = 'device-secret';
+const onnx = (seed: number): Uint8Array => generateYoloV3Onnx({ height: 96, width: 160, classes: 2, seed, scoreThreshold: 0.001 });
 
-t.test('signed rollouts drive a real agent: success, bad signature, broken model; zero failed requests', async (t) => {
-  const dir = t.testdir({ state: {} });
-  const state = path.join(dir, 'state');
-  const broker = await new Mosquitto({ users: { [DEVICE]: PASSWORD } }).start();
-  t.teardown(() => broker.close());
-  const pkgs = await new PackageServer().start();
-  t.teardown(() => pkgs.close());
+t.test('signed rollouts drive a real agent: bad signature, success, sha mismatch, resumed download, broken model; zero failed requests', async (t) => {
+  const rig = await RolloutRig.start(t);
+  const good = await rig.makePackage('2.0.0', onnx(3));
+  const resumable = await rig.makePackage('2.1.0', onnx(5));
+  const broken = await rig.makePackage('3.0.0', unknownOperator(onnx(4)));
+  await rig.startAgent();
+  await rig.startClient();
 
-  const fleet = generateKeyPairSync('ed25519');
-  const makePackage = async (version: string, onnx: Uint8Array): Promise<Buffer> => {
-    const model = path.join(dir, `m-${version}.onnx`);
-    writeFileSync(model, onnx);
-    const out = path.join(dir, `small-${version}.tar`);
-    const r = await runCli(['package', 'create', '--model', model, '--name', 'small', '--version', version, '--network', 'yolov3', '--classes', 'person,car', '--input', '3,96,160', '--precision', 'fp32', '--out', out], { script: FLEET_JS });
-    t.equal(r.code, 0, r.stderr);
-    return readFileSync(out);
-  };
-  const good = await makePackage('2.0.0', generateYoloV3Onnx({ height: 96, width: 160, classes: 2, seed: 3, scoreThreshold: 0.001 }));
-  // A well-formed ONNX file whose first Conv node names an operator ONNX Runtime does not know
-  // (same length, so the protobuf stays valid): intake and conversion accept it, loading and
-  // warm-up must fail.
-  const whole = Buffer.from(generateYoloV3Onnx({ height: 96, width: 160, classes: 2, seed: 4 }));
-  const at = whole.indexOf('Conv');
-  t.ok(at > 0, 'the generated graph has a Conv node');
-  whole.write('Cxnv', at);
-  const broken = await makePackage('3.0.0', whole);
-
-  let seq = 0;
-  const manifest = (url: string, body: Buffer, version: string): DeploymentManifest => ({
-    v: 1,
-    deploymentId: `e2e-${++seq}`,
-    issuedAt: new Date().toISOString(),
-    expiresAt: new Date(Date.now() + 3600_000).toISOString(),
-    sequence: Date.now() + seq,
-    package: { url, sha256: createHash('sha256').update(body).digest('hex'), size: body.length },
-    model: { name: 'small', version },
-    policy: { probationSec: 1 },
+  await t.test('a manifest signed with a key the device does not trust → rejected, nothing changes', async (t) => {
+    const m = rig.offer(good, '2.0.0');
+    await rig.publish(rig.sign(m, generateKeyPairSync('ed25519').privateKey));
+    const r = await rig.report((x) => x.state === 'rejected', 'rejected report for the untrusted manifest');
+    t.equal(r.error?.code, 'MANIFEST_BAD_SIGNATURE');
+    t.same(r.model, null, 'nothing inside an unverified manifest is read');
+    t.equal(await rig.serving(), `${DEMO.name}@${DEMO.version}`, 'the start model still serves');
   });
 
-  writeFileSync(
-    path.join(dir, 'config.yaml'),
-    stringify({
-      deviceId: DEVICE,
-      mqtt: { url: broker.url, username: DEVICE, password: PASSWORD },
-      inference: { port: 0, intraOpThreads: 1 },
-      health: { intervalSec: 2 },
-      rollout: { fleetPublicKeys: [{ keyId: 'fleet-1', publicKey: fleet.publicKey.export({ type: 'spki', format: 'pem' }).toString() }] },
-    }),
-  );
-  const watch = await Watcher.connect(broker.url, [`${PREFIX}/devices/${DEVICE}/#`]);
-  t.teardown(() => watch.close());
+  let active = `${DEMO.name}@${DEMO.version}`;
+  await t.test('a good package: downloaded, stored, converted, warmed, switched, probation → active', async (t) => {
+    const m = rig.offer(good, '2.0.0');
+    await rig.publish(m);
+    const r = await rig.expectOutcome(t, m.deploymentId, { state: 'active', serving: ref(m) });
+    t.same(r.model, m.model);
+    t.same(r.previous, DEMO);
+    active = ref(m);
+  });
 
-  const agent = startAgent(['--config', path.join(dir, 'config.yaml'), '--state-dir', state]);
-  t.teardown(() => agent.kill());
-  const port = await agent.port();
-  await agent.waitLog(/"msg":"model activated"/);
-  await watch.waitFor((m) => m.topic.endsWith('/status') && m.json<{ state: string }>().state === 'online');
+  await t.test('the server has a different file than the manifest names (same size) → failed DOWNLOAD_SHA_MISMATCH', async (t) => {
+    const corrupt = Buffer.from(resumable);
+    const at = corrupt.length >> 1;
+    corrupt[at] = (corrupt[at] ?? 0) ^ 0xff;
+    const m = rig.manifest(rig.pkgs.add('/mirror/small-2.1.0.tar', corrupt), resumable, '2.1.0');
+    await rig.publish(m);
+    await rig.expectOutcome(t, m.deploymentId, { state: 'failed', code: 'DOWNLOAD_SHA_MISMATCH', serving: active });
+  });
 
-  // A client posting images for the whole run: every answer must be 200.
-  const image = await noisyJpeg(320, 240);
-  const answers: { status: number; model?: string }[] = [];
-  let posting = true;
-  const poster = (async () => {
-    while (posting) {
-      const res = await fetch(`http://127.0.0.1:${port}/v1/detect`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: image });
-      const body = (await res.json()) as { model?: { name: string; version: string } };
-      answers.push({ status: res.status, ...(body.model ? { model: `${body.model.name}@${body.model.version}` } : {}) });
-    }
-  })();
+  await t.test('the connection drops mid-download → resumed with Range → active', async (t) => {
+    const m = rig.offer(resumable, '2.1.0');
+    const p = new URL(m.package.url).pathname;
+    rig.pkgs.truncateOnce(p, resumable.length >> 1);
+    await rig.publish(m);
+    await rig.expectOutcome(t, m.deploymentId, { state: 'active', serving: ref(m) });
+    const gets = rig.pkgs.requests.filter((x) => x.path === p);
+    t.match(gets, [{ range: undefined, status: 200 }, { range: `bytes=${resumable.length >> 1}-`, status: 206 }], 'the second GET asked only for the missing half');
+    active = ref(m);
+  });
 
-  // Every wait is bounded and, when it runs out, says what the broker and the agent showed.
-  const within = <T>(p: Promise<T>, what: string, ms = 120_000): Promise<T> =>
-    Promise.race([
-      p,
-      new Promise<never>((_, reject) =>
-        setTimeout(() => {
-          const reports = watch.seen.filter((m) => m.topic.endsWith('/deployment')).map((m) => m.body);
-          reject(new Error(`no ${what} within ${ms} ms; deployment reports seen: ${reports.join('\n')}\nagent log tail:\n${agent.log().slice(-4000)}`));
-        }, ms).unref(),
-      ),
-    ]);
-  const terminal = (id: string): Promise<DeploymentReport> =>
-    within(
-      watch
-      .waitFor((m) => {
-        if (!m.topic.endsWith('/deployment')) return false;
-        const r = m.json<DeploymentReport>();
-        return r.deploymentId === id && ['active', 'failed', 'rejected', 'rolled_back', 'superseded', 'canceled'].includes(r.state);
-      })
-      .then((m) => m.json<DeploymentReport>()),
-      `terminal report for ${id}`,
+  await t.test('a model ONNX Runtime cannot load → failed before activation, the old model keeps serving', async (t) => {
+    const m = rig.offer(broken, '3.0.0');
+    await rig.publish(m);
+    const r = await rig.expectOutcome(t, m.deploymentId, { state: 'failed', code: 'ENGINE_FAILED', serving: active });
+    t.equal(r.stage, 'warming', 'it failed while loading beside the serving model');
+  });
+
+  await t.test('health is published retained and names the serving model', async (t) => {
+    const [name, version] = active.split('@');
+    const health = await rig.within(
+      rig.watch.next((m) => m.topic.endsWith('/health')),
+      'a health snapshot',
     );
-  const publish = (envelope: unknown): Promise<unknown> => watch.client.publishAsync(`${PREFIX}/devices/${DEVICE}/desired`, JSON.stringify(envelope), { qos: 1, retain: true });
+    t.match(health.json(), { agent: { model: { name, version } } });
+  });
 
-  // 1. a manifest signed with a key the device does not trust → rejected, nothing changes
-  const m2 = manifest(pkgs.add('/small-2.0.0-again.tar', good), good, '2.0.0');
-  await publish(signEnvelope(JSON.stringify(m2), generateKeyPairSync('ed25519').privateKey, 'fleet-1'));
-  const r2 = await within(
-    watch.waitFor((m) => m.topic.endsWith('/deployment') && m.json<DeploymentReport>().state === 'rejected').then((m) => m.json<DeploymentReport>()),
-    'rejected report for the untrusted manifest',
-  );
-  t.equal(r2.error?.code, 'MANIFEST_BAD_SIGNATURE');
-  t.same(r2.model, null, 'nothing inside an unverified manifest is read');
+  await rig.stopClient();
+  t.ok(rig.answers.length > 5, `${rig.answers.length} requests during the rollouts`);
+  t.same(rig.failures(), [], 'zero failed requests during the whole run');
+  t.ok(rig.answers.some((a) => a.model === 'small@2.0.0') && rig.answers.some((a) => a.model === 'small@2.1.0'), 'answers moved to each new model');
 
-
-  // 2. a good package: downloaded, stored, converted, warmed, switched, probation → active
-  const m1 = manifest(pkgs.add('/small-2.0.0.tar', good), good, '2.0.0');
-  await publish(signEnvelope(JSON.stringify(m1), fleet.privateKey, 'fleet-1'));
-  const r1 = await terminal(m1.deploymentId);
-  t.equal(r1.state, 'active', JSON.stringify(r1));
-  t.same(r1.model, { name: 'small', version: '2.0.0' });
-  t.same(r1.previous, { name: 'demo-yolov3', version: 'generated-1' });
-  const after1 = (await (await fetch(`http://127.0.0.1:${port}/v1/models`)).json()) as { active: { name: string; version: string } };
-  t.match(after1.active, { name: 'small', version: '2.0.0' }, 'the new model serves');
-
-  // 3. a broken model: fails before activation, the old model keeps serving
-  const m3 = manifest(pkgs.add('/small-3.0.0.tar', broken), broken, '3.0.0');
-  await publish(signEnvelope(JSON.stringify(m3), fleet.privateKey, 'fleet-1'));
-  const r3 = await terminal(m3.deploymentId);
-  t.equal(r3.state, 'failed', JSON.stringify(r3));
-  t.ok(r3.error?.code, `coded error: ${r3.error?.code ?? ''}`);
-  const after3 = (await (await fetch(`http://127.0.0.1:${port}/v1/models`)).json()) as { active: { name: string; version: string } };
-  t.match(after3.active, { name: 'small', version: '2.0.0' }, 'the previous model still serves');
-
-  // Health is published retained and names the serving model.
-  const health = await within(
-    watch.waitFor((m) => m.topic.endsWith('/health') && JSON.stringify(m.json()).includes('"small"')),
-    'health naming the new model',
-  );
-  t.match(health.json(), { agent: { model: { name: 'small', version: '2.0.0' } } });
-
-  posting = false;
-  await poster;
-  t.ok(answers.length > 5, `${answers.length} requests during the rollouts`);
-  t.same(answers.filter((a) => a.status !== 200), [], 'zero failed requests during the whole run');
-  t.ok(answers.some((a) => a.model === 'small@2.0.0'), 'answers moved to the new model');
-
-  agent.child.kill('SIGTERM');
-  t.equal(await agent.exited, 0, agent.log().slice(-3000));
+  t.equal(await rig.stopAgent(), 0, rig.agent?.log().slice(-3000) ?? '');
   // A subscriber arriving later sees the retained offline status the agent left behind.
-  const late = await Watcher.connect(broker.url, [`${PREFIX}/devices/${DEVICE}/status`]);
+  const late = await Watcher.connect(rig.broker.url, [`${PREFIX}/devices/${DEVICE}/status`]);
   t.teardown(() => late.close());
   const offline = await late.waitFor((m) => m.topic.endsWith('/status'));
   t.ok(offline.retain, 'delivered as a retained message');

@@ -59,6 +59,10 @@ t.test('bad input gets the documented status and code; the server keeps serving'
   t.equal(after.statusCode, 200, 'still serving afterwards');
   const metrics = (await s.app.inject({ method: 'GET', url: '/metrics' })).body;
   t.match(metrics, /jetson_errors_total\{code="IMAGE_UNDECODABLE",route="\/v1\/detect"\} 3/);
+  // A client's mistakes are errors but not server errors (what rollout probation judges a model by).
+  const c = s.service.counters();
+  t.ok(c.errors >= 3, `${c.errors} failed requests counted`);
+  t.equal(c.serverErrors, 0, 'none of them is a server error');
 });
 
 t.test('no model → 503 + Retry-After; readiness follows activation', async (t) => {
@@ -68,6 +72,7 @@ t.test('no model → 503 + Retry-After; readiness follows activation', async (t)
   t.equal(res.statusCode, 503);
   t.equal(res.headers['retry-after'], '1');
   t.equal(res.json<{ error: { code: string } }>().error.code, 'MODEL_NOT_READY');
+  t.match(s.service.counters(), { requests: 1, errors: 1, serverErrors: 1 }, 'no model to answer is a server error');
   t.equal((await s.app.inject('/healthz')).statusCode, 200, 'alive without a model');
   t.equal((await s.app.inject('/readyz')).statusCode, 503);
   t.equal((await s.app.inject('/v2/health/ready')).statusCode, 503);

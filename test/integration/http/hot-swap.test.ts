@@ -136,3 +136,28 @@ t.test('swapMode replace (one model in memory): never two engines loaded, the ga
   await t.rejects(s.service.activate(s.shelf.servables[2]!), { code: 'ONNX_INVALID' });
   t.match(s.service.status(), { ready: true, active: { version: 'b' }, loaded: [{ version: 'b' }] }, 'the old model was reloaded');
 });
+
+t.test('activateFirst takes its place in the activation order at once and falls back to the next candidate', async (t) => {
+  const s = makeStack();
+  t.teardown(() => s.close());
+  const a = s.shelf.add('toy', 'a', { seed: 1, height: 64, width: 96 });
+  const b = s.shelf.add('toy', 'b', { seed: 2, height: 64, width: 96 });
+  let release!: () => void;
+  const slow = new Promise<void>((r) => (release = r));
+  // The start model resolves slowly (store lookup, conversion); an activation asked for meanwhile must land after it.
+  const start = s.service.activateFirst([
+    async () => {
+      throw Object.assign(new Error('not stored'), { code: 'MODEL_NOT_FOUND' });
+    },
+    async () => {
+      await slow;
+      return { servable: a };
+    },
+  ]);
+  const later = s.service.activate(b);
+  release();
+  t.match(await start, { active: { version: 'a' } }, 'the second candidate after the first failed');
+  t.match(await later, { active: { version: 'b' }, previous: { version: 'a' } });
+  t.match(s.service.status(), { active: { version: 'b' } }, 'the later activation was not overwritten by the start model');
+  await t.rejects(s.service.activateFirst([]), { code: 'MODEL_NOT_FOUND' }, 'no candidates');
+});

@@ -21,11 +21,12 @@ import { Watcher } from '../../helpers/mqtt-watch.js';
 import { PackageServer } from '../../helpers/package-server.js';
 
 /*
- * Device-side rollout against a REAL mosquitto and a REAL local HTTP server. The model store,
- * conversion and inference service (issues #4/#5) are not part of this branch: the hooks below
- * are IN-PROCESS HOOKS STANDING IN FOR THE MODEL STORE AND INFERENCE SERVICE. They read the
- * "package" (a JSON file naming model + version) and keep which model "serves". End-to-end
- * tests with real ONNX packages belong to integration once those features land.
+ * Device-side rollout against a REAL mosquitto and a REAL local HTTP server, with
+ * IN-PROCESS HOOKS STANDING IN FOR THE MODEL STORE AND INFERENCE SERVICE: they read the
+ * "package" (a JSON file naming model + version) and keep which model "serves". This lets the
+ * executor be driven into states the real path reaches only slowly (deadlines, expiry). The same
+ * failure matrix on the real ONNX Runtime path, with a real agent process, is in
+ * test/integration/compose/rollout-e2e*.test.ts.
  */
 const DEVICE = 'jet-01';
 const fleet = generateKeyPairSync('ed25519');

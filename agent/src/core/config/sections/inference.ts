@@ -13,7 +13,7 @@ export const InferenceSection = Type.Object(
     workers: Type.Integer({ default: 1, minimum: 1, description: 'ONNX Runtime worker threads (one session each).' }),
     intraOpThreads: Type.Integer({ default: 0, minimum: 0, description: 'ONNX Runtime intra-op threads per worker; 0 = (cores − 1) / workers, at least 1.' }),
     batchDelayMs: Type.Number({ default: 2, minimum: 0, description: 'How long a request waits for others to form a batch.' }),
-    model: Type.String({ default: '', pattern: '^$|^[a-z0-9._-]+@[A-Za-z0-9._+-]+$', description: 'Model to activate at start, NAME@VERSION; empty = the demo model (when demoModel is true).' }),
+    model: Type.String({ default: '', pattern: '^$|^[a-z0-9._-]+@[A-Za-z0-9._+-]+$', description: 'Model to activate at start, NAME@VERSION; empty = the demo model (when demoModel is true). After a switch (deployment, rollback, models activate) the agent restarts with the model that served last, until this value is changed.' }),
     demoModel: Type.Boolean({ default: true, description: 'Serve a generated demo model when no model is active (detections are meaningless).' }),
     maxBatch: Type.Integer({ default: 4, minimum: 1, maximum: 64, description: 'Largest batch the dynamic batcher forms (capped by the model package maxBatch).' }),
     maxDetections: Type.Integer({ default: 100, minimum: 1, maximum: 4096, description: 'Default cap on detections per image (query maxDetections overrides).' }),
