@@ -83,12 +83,20 @@ export function rolloutHooks(env: AgentEnv, flow: ModelFlow, service: () => Infe
     servingStats: () => {
       const s = service();
       if (!s) return { ready: false, requests: 0, errors: 0 };
-      // Probation judges the model: a client's bad requests (4xx) count neither as errors nor
-      // as requests, so a client sending garbage cannot roll back a good model nor dilute a bad one's failures.
-      const c = s.counters();
-      return { ready: s.status().ready, requests: c.requests - (c.errors - c.serverErrors), errors: c.serverErrors };
+      return { ready: s.status().ready, ...modelCounts(s) };
     },
   };
+}
+
+/**
+ * Requests and errors that judge the model (probation and the health error rate): a client's bad
+ * requests (4xx) count neither as errors nor as requests, so a client sending garbage can
+ * neither roll back nor degrade a good model, nor dilute a bad one's failures. 4xx counts stay
+ * visible in /metrics.
+ */
+function modelCounts(s: InferenceService): { requests: number; errors: number } {
+  const c = s.counters();
+  return { requests: c.requests - (c.errors - c.serverErrors), errors: c.serverErrors };
 }
 
 /** The agent section of the health snapshot, from the inference service. */
@@ -97,8 +105,7 @@ export function agentStats(service: () => InferenceService | undefined): AgentSt
     inference: () => {
       const s = service();
       if (!s) return { requests: 0, errors: 0, latenciesMs: [] };
-      const { requests, errors } = s.counters();
-      return { requests, errors, latenciesMs: s.drainLatencies() };
+      return { ...modelCounts(s), latenciesMs: s.drainLatencies() };
     },
     model: () => {
       const st = service()?.status();
