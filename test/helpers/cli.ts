@@ -16,13 +16,18 @@ export interface CliResult {
 /** Run the built CLI (`npm test` builds agent/dist first) as a real subprocess. */
 export function runCli(
   args: readonly string[],
-  options: { env?: Record<string, string | undefined>; cwd?: string; input?: string; script?: string; timeoutMs?: number } = {},
+  options: { env?: Record<string, string | undefined>; cwd?: string; input?: string; script?: string; timeoutMs?: number; uid?: number; gid?: number } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [options.script ?? MAIN_JS, ...args], {
+    const node = [process.execPath, options.script ?? MAIN_JS, ...args];
+    // tap's process-info hook adds its loader to every child's NODE_OPTIONS; another user cannot
+    // write its files, so that child starts through env(1) without it.
+    const [cmd, ...argv] = options.uid === undefined ? node : ['/usr/bin/env', '-u', 'NODE_OPTIONS', ...node];
+    const child = spawn(cmd ?? process.execPath, argv, {
       cwd: options.cwd ?? REPO_ROOT,
       env: { ...cleanEnv(), ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
+      ...(options.uid !== undefined ? { uid: options.uid, gid: options.gid ?? options.uid } : {}),
     });
     let stdout = '';
     let stderr = '';
@@ -47,3 +52,4 @@ export function cleanEnv(): Record<string, string> {
   }
   return out;
 }
+

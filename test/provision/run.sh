@@ -308,6 +308,11 @@ assert hashlib.sha256(open(root + st["backup"]["path"], "rb").read()).hexdigest(
 print("ok")' "$ROOTFS" "$lib" "$stock_sha" "$lib_sha" "release/${trt%.*}" "$expect_archs" 2>&1 || true)
 	check "plugin status in the target: custom build installed, verified, stock backed up ($plugin_check)" '[ "$plugin_check" = ok ]'
 	[ "$plugin_check" = ok ] || cat "$WORK/plugin-status.err" >&2
+	# The daemon's drift check and the plugin-status request run as the agent user: the records
+	# and backup root wrote must be readable to it (and it must not try root's recovery).
+	agent_view=$(chroot --userspec=jetson-agent:jetson-agent "$ROOTFS" /usr/local/bin/jetson-agent plugin status --state-dir /var/lib/jetson-agent --json 2>>"$WORK/plugin-status.err" |
+		python3 -c 'import json, sys; st = json.load(sys.stdin); print("ok" if st["origin"] == "custom" and st["drift"] is False and st["backup"] else st)' 2>&1 || true)
+	check "plugin status as the jetson-agent user sees the custom build and the backup ($agent_view)" '[ "$agent_view" = ok ]'
 	check "the build ran as jetson-agent (builds owned by the agent)" '[ "$(owner_mode /var/lib/jetson-agent/builds/last.json | cut -d" " -f1)" = "jetson-agent:jetson-agent" ]'
 	check "dpkg diversion of $lib registered in the target" 'in_root dpkg-divert --list "$lib" | grep -q "jetson-agent-diverted"'
 	# The loader, through the target's ld.so.cache (the lib dir is no default path on this

@@ -11,3 +11,12 @@ export async function machineId(paths: HostPaths): Promise<string | null> {
 export function hostName(): string {
   return os.hostname();
 }
+
+/**
+ * Whether this process runs as root. Plugin records and backups are written by root (the
+ * install/restore helper) and only read by the unprivileged agent; recovering an interrupted
+ * swap rewrites the system library, so only root may do it.
+ */
+export function isPrivileged(): boolean {
+  return process.getuid?.() === 0;
+}

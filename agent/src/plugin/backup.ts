@@ -40,11 +40,12 @@ export async function ensureBackup(
   const sha = await sha256File(hostFile);
   const existing = await readBackupMaybe(state, sha);
   if (existing) return existing;
-  await mkdirp(state.backupsDir, 0o700);
+  // Readable by the unprivileged agent (plugin status), writable by root only.
+  await mkdirp(state.backupsDir, 0o755);
   const st = await fsp.stat(hostFile);
   const name = path.basename(boardPath);
   const tmp = path.join(state.backupsDir, `.tmp-${sha.slice(0, 12)}-${process.pid}-${randomBytes(3).toString('hex')}`);
-  await mkdirp(tmp, 0o700);
+  await mkdirp(tmp, 0o755);
   try {
     const copy = path.join(tmp, name);
     await fsp.copyFile(hostFile, copy);
@@ -66,7 +67,7 @@ export async function ensureBackup(
       package: pkg,
       createdAt: now.toISOString(),
     };
-    await writeJsonAtomic(path.join(tmp, MANIFEST), manifest, { mode: 0o600 });
+    await writeJsonAtomic(path.join(tmp, MANIFEST), manifest, { mode: 0o644 });
     await fsyncDir(tmp);
     const dir = path.join(state.backupsDir, sha);
     await fsp.rename(tmp, dir);

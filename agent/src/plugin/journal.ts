@@ -48,8 +48,8 @@ export async function readJournal(state: PluginStatePaths): Promise<Journal | un
 }
 
 export async function writeJournal(state: PluginStatePaths, j: Journal): Promise<void> {
-  await mkdirp(state.pluginDir, 0o700);
-  await writeJsonAtomic(state.journalFile, j, { mode: 0o600 });
+  await mkdirp(state.pluginDir, 0o755);
+  await writeJsonAtomic(state.journalFile, j, { mode: 0o644 });
 }
 
 export async function clearJournal(state: PluginStatePaths): Promise<void> {
@@ -62,8 +62,8 @@ export async function readInstalled(state: PluginStatePaths): Promise<InstalledR
 }
 
 export async function writeInstalled(state: PluginStatePaths, r: InstalledRecord): Promise<void> {
-  await mkdirp(state.pluginDir, 0o700);
-  await writeJsonAtomic(state.installedFile, r, { mode: 0o600 });
+  await mkdirp(state.pluginDir, 0o755);
+  await writeJsonAtomic(state.installedFile, r, { mode: 0o644 });
 }
 
 export async function clearInstalled(state: PluginStatePaths): Promise<void> {

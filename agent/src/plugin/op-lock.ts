@@ -9,7 +9,7 @@ import type { PluginContext } from './context.js';
  * the journal assumes a single writer. A killed owner's lock is taken over.
  */
 export async function withPluginLock<T>(ctx: PluginContext, fn: () => Promise<T>): Promise<T> {
-  await mkdirp(ctx.state.pluginDir, 0o700);
+  await mkdirp(ctx.state.pluginDir, 0o755);
   const lock = await tryLockFile(path.join(ctx.state.pluginDir, 'lock'));
   if ('heldBy' in lock) {
     throw new AgentError('BUSY', `Another plugin operation${lock.heldBy > 0 ? ` (pid ${lock.heldBy})` : ''} is running.`, {

@@ -3,7 +3,8 @@ import { sha256File } from '../platform/fs.js';
 import { readBackupMaybe } from './backup.js';
 import type { PluginContext } from './context.js';
 import { packageVersion } from './dpkg.js';
-import { readInstalled, type InstalledRecord } from './journal.js';
+import { isPrivileged } from '../platform/host.js';
+import { readInstalled, readJournal, type InstalledRecord } from './journal.js';
 import { recoverPlugin } from './recover.js';
 import { withPluginLock } from './op-lock.js';
 import { resolveSystemLibrary } from './resolve.js';
@@ -25,7 +26,10 @@ export interface PluginStatus {
  * Reports only; never rebuilds.
  */
 export async function pluginStatus(ctx: PluginContext, options: { recover?: boolean } = {}): Promise<PluginStatus> {
-  if (options.recover === false) return readStatus(ctx);
+  // Recovery rewrites the system library: only root does it. The unprivileged agent (daemon
+  // drift check, `plugin-status` request) reads the records root wrote and says when an
+  // interrupted operation is waiting for root.
+  if (!(options.recover ?? isPrivileged())) return readOnlyStatus(ctx);
   try {
     return await withPluginLock(ctx, async () => {
       await recoverPlugin(ctx);
@@ -36,6 +40,13 @@ export async function pluginStatus(ctx: PluginContext, options: { recover?: bool
     if (err instanceof AgentError && err.code === 'BUSY') return readStatus(ctx);
     throw err;
   }
+}
+
+async function readOnlyStatus(ctx: PluginContext): Promise<PluginStatus> {
+  const st = await readStatus(ctx);
+  const j = await readJournal(ctx.state);
+  if (!j) return st;
+  return { ...st, drift: true, reason: `an interrupted plugin ${j.op} (started ${j.startedAt}) awaits recovery; run \`sudo jetson-agent plugin status\` to finish or undo it (${st.reason})` };
 }
 
 async function readStatus(ctx: PluginContext): Promise<PluginStatus> {

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { silentLogger } from '../../../agent/src/core/log.js';
 import { AgentError } from '../../../agent/src/core/errors.js';
@@ -11,6 +11,8 @@ import { installPlugin } from '../../../agent/src/plugin/swap.js';
 import { restorePlugin } from '../../../agent/src/plugin/restore.js';
 import { pluginStatus } from '../../../agent/src/plugin/status.js';
 import { pluginStatePaths } from '../../../agent/src/plugin/state-paths.js';
+import { writeJournal, type InstalledRecord } from '../../../agent/src/plugin/journal.js';
+import { runCli } from '../../helpers/cli.js';
 import { ALL_CREATORS, GOOD_SYMBOLS, compileLib, makeBoardRoot, type BoardRoot } from '../../helpers/plugin-board.js';
 
 const sha = (f: string): string => createHash('sha256').update(readFileSync(f)).digest('hex');
@@ -246,4 +248,36 @@ t.test('one plugin operation at a time: a live owner of the lock → BUSY; a dea
   await new Promise((resolve) => sleeper.once('close', resolve));
   t.equal((await installPlugin(ctx, { candidateFile: good, builtFor: null })).changed, true, 'the dead owner’s lock is taken over');
   t.notOk(existsSync(path.join(ctx.state.pluginDir, 'lock')), 'lock released');
+});
+
+// After root (the helper unit or Ansible) swapped the plugin, the unprivileged agent must still
+// read the status (daemon drift check, `plugin-status` request); it must not try recovery,
+// which rewrites the system library. Needs root to switch to another user.
+t.test('the unprivileged agent reads what root installed, and is told when recovery awaits root', { skip: process.getuid?.() !== 0 ? 'needs root to run the CLI as another user' : false }, async (t) => {
+  const { b, ctx, dir, good } = setup(t);
+  const before = sha(b.hostTarget);
+  await installPlugin(ctx, { candidateFile: good, builtFor: { arch: '53', branch: 'release/7.1', tensorrt: '7.1.3' } });
+  // The layout the role makes: the agent owns the state dir and the plugin request dir; what
+  // root wrote in them (records, backups) stays root's.
+  chownSync(ctx.state.stateDir, 65534, 65534);
+  chownSync(ctx.state.pluginDir, 65534, 65534);
+  const asAgent = async (): Promise<{ origin: string; drift: boolean; reason: string; backup: { sha256: string } | null }> => {
+    const r = await runCli(['plugin', 'status', '--json', '--root', b.root, '--state-dir', path.join(dir, 'state')], { uid: 65534 });
+    t.equal(r.code, 0, `status as nobody: ${r.stdout}${r.stderr}`);
+    return JSON.parse(r.stdout) as { origin: string; drift: boolean; reason: string; backup: { sha256: string } | null };
+  };
+  const st = await asAgent();
+  t.same({ origin: st.origin, drift: st.drift, backup: st.backup?.sha256 }, { origin: 'custom', drift: false, backup: before }, 'records and backup readable, not writable');
+
+  // An install cut off after its journal was written: the agent reports it and leaves it alone.
+  const record = JSON.parse(readFileSync(ctx.state.installedFile, 'utf8')) as InstalledRecord;
+  await writeJournal(ctx.state, { op: 'restore', target: b.target, linkName: 'libnvinfer_plugin.so.7', backupSha: before, fromSha: record.sha256, startedAt: '2026-01-01T00:00:00.000Z' });
+  const pending = await asAgent();
+  t.equal(pending.drift, true);
+  t.match(pending.reason, /interrupted plugin restore .* awaits recovery; run `sudo jetson-agent plugin status`/);
+  t.equal(sha(b.hostTarget), sha(good), 'the unprivileged status did not touch the library');
+  t.ok(existsSync(ctx.state.journalFile), 'nor the journal');
+  const recovered = await pluginStatus(ctx);
+  t.same({ origin: recovered.origin, drift: recovered.drift }, { origin: 'system', drift: false }, 'root finishes the restore');
+  t.equal(sha(b.hostTarget), before);
 });
