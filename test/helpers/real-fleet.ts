@@ -179,19 +179,18 @@ export class RealFleet {
     return mine[mine.length - 1]?.json<DeploymentReport>();
   }
 
-  /** Waits for a terminal report of `deploymentId` from `id`. */
-  terminal(id: string, deploymentId: string, ms = 120_000): Promise<DeploymentReport> {
+  /** Waits for a deployment report of `id` (seen or arriving) that matches. */
+  reportWhere(id: string, pred: (r: DeploymentReport) => boolean, what: string, ms = 120_000): Promise<DeploymentReport> {
     return this.within(
-      this.watch
-        .waitFor((m) => {
-          if (m.topic !== `${PREFIX}/devices/${id}/deployment` || m.body === '') return false;
-          const r = m.json<DeploymentReport>();
-          return r.deploymentId === deploymentId && TERMINAL.includes(r.state);
-        })
-        .then((m) => m.json<DeploymentReport>()),
-      `terminal report of ${deploymentId} from ${id}`,
+      this.watch.waitFor((m) => m.topic === `${PREFIX}/devices/${id}/deployment` && m.body !== '' && pred(m.json<DeploymentReport>())).then((m) => m.json<DeploymentReport>()),
+      `${what} from ${id}`,
       ms,
     );
+  }
+
+  /** Waits for a terminal report of `deploymentId` from `id`. */
+  terminal(id: string, deploymentId: string, ms = 120_000): Promise<DeploymentReport> {
+    return this.reportWhere(id, (r) => r.deploymentId === deploymentId && TERMINAL.includes(r.state), `terminal report of ${deploymentId}`, ms);
   }
 
   /** Bounded wait that, when it runs out, shows the device reports and the agents' log tails. */
