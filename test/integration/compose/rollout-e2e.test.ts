@@ -1,18 +1,16 @@
 import t from 'tap';
 import { createHash, generateKeyPairSync } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { stringify } from 'yaml';
-import { FLEET_JS, runCli } from '../../helpers/cli.js';
 import { startAgent } from '../../helpers/agent-process.js';
 import { noisyJpeg } from '../../helpers/inference.js';
 import { Mosquitto, PREFIX } from '../../helpers/mosquitto.js';
 import { Watcher } from '../../helpers/mqtt-watch.js';
 import { PackageServer } from '../../helpers/package-server.js';
+import { agentConfigYaml, tinyOnnx, tinyPackage } from '../../helpers/real-fleet.js';
 import { signEnvelope } from '../../../agent/src/core/envelope.js';
 import type { DeploymentManifest } from '../../../agent/src/core/contracts/manifest.js';
 import type { DeploymentReport } from '../../../agent/src/core/contracts/deployment.js';
-import { generateYoloV3Onnx } from '../../../agent/src/models/onnx/generate.js';
 
 /**
  * Device-side rollout with every real piece: a real agent process (`jetson-agent run`) on a
@@ -33,23 +31,10 @@ t.test('signed rollouts drive a real agent: success, bad signature, broken model
   t.teardown(() => pkgs.close());
 
   const fleet = generateKeyPairSync('ed25519');
-  const makePackage = async (version: string, onnx: Uint8Array): Promise<Buffer> => {
-    const model = path.join(dir, `m-${version}.onnx`);
-    writeFileSync(model, onnx);
-    const out = path.join(dir, `small-${version}.tar`);
-    const r = await runCli(['package', 'create', '--model', model, '--name', 'small', '--version', version, '--network', 'yolov3', '--classes', 'person,car', '--input', '3,96,160', '--precision', 'fp32', '--out', out], { script: FLEET_JS });
-    t.equal(r.code, 0, r.stderr);
-    return readFileSync(out);
-  };
-  const good = await makePackage('2.0.0', generateYoloV3Onnx({ height: 96, width: 160, classes: 2, seed: 3, scoreThreshold: 0.001 }));
-  // A well-formed ONNX file whose first Conv node names an operator ONNX Runtime does not know
-  // (same length, so the protobuf stays valid): intake and conversion accept it, loading and
-  // warm-up must fail.
-  const whole = Buffer.from(generateYoloV3Onnx({ height: 96, width: 160, classes: 2, seed: 4 }));
-  const at = whole.indexOf('Conv');
-  t.ok(at > 0, 'the generated graph has a Conv node');
-  whole.write('Cxnv', at);
-  const broken = await makePackage('3.0.0', whole);
+  const good = (await tinyPackage(dir, 'small', '2.0.0', tinyOnnx(3))).body;
+  // A well-formed ONNX file naming an operator ONNX Runtime does not know: intake and
+  // conversion accept it, loading and warm-up must fail.
+  const broken = (await tinyPackage(dir, 'small', '3.0.0', tinyOnnx(4, true))).body;
 
   let seq = 0;
   const manifest = (url: string, body: Buffer, version: string): DeploymentManifest => ({
@@ -65,12 +50,13 @@ t.test('signed rollouts drive a real agent: success, bad signature, broken model
 
   writeFileSync(
     path.join(dir, 'config.yaml'),
-    stringify({
+    agentConfigYaml({
       deviceId: DEVICE,
-      mqtt: { url: broker.url, username: DEVICE, password: PASSWORD },
-      inference: { port: 0, intraOpThreads: 1 },
-      health: { intervalSec: 2 },
-      rollout: { fleetPublicKeys: [{ keyId: 'fleet-1', publicKey: fleet.publicKey.export({ type: 'spki', format: 'pem' }).toString() }] },
+      groups: [],
+      brokerUrl: broker.url,
+      password: PASSWORD,
+      keys: [{ keyId: 'fleet-1', publicKey: fleet.publicKey.export({ type: 'spki', format: 'pem' }).toString() }],
+      healthIntervalSec: 2,
     }),
   );
   const watch = await Watcher.connect(broker.url, [`${PREFIX}/devices/${DEVICE}/#`]);
