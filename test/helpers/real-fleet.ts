@@ -173,12 +173,6 @@ export class RealFleet {
     return { file, deploymentId: o.deploymentId };
   }
 
-  /** The latest deployment report a device published (retained or live), or undefined. */
-  report(id: string): DeploymentReport | undefined {
-    const mine = this.watch.seen.filter((m) => m.topic === `${PREFIX}/devices/${id}/deployment` && m.body !== '');
-    return mine[mine.length - 1]?.json<DeploymentReport>();
-  }
-
   /** Waits for a deployment report of `id` (seen or arriving) that matches. */
   reportWhere(id: string, pred: (r: DeploymentReport) => boolean, what: string, ms = 120_000): Promise<DeploymentReport> {
     return this.within(

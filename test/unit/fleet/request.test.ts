@@ -1,6 +1,7 @@
 import t from 'tap';
 import { generateKeyPairSync } from 'node:crypto';
 import { KeyRing } from '../../../agent/src/core/envelope.js';
+import { REQUEST_OPS } from '../../../agent/src/core/contracts/topics.js';
 import { keyIdOf } from '../../../agent/src/fleet/key-id.js';
 import { describeStatus, parseOp, parseParams, REQUEST_SKEW_MS, requestBody, responseError, timeoutError } from '../../../agent/src/fleet/request.js';
 import { handleRequest, type RequestHandlers } from '../../../agent/src/rollout/requests.js';
@@ -23,7 +24,7 @@ const handlers: RequestHandlers = {
 const device = (id: string, now: number) => ({ deviceId: id, keys: new KeyRing([{ keyId: keyIdOf(fleet.publicKey), publicKey: fleet.publicKey.export({ type: 'spki', format: 'pem' }).toString() }]), now, handlers });
 
 t.test('ops and params', async (t) => {
-  t.equal(parseOp('get-config'), 'get-config');
+  for (const op of REQUEST_OPS) t.equal(parseOp(op), op, `${op} is accepted (the device decides whether it offers it)`);
   t.throws(() => parseOp('reboot'), { code: 'REQUEST_UNKNOWN_OP' });
   t.same(parseParams(['deploymentId=dep-1', 'force=true', 'n=3', 'obj={"a":1}', 'eq=a=b']), { deploymentId: 'dep-1', force: true, n: 3, obj: { a: 1 }, eq: 'a=b' });
   t.throws(() => parseParams(['novalue']), { code: 'USAGE' });
