@@ -1,19 +1,18 @@
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Test } from 'tap';
 import sharp from 'sharp';
-import { stringify } from 'yaml';
 import { signEnvelope } from '../../agent/src/core/envelope.js';
 import type { DeploymentManifest } from '../../agent/src/core/contracts/manifest.js';
 import { isTerminal, type DeploymentReport } from '../../agent/src/core/contracts/deployment.js';
 import type { SignedEnvelope, StatusPayload } from '../../agent/src/core/contracts/topics.js';
 import { startAgent, type AgentProcess } from './agent-process.js';
-import { FLEET_JS, runCli } from './cli.js';
 import { noisyJpeg } from './inference.js';
 import { Mosquitto, PREFIX } from './mosquitto.js';
 import { Watcher, type Seen } from './mqtt-watch.js';
 import { PackageServer } from './package-server.js';
+import { agentConfigYaml, tinyPackage } from './real-fleet.js';
 
 /**
  * Device-side rollout end to end with every real piece (issue #6): a real mosquitto, a real
@@ -83,13 +82,14 @@ export class RolloutRig {
     t.teardown(() => rig.agent?.kill());
     writeFileSync(
       path.join(rig.dir, 'config.yaml'),
-      stringify({
+      agentConfigYaml({
         deviceId: DEVICE,
-        mqtt: { url: broker.url, username: DEVICE, password: PASSWORD },
-        inference: { port: 0, intraOpThreads: 1 },
-        health: { intervalSec: 2 },
-        rollout: { fleetPublicKeys: [{ keyId: 'fleet-1', publicKey: rig.fleet.publicKey.export({ type: 'spki', format: 'pem' }).toString() }] },
-        ...o.config,
+        groups: [],
+        brokerUrl: broker.url,
+        password: PASSWORD,
+        keys: [{ keyId: 'fleet-1', publicKey: rig.fleet.publicKey.export({ type: 'spki', format: 'pem' }).toString() }],
+        healthIntervalSec: 2,
+        extra: o.config,
       }),
     );
     return rig;
@@ -127,21 +127,7 @@ export class RolloutRig {
 
   /** Package a model with `jetson-fleet package create` (optionally with golden images). */
   async makePackage(version: string, onnx: Uint8Array, golden?: { cases: readonly GoldenCase[]; iouTolerance?: number; scoreTolerance?: number }): Promise<Buffer> {
-    const model = path.join(this.dir, `m-${version}.onnx`);
-    writeFileSync(model, onnx);
-    const out = path.join(this.dir, `${MODEL}-${version}.tar`);
-    const args = ['package', 'create', '--model', model, '--name', MODEL, '--version', version, '--network', 'yolov3', '--classes', 'person,car', '--input', '3,96,160', '--precision', 'fp32', '--out', out];
-    if (golden) {
-      const g = path.join(this.dir, `golden-${version}`);
-      mkdirSync(g, { recursive: true });
-      for (const c of golden.cases) writeFileSync(path.join(g, c.file), c.image);
-      const expected = { ...golden, cases: golden.cases.map((c) => ({ image: c.file, detections: c.detections })) };
-      writeFileSync(path.join(g, 'expected.json'), JSON.stringify(expected));
-      args.push('--golden', g);
-    }
-    const r = await runCli(args, { script: FLEET_JS });
-    if (r.code !== 0) throw new Error(`package create failed: ${r.stderr}`);
-    return readFileSync(out);
+    return (await tinyPackage(this.dir, MODEL, version, onnx, golden)).body;
   }
 
   /** A manifest for `body` served at `url`; ids and sequences grow with every call. */

@@ -6,6 +6,7 @@ import { fleetRolloutPlanCommand } from './commands/fleet-rollout-plan.js';
 import { packageCreateCommand } from './commands/package-create.js';
 import { fleetDeviceCommand, fleetDevicesCommand } from './commands/fleet-devices.js';
 import { fleetSimulateCommand } from './commands/fleet-simulate.js';
+import { fleetRequestCommand } from './commands/fleet-request.js';
 import {
   fleetRolloutAbortCommand,
   fleetRolloutResumeCommand,
@@ -31,5 +32,6 @@ export const fleetCommands: readonly CommandSpec[] = [
   fleetRolloutRollbackCommand,
   fleetDevicesCommand,
   fleetDeviceCommand,
+  fleetRequestCommand,
   fleetSimulateCommand,
 ];

@@ -142,7 +142,7 @@ export async function mqttComponents(env: AgentEnv, deps: MqttStackDeps): Promis
         keys,
         handlers: {
           ping: () => Promise.resolve({ pong: true, deviceId, agentVersion: deps.agentVersion }),
-          rollback: async () => exec.rollback(),
+          rollback: async (params) => exec.rollback(typeof params.deploymentId === 'string' ? params.deploymentId : undefined),
           'get-config': deps.redactedConfig ? () => Promise.resolve(deps.redactedConfig?.()) : undefined,
           'plugin-status': undefined,
           'plugin-rebuild': undefined,

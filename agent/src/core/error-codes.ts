@@ -99,6 +99,9 @@ export const ERROR_CODES = {
   FLEET_ROLLOUT_EXISTS: op(409, 'A rollout with this deployment id already exists; resume it or make a new manifest.'),
   FLEET_ROLLOUT_BUSY: op(409, 'Another controller sent a heartbeat for this rollout recently; two controllers must not drive one rollout.'),
   FLEET_DEVICE_NOT_FOUND: op(404, 'No retained status, health or deployment report for this device id on the broker.'),
+  FLEET_REQUEST_TIMEOUT: op(504, 'No response to a device request within --timeout; the message gives the device\'s retained status (offline, online, never seen).'),
+  FLEET_REQUEST_REJECTED: op(403, 'The device refused a request: unknown key, bad signature, unsigned, expired or not for this device; nothing ran.'),
+  FLEET_REQUEST_FAILED: op(502, 'The device accepted a request but the op failed or is not offered by its agent; the device\'s code and message are included.'),
   // mqtt (issue #6)
   MQTT_CONNECT_FAILED: op(503, 'The MQTT broker could not be reached or refused the connection.'),
   MQTT_BROKER_PORT_IN_USE: op(500, 'The embedded MQTT broker could not listen: the address is in use or not bindable.'),

@@ -119,19 +119,39 @@ export async function rollback(session: FleetSession, rec: RolloutRecord, ids: r
   return { ...rec, rolledBack: [...new Set([...rec.rolledBack, ...ids])] };
 }
 
-/** `rollout abort`: stop notifying and roll back the current wave's notified devices (as an automatic abort does). */
-export async function abortRecord(session: FleetSession, rec: RolloutRecord, key: KeyObject, message: string, now: number): Promise<RolloutRecord> {
-  const { next, rollback: ids } = abortRollout(rec.plan, rec.progress, message);
-  // The aborted record goes out first: a running controller must see the operator's abort
-  // before the rolled_back reports, or it would count them as failures of its own.
-  const aborted: RolloutRecord = { ...rec, progress: next, decision: `aborted: ${message}` };
-  await persist(session, aborted, now);
-  const out = await rollback(session, aborted, ids, key, now);
+/**
+ * An operator's stop (`rollout abort`, `rollout rollback`): `wave` rolls back the notified
+ * devices of the current wave, as an automatic abort does; `all` every device the rollout
+ * notified, in every started wave. The aborted record goes out FIRST: a running controller
+ * must see the operator's abort before the rolled_back reports, or it would count them as
+ * failures of its own. A rollout already aborted or done keeps its phase under `all`.
+ */
+export async function operatorRollback(
+  session: FleetSession,
+  rec: RolloutRecord,
+  key: KeyObject,
+  o: { readonly scope: 'wave' | 'all'; readonly message: string },
+  now: number,
+): Promise<RolloutRecord> {
+  let out = rec;
+  let ids: string[];
+  if (o.scope === 'wave') {
+    const a = abortRollout(rec.plan, rec.progress, o.message);
+    out = { ...rec, progress: a.next, decision: `aborted: ${o.message}` };
+    ids = a.rollback;
+  } else {
+    ids = notifiedDevices(rec);
+    if (rec.progress.phase === 'running' || rec.progress.phase === 'done') {
+      out = { ...rec, progress: { ...rec.progress, phase: 'aborted', abort: { kind: 'operator', wave: rec.progress.wave + 1, message: o.message } }, decision: o.message };
+    }
+  }
+  if (out !== rec) await persist(session, out, now);
+  out = await rollback(session, out, ids, key, now);
   await persist(session, out, now);
   return out;
 }
 
-/** `rollout rollback`: every device the rollout notified, in every started wave. */
+/** Every device the rollout notified, in every started wave. */
 export function notifiedDevices(rec: RolloutRecord): string[] {
   const out: string[] = [];
   rec.plan.waves.forEach((w, i) => {

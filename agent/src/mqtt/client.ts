@@ -93,7 +93,9 @@ export class DeviceMqtt implements Component {
 
   async start(): Promise<void> {
     const o = this.opts;
-    const will = JSON.stringify({ v: TOPIC_PAYLOAD_VERSION, state: 'offline', reason: 'will' } satisfies StatusPayload);
+    // Offline payloads carry the same facts as online (groups, board, version): a controller
+    // resolving `--target group:NAME` must still find a device that is down, to make it pending.
+    const will = JSON.stringify({ v: TOPIC_PAYLOAD_VERSION, state: 'offline', reason: 'will', ...o.online() } satisfies StatusPayload);
     const options: IClientOptions = {
       clientId: o.clientId,
       clean: false,
@@ -248,7 +250,7 @@ export class DeviceMqtt implements Component {
     const client = this.client;
     if (!client) return;
     if (client.connected) {
-      const offline: StatusPayload = { v: TOPIC_PAYLOAD_VERSION, state: 'offline', ts: new Date().toISOString(), reason: 'graceful' };
+      const offline: StatusPayload = { v: TOPIC_PAYLOAD_VERSION, state: 'offline', ts: new Date().toISOString(), reason: 'graceful', ...this.opts.online() };
       await withTimeout(this.send(this.opts.topics.status.topic, JSON.stringify(offline), true, 1), 3000).catch((err: unknown) => {
         this.opts.log.warn({ err: String(err) }, 'could not publish offline status before disconnect');
       });

@@ -258,17 +258,32 @@ export class RolloutExecutor implements Component {
     return this.queue.then(() => id);
   }
 
-  /** Request op `rollback`: return to the previous model outside any deployment. */
-  async rollback(): Promise<ModelRef> {
+  /**
+   * Request op `rollback`. Without `deploymentId` (an operator's request): cancel a running
+   * deployment and return to the previous model. With it (what the fleet controller sends when
+   * it rolls a wave back): undo THAT deployment only. A deployment that never activated here
+   * (failed, rejected, canceled before activation) or that this device never worked left the
+   * serving model alone, so there is nothing to undo: going back anyway would drop the last
+   * good model for the one before it. Returns the model serving afterwards.
+   */
+  async rollback(deploymentId?: string): Promise<ModelRef | null> {
     const r = this.running;
-    if (r) {
+    if (r && (deploymentId === undefined || r.id === deploymentId)) {
       r.ac.abort('canceled' satisfies StopReason);
       await r.done;
       const ended = this.mem.lastTerminal;
       // Canceled after activation: the run already restored the previous model; do not go back twice.
-      if (ended?.deploymentId === r.id && ended.state === 'canceled' && (ended.stage === 'activating' || ended.stage === 'probation')) {
+      // Canceled before activation with an id: the old model never stopped serving.
+      if (ended?.deploymentId === r.id && ended.state === 'canceled' && (deploymentId !== undefined || ended.stage === 'activating' || ended.stage === 'probation')) {
         const now = this.o.hooks.currentModel();
-        if (now) return now;
+        if (now || deploymentId !== undefined) return now;
+      }
+    }
+    if (deploymentId !== undefined) {
+      const last = this.mem.lastTerminal;
+      if (last?.deploymentId !== deploymentId || last.state !== 'active') {
+        this.o.log.info({ deploymentId, last: last ? { deploymentId: last.deploymentId, state: last.state } : null }, 'rollback: that deployment is not what serves here; nothing to undo');
+        return this.o.hooks.currentModel();
       }
     }
     const back = await this.o.hooks.rollbackToPrevious();

@@ -43,11 +43,28 @@ function transactionOf(raw: Buffer): string | null {
   }
 }
 
+/**
+ * The transaction a refused request claims, read from the clear body or from inside a signed
+ * envelope's (unverified) payload. Used only to address the error response, so the sender can
+ * tell "refused: unknown key" from "no answer"; nothing runs on its strength.
+ */
+function claimedTransaction(raw: Buffer): string | null {
+  const clear = transactionOf(raw);
+  if (clear !== null) return clear.slice(0, 128);
+  try {
+    const env = JSON.parse(raw.toString('utf8')) as { payload?: unknown };
+    if (typeof env.payload !== 'string') return null;
+    const inner = transactionOf(Buffer.from(env.payload, 'base64'));
+    return inner === null ? null : inner.slice(0, 128);
+  } catch {
+    return null;
+  }
+}
+
 export async function handleRequest(op: string, raw: Buffer, ctx: RequestContext): Promise<ResponsePayload> {
   let transaction: string | null = null;
   try {
     if (!isOp(op)) {
-      transaction = transactionOf(raw);
       throw new AgentError('REQUEST_UNKNOWN_OP', `Unknown request op "${op}".`, { hint: `Known ops: ${REQUEST_OPS.join(', ')}.` });
     }
     let req;
@@ -77,6 +94,7 @@ export async function handleRequest(op: string, raw: Buffer, ctx: RequestContext
     return { v: TOPIC_PAYLOAD_VERSION, transaction, status: 'ok', data };
   } catch (err) {
     const e = toAgentError(err);
+    transaction ??= claimedTransaction(raw);
     return { v: TOPIC_PAYLOAD_VERSION, transaction, status: 'error', error: { code: e.code, message: e.message } };
   }
 }

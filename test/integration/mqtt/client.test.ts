@@ -45,7 +45,7 @@ t.test('against a real mosquitto with passwords and %u ACLs', async (t) => {
     t.equal(online.json<StatusPayload>().v, 1);
     const offline = watch.next((m) => m.topic === `${PREFIX}/devices/dev-a/status` && m.json<StatusPayload>().state === 'offline');
     await dev.stop();
-    t.equal((await offline).json<StatusPayload>().reason, 'graceful');
+    t.match((await offline).json<StatusPayload>(), { reason: 'graceful', agentVersion: '0.1.0-test' }, 'offline keeps the device facts');
     // A late subscriber sees the retained offline.
     const late = await Watcher.connect(broker.url, [`${PREFIX}/devices/dev-a/status`]);
     const retained = await late.waitFor(() => true);

@@ -132,7 +132,7 @@ t.test('device-side rollout over a real mosquitto', async (t) => {
     });
   let executor = makeExecutor();
   await executor.start();
-  await wireRollout({ client, executor, prefix: PREFIX, deviceId: DEVICE, groups: ['lab'], keys, handlers: { ping: async () => ({ pong: true }), rollback: async () => executor.rollback(), 'get-config': undefined, 'plugin-status': undefined, 'plugin-rebuild': undefined, 'restart-inference': undefined }, log: silentLogger, now: () => Date.now() });
+  await wireRollout({ client, executor, prefix: PREFIX, deviceId: DEVICE, groups: ['lab'], keys, handlers: { ping: async () => ({ pong: true }), rollback: async (p) => executor.rollback(typeof p.deploymentId === 'string' ? p.deploymentId : undefined), 'get-config': undefined, 'plugin-status': undefined, 'plugin-rebuild': undefined, 'restart-inference': undefined }, log: silentLogger, now: () => Date.now() });
   await client.waitConnected();
 
   const terminal = (id: string) =>
@@ -245,6 +245,11 @@ t.test('device-side rollout over a real mosquitto', async (t) => {
     t.equal(r.state, 'failed');
     t.equal(r.error?.code, 'EXEC_FAILED');
     t.same(store.serving, { name: 'detector', version: '1.2.0' });
+    // A controller rolling the wave back names this deployment: it never served, so nothing is undone
+    // (going back would replace the last good model with the one before it).
+    t.same(await executor.rollback(m.deploymentId), { name: 'detector', version: '1.2.0' });
+    t.same(await executor.rollback('never-worked-here'), { name: 'detector', version: '1.2.0' });
+    t.same(store.serving, { name: 'detector', version: '1.2.0' }, 'a rollback naming a failed or unknown deployment changes nothing');
   });
 
   await t.test('unhealthy during probation → rolled_back to the previous model', async (t) => {
@@ -366,7 +371,10 @@ t.test('device-side rollout over a real mosquitto', async (t) => {
     await watch.client.publishAsync(topics.request('rollback').topic, JSON.stringify({ v: 1, transaction: tx }), { qos: 1 });
     t.equal((await unsigned).json<{ status: string }>().status, 'error');
     t.same(store.serving, { name: 'detector', version: '4.0.0' });
-    const req = { v: 1, transaction: 'tx-2', deviceId: DEVICE, expiresAt: new Date(Date.now() + 60000).toISOString() };
+    const active = executor.memory.lastTerminal;
+    t.equal(active?.state, 'active');
+    // Named like the controller's wave rollback: the active deployment is undone.
+    const req = { v: 1, transaction: 'tx-2', deviceId: DEVICE, expiresAt: new Date(Date.now() + 60000).toISOString(), params: { deploymentId: active?.deploymentId } };
     const signed = watch.next((m) => m.topic === topics.response('rollback').topic);
     await watch.client.publishAsync(topics.request('rollback').topic, JSON.stringify(signEnvelope(JSON.stringify(req), fleet.privateKey, 'fleet')), { qos: 1 });
     const res = (await signed).json<{ status: string; transaction: string }>();

@@ -39,6 +39,10 @@ t.test('refused: unsigned, for another device, expired, without expiry, unknown 
   t.equal(rollbacks, 1, 'no refused request ran');
   const res = await handleRequest('reboot', Buffer.from(JSON.stringify({ v: 1, transaction: 'x9' })), ctx);
   t.equal(res.transaction, 'x9', 'the transaction is echoed even on errors when readable');
+  const stranger = generateKeyPairSync('ed25519');
+  const refused = await handleRequest('get-config', Buffer.from(JSON.stringify(signEnvelope(JSON.stringify(valid), stranger.privateKey, 'other'))), ctx);
+  t.same([refused.status, refused.error?.code, refused.transaction], ['error', 'MANIFEST_UNKNOWN_KEY', 't1'], 'a refused signed request is answered on its own transaction, so the sender can match it');
+  t.equal((await handleRequest('reboot', signed(valid), ctx)).transaction, 't1');
 });
 
 t.test('ping works in clear and signed', async (t) => {

@@ -10,7 +10,7 @@ import { parsePolicy } from '../../fleet/policy.js';
 import { initialProgress } from '../../fleet/reducer.js';
 import { formatStatus, progressLine } from '../../fleet/rollout-format.js';
 import { ROLLOUT_RECORD_VERSION, type RolloutRecord } from '../../fleet/rollout-record.js';
-import { abortRecord, HEARTBEAT_MS, notifiedDevices, persist, rollback, runRollout } from '../../fleet/runner.js';
+import { HEARTBEAT_MS, operatorRollback, persist, runRollout } from '../../fleet/runner.js';
 import { parseTargetSelector } from '../../fleet/targets.js';
 import { keyIdOf } from '../../fleet/key-id.js';
 import type { SignedEnvelope } from '../../core/contracts/topics.js';
@@ -213,26 +213,39 @@ export const fleetRolloutStatusCommand: CommandSpec = {
   },
 };
 
+/**
+ * Body of `rollout abort` (scope `wave`) and `rollout rollback` (scope `all`): one record
+ * write and rollback path (runner.ts operatorRollback), two reports.
+ */
+async function stopRollout(ctx: CommandContext, scope: 'wave' | 'all'): Promise<void> {
+  const id = positionalId(ctx);
+  const key = await signingKeyFrom(ctx);
+  const broker = await brokerFrom(ctx);
+  const session = await FleetSession.open(broker.connect, broker.prefix, { devices: false, rollout: id });
+  try {
+    const rec = loadRecord(session, id);
+    if (scope === 'wave' && rec.progress.phase !== 'running') {
+      throw new UsageError(`Rollout ${id} is already ${rec.progress.phase}.`, `Use \`jetson-fleet rollout rollback ${id}\` to return every touched device to its previous desired state.`);
+    }
+    const message = scope === 'wave' ? (str(ctx.options.reason) ?? 'aborted by operator') : 'rolled back by operator';
+    const out = await operatorRollback(session, rec, key, { scope, message }, Date.now());
+    ctx.out.result({ deploymentId: id, phase: out.progress.phase, rolledBack: out.rolledBack });
+    ctx.out.print(
+      scope === 'wave'
+        ? `aborted ${id}; rolled back ${out.rolledBack.length} device(s) of wave ${out.progress.wave + 1}`
+        : `rolled back ${out.rolledBack.length} device(s) of ${id}`,
+    );
+  } finally {
+    await session.close();
+  }
+}
+
 export const fleetRolloutAbortCommand: CommandSpec = {
   path: ['rollout', 'abort'],
   summary: 'Stop a rollout and roll back the notified devices of its current wave (as an automatic abort does).',
   options: { ...BROKER_OPTIONS, ...KEY_OPTION, reason: { type: 'string', arg: 'TEXT', description: 'Recorded with the abort.' } },
   positionals: [{ name: 'ID', required: true, description: 'Deployment id.' }],
-  async run(ctx) {
-    const id = positionalId(ctx);
-    const key = await signingKeyFrom(ctx);
-    const broker = await brokerFrom(ctx);
-    const session = await FleetSession.open(broker.connect, broker.prefix, { devices: false, rollout: id });
-    try {
-      const rec = loadRecord(session, id);
-      if (rec.progress.phase !== 'running') throw new UsageError(`Rollout ${id} is already ${rec.progress.phase}.`, `Use \`jetson-fleet rollout rollback ${id}\` to return every touched device to its previous desired state.`);
-      const out = await abortRecord(session, rec, key, str(ctx.options.reason) ?? 'aborted by operator', Date.now());
-      ctx.out.result({ deploymentId: id, phase: out.progress.phase, rolledBack: out.rolledBack });
-      ctx.out.print(`aborted ${id}; rolled back ${out.rolledBack.length} device(s) of wave ${out.progress.wave + 1}`);
-    } finally {
-      await session.close();
-    }
-  },
+  run: (ctx) => stopRollout(ctx, 'wave'),
 };
 
 export const fleetRolloutRollbackCommand: CommandSpec = {
@@ -240,26 +253,5 @@ export const fleetRolloutRollbackCommand: CommandSpec = {
   summary: 'Re-publish the previous desired state to every device the rollout touched and send each a signed rollback request.',
   options: { ...BROKER_OPTIONS, ...KEY_OPTION },
   positionals: [{ name: 'ID', required: true, description: 'Deployment id.' }],
-  async run(ctx) {
-    const id = positionalId(ctx);
-    const key = await signingKeyFrom(ctx);
-    const broker = await brokerFrom(ctx);
-    const session = await FleetSession.open(broker.connect, broker.prefix, { devices: false, rollout: id });
-    try {
-      const rec = loadRecord(session, id);
-      const now = Date.now();
-      let out = rec;
-      if (out.progress.phase === 'running' || out.progress.phase === 'done') {
-        // Record first, so a running controller stops before it sees the rolled_back reports.
-        out = { ...out, progress: { ...out.progress, phase: 'aborted', abort: { kind: 'operator', wave: out.progress.wave + 1, message: 'rolled back by operator' } }, decision: 'rolled back by operator' };
-        await persist(session, out, now);
-      }
-      out = await rollback(session, out, notifiedDevices(rec), key, now);
-      await persist(session, out, now);
-      ctx.out.result({ deploymentId: id, phase: out.progress.phase, rolledBack: out.rolledBack });
-      ctx.out.print(`rolled back ${out.rolledBack.length} device(s) of ${id}`);
-    } finally {
-      await session.close();
-    }
-  },
+  run: (ctx) => stopRollout(ctx, 'all'),
 };

@@ -20,7 +20,11 @@ export interface BoardSummary {
   readonly cudaArch?: number | null;
 }
 
-/** Retained; the last will publishes `{v, state: "offline"}` (no ts: the will is fixed at connect). */
+/**
+ * Retained; the last will publishes `{v, state: "offline", reason: "will", …}` with the online
+ * facts but no ts (the will is fixed at connect). Offline payloads keep groups and board so a
+ * device that is down can still be targeted (and is then pending).
+ */
 export interface StatusPayload {
   readonly v: typeof TOPIC_PAYLOAD_VERSION;
   readonly state: 'online' | 'offline';
