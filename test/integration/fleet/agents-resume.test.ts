@@ -62,7 +62,8 @@ t.test('controller crash and an offline agent, with three real agents', async (t
 
     off.start();
     const rep = await fleet.terminal('jet-z', m.deploymentId);
-    t.match(rep, { state: 'active', model: { name: 'small', version: '3.0.0' } });
+    // The restart kept the model the last rollout deployed (not the demo model): it is what 3.0.0 replaced.
+    t.match(rep, { state: 'active', model: { name: 'small', version: '3.0.0' }, previous: { name: 'small', version: '2.0.0' } });
     t.equal(await off.serving(), 'small@3.0.0', 'it serves the version it missed');
     const list = await rig.fleet(['devices', '--group', 'lab', '--json']);
     t.equal(list.code, 0, list.stderr);
