@@ -35,7 +35,7 @@ export async function daemonComponents(env: AgentEnv, options: DaemonOptions = {
   const mqtt = await mqttComponents(env, {
     agentVersion: options.agentVersion,
     board,
-    hooks: rolloutHooks(env, flow, () => inference.service()),
+    hooks: rolloutHooks(env, flow, () => inference.service(), () => inference.starting()),
     stats: agentStats(() => inference.service()),
     redactedConfig: () => redactConfig(env.config),
     requestHandlers: {

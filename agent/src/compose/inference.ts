@@ -20,6 +20,11 @@ const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
 export interface InferenceComponent extends Component {
   /** Set after start(): the typed control surface for the rollout flow (InferenceControl). */
   service(): InferenceService | undefined;
+  /**
+   * The model the agent is starting with while that activation is still running (then null):
+   * what a deployment that arrives right after a restart replaces (its report's `previous`).
+   */
+  starting(): { name: string; version: string } | null;
   address(): { host: string; port: number } | undefined;
 }
 
@@ -38,9 +43,11 @@ export function inferenceComponent(env: AgentEnv, makeResolver?: (builtIn: reado
   let service: InferenceService | undefined;
   let app: FastifyInstance | undefined;
   let addr: { host: string; port: number } | undefined;
+  let starting: { name: string; version: string } | null = null;
   return {
     name: 'inference',
     service: () => service,
+    starting: () => starting,
     address: () => addr,
     async start() {
       if (!cfg.enabled) {
@@ -89,9 +96,11 @@ export function inferenceComponent(env: AgentEnv, makeResolver?: (builtIn: reado
       if (candidates.length > 0) {
         // Queued before anything else can ask for an activation (activateFirst), in the background:
         // /healthz answers at once, /readyz once the model is warm.
+        starting = candidates[0] ? { name: candidates[0].name, version: candidates[0].version } : null;
         service
           .activateFirst(
             candidates.map((c) => async () => {
+              starting = { name: c.name, version: c.version };
               const r = await resolveServable(c.name, c.version);
               if (c.source === 'recorded' || c.source === 'before-deployment') log.info({ model: `${c.name}@${c.version}`, source: c.source }, 'starting with the model that served before the restart');
               return { servable: r.servable, options: r.golden ? { golden: r.golden } : {} };
@@ -100,7 +109,8 @@ export function inferenceComponent(env: AgentEnv, makeResolver?: (builtIn: reado
           .then((r) => {
             if (r.active.name === demo.servable.model.name) log.warn('serving the generated demo model: its detections are meaningless');
           })
-          .catch((err: unknown) => log.error({ err: toAgentError(err).toJSON() }, 'no start model could be activated'));
+          .catch((err: unknown) => log.error({ err: toAgentError(err).toJSON() }, 'no start model could be activated'))
+          .finally(() => (starting = null));
       } else log.info('no model configured; activate one with `jetson-agent models activate NAME@VERSION`');
     },
     async stop() {

@@ -20,7 +20,12 @@ import { loadGolden, type ModelFlow } from './model-flow.js';
  * warm-up or golden failure leaves the old model serving (→ `failed`), and a probation failure
  * uses `rollbackToPrevious` (→ `rolled_back`).
  */
-export function rolloutHooks(env: AgentEnv, flow: ModelFlow, service: () => InferenceService | undefined): DeploymentHooks {
+export function rolloutHooks(
+  env: AgentEnv,
+  flow: ModelFlow,
+  service: () => InferenceService | undefined,
+  starting: () => { name: string; version: string } | null = () => null,
+): DeploymentHooks {
   const inference = (): InferenceService => {
     const s = service();
     if (!s) {
@@ -36,8 +41,10 @@ export function rolloutHooks(env: AgentEnv, flow: ModelFlow, service: () => Infe
 
   return {
     currentModel: () => {
+      // Right after a restart the start model may still be loading; it is what a deployment
+      // arriving now replaces (its activation queues behind the start model's).
       const a = service()?.status().active;
-      return a ? { name: a.name, version: a.version } : null;
+      return a ? { name: a.name, version: a.version } : starting();
     },
     intake: async (file, sha256) => {
       // Packages handed over by the inbox are consumed here: stored, or moved to rejected/.

@@ -25,3 +25,12 @@ t.test('probation sees the same counts as health', async (t) => {
   const hooks = rolloutHooks({ stateDir: '/nonexistent' } as never, {} as never, () => service(100, 35, 5));
   t.same(hooks.servingStats(), { ready: true, requests: 70, errors: 5 });
 });
+
+t.test("a deployment's `previous` right after a restart is the model still starting", async (t) => {
+  const idle = { counters: () => ({ requests: 0, errors: 0, serverErrors: 0 }), status: () => ({ ready: false, active: null }) } as unknown as InferenceService;
+  const starting = { name: 'small', version: '2.0.0' };
+  t.same(rolloutHooks({ stateDir: '/nonexistent' } as never, {} as never, () => idle, () => starting).currentModel(), starting);
+  t.equal(rolloutHooks({ stateDir: '/nonexistent' } as never, {} as never, () => idle).currentModel(), null, 'nothing serving, nothing starting');
+  const serving = { status: () => ({ ready: true, active: { name: 'small', version: '3.0.0', backend: 'onnxruntime' } }) } as unknown as InferenceService;
+  t.same(rolloutHooks({ stateDir: '/nonexistent' } as never, {} as never, () => serving, () => starting).currentModel(), { name: 'small', version: '3.0.0' }, 'the active model wins');
+});
