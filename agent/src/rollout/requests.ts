@@ -77,6 +77,6 @@ export async function handleRequest(op: string, raw: Buffer, ctx: RequestContext
     return { v: TOPIC_PAYLOAD_VERSION, transaction, status: 'ok', data };
   } catch (err) {
     const e = toAgentError(err);
-    return { v: TOPIC_PAYLOAD_VERSION, transaction, status: 'error', error: { code: e.code, message: e.message } };
+    return { v: TOPIC_PAYLOAD_VERSION, transaction, status: 'error', error: { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) } };
   }
 }
