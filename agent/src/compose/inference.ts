@@ -5,7 +5,7 @@ import { toAgentError } from '../core/errors.js';
 import type { AgentEnv } from '../cli/types.js';
 import { packageVersion } from '../cli/program.js';
 import { defaultEngineFactory } from '../inference/engine-factory.js';
-import { demoServable } from '../inference/demo-model.js';
+import { DEMO_MODEL_NAME, demoServable } from '../inference/demo-model.js';
 import { InferenceMetrics } from '../inference/metrics.js';
 import { localResolver, type ServableResolver } from '../inference/resolver.js';
 import type { Servable } from '../core/contracts/model.js';
@@ -43,10 +43,12 @@ export function inferenceComponent(env: AgentEnv, makeResolver?: (builtIn: reado
         log.info('inference endpoint disabled (inference.enabled = false)');
         return;
       }
-      const demo = demoServable();
+      // Generated only when it may be served: otherwise generating it would load protobufjs
+      // for nothing (idle footprint, docs/benchmarks.md).
+      const demo = cfg.demoModel ? demoServable() : undefined;
       const inMemory = new Map<string, Uint8Array>();
-      if (demo.servable.kind === 'onnxruntime') inMemory.set(demo.servable.onnxPath, demo.bytes);
-      const builtIn = cfg.demoModel ? [demo.servable] : [];
+      if (demo?.servable.kind === 'onnxruntime') inMemory.set(demo.servable.onnxPath, demo.bytes);
+      const builtIn = demo ? [demo.servable] : [];
       const resolveServable = makeResolver ? makeResolver(builtIn) : localResolver(path.join(env.stateDir, 'models'), builtIn);
       // Leave a core for HTTP, sharp and JSON (serving.md §6.3: workers × intra-op ≤ cores).
       const intraOp = cfg.intraOpThreads || Math.max(1, Math.floor((cpuCount() - 1) / cfg.workers));
@@ -78,7 +80,7 @@ export function inferenceComponent(env: AgentEnv, makeResolver?: (builtIn: reado
       addr = a && typeof a === 'object' ? { host: a.address, port: a.port } : undefined;
       log.info({ ...addr, workers: cfg.workers, intraOpThreads: intraOp }, 'inference endpoint listening');
       // Activate in the background: /healthz answers at once, /readyz once the model is warm.
-      const initial = cfg.model ? cfg.model.split('@') : cfg.demoModel ? [demo.servable.model.name, demo.servable.model.version] : undefined;
+      const initial = cfg.model ? cfg.model.split('@') : demo ? [demo.servable.model.name, demo.servable.model.version] : undefined;
       if (initial?.[0] && initial[1]) {
         const [name, version] = initial as [string, string];
         const svc = service;
@@ -86,7 +88,7 @@ export function inferenceComponent(env: AgentEnv, makeResolver?: (builtIn: reado
           try {
             const r = await resolveServable(name, version);
             await svc.activate(r.servable, r.golden ? { golden: r.golden } : {});
-            if (name === demo.servable.model.name) log.warn('serving the generated demo model: its detections are meaningless');
+            if (name === DEMO_MODEL_NAME) log.warn('serving the generated demo model: its detections are meaningless');
           } catch (err) {
             log.error({ err: toAgentError(err).toJSON(), model: `${name}@${version}` }, 'initial model activation failed');
           }
