@@ -1,8 +1,9 @@
 import { createReadStream } from 'node:fs';
+import type * as Tar from 'tar';
 import type { ReadEntry, Unpack } from 'tar';
 
 // tar loads with the first package (idle footprint, docs/benchmarks.md).
-const loadTar = (): Promise<typeof import('tar')> => import('tar');
+const loadTar = (): Promise<typeof Tar> => import('tar');
 
 /**
  * tar through the platform seam (DESIGN §2): the `tar` package writes files, so only this

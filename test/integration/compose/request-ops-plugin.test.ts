@@ -33,14 +33,14 @@ t.test('plugin-rebuild: build in the agent, install through the root helper; no 
   const dir = t.testdir({ root: {}, state: {}, run: {} });
   const board = makeBoardRoot(path.join(dir, 'root'));
   const state = path.join(dir, 'state');
-  let agent: AgentProcess | undefined;
-  const rig = await opsRig(t, () => agent?.log() ?? '');
+  const holder: { agent?: AgentProcess } = {};
+  const rig = await opsRig(t, () => holder.agent?.log() ?? '');
   writeAgentConfig(path.join(dir, 'config.yaml'), rig, {
     inference: { enabled: false },
     plugin: { cudaCompiler: NVCC_DOUBLE, helperPickupTimeoutSec: 2, helperTimeoutSec: 60 },
   });
-  agent = startAgent(['--config', path.join(dir, 'config.yaml'), '--state-dir', state, '--root', board.root]);
-  const a = agent;
+  const a = startAgent(['--config', path.join(dir, 'config.yaml'), '--state-dir', state, '--root', board.root]);
+  holder.agent = a;
   t.teardown(() => a.kill());
   await rig.watch.waitFor((m) => m.topic.endsWith('/status') && m.json<{ state: string }>().state === 'online');
   const stock = sha(board.hostTarget);

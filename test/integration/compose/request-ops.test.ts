@@ -15,11 +15,11 @@ import type { DeploymentManifest } from '../../../agent/src/core/contracts/manif
  */
 t.test('restart-inference: fresh engine while a client posts images, zero failed requests; BUSY during a rollout', async (t) => {
   const dir = t.testdir({ state: {} });
-  let agent: AgentProcess | undefined;
-  const rig = await opsRig(t, () => agent?.log() ?? '');
+  const holder: { agent?: AgentProcess } = {};
+  const rig = await opsRig(t, () => holder.agent?.log() ?? '');
   writeAgentConfig(path.join(dir, 'config.yaml'), rig, {});
-  agent = startAgent(['--config', path.join(dir, 'config.yaml'), '--state-dir', path.join(dir, 'state')]);
-  const a = agent;
+  const a = startAgent(['--config', path.join(dir, 'config.yaml'), '--state-dir', path.join(dir, 'state')]);
+  holder.agent = a;
   t.teardown(() => a.kill());
   const port = await a.port();
   await a.waitLog(/"msg":"model activated"/);
