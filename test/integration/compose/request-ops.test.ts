@@ -49,8 +49,9 @@ t.test('restart-inference: fresh engine while a client posts images, zero failed
   t.equal(data.model.backend, 'onnxruntime');
   t.equal(data.swapMode, 'beside');
   t.ok(data.restartMs > 0 && data.restartMs <= answered - sent, `restartMs ${data.restartMs} is within the request's round trip (${answered - sent} ms)`);
+  // The log line is written before the response is sent, but reaches this process through a pipe.
+  await a.waitLog(/"msg":"model activated"[\s\S]*"msg":"model activated"/, 10_000);
   t.equal(activations(), 2, 'a second engine was loaded and warmed for the same model');
-  await a.waitLog(/"msg":"model activated"[\s\S]*"msg":"model activated"/);
   const since = answers.length;
   while (answers.length < since + 5) await new Promise((r) => setTimeout(r, 20));
   posting = false;
