@@ -2,27 +2,29 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runProgram, type ProgramSpec } from './cli/program.js';
-import { agentCommands } from './cli/agent-commands.js';
-import { fleetCommands } from './cli/fleet-commands.js';
 
-export const PROGRAMS: Readonly<Record<'jetson-agent' | 'jetson-fleet', ProgramSpec>> = {
-  'jetson-agent': {
+/**
+ * Each binary loads only its own command table (and through it its features): the daemon
+ * does not carry the fleet controller's modules (idle footprint, docs/benchmarks.md).
+ */
+export const PROGRAMS: Readonly<Record<'jetson-agent' | 'jetson-fleet', () => Promise<ProgramSpec>>> = {
+  'jetson-agent': async () => ({
     name: 'jetson-agent',
     tagline: 'On-board agent: board detection, TensorRT OSS plugin, model conversion, inference endpoint, MQTT health and rollouts.',
-    commands: agentCommands,
-  },
-  'jetson-fleet': {
+    commands: (await import('./cli/agent-commands.js')).agentCommands,
+  }),
+  'jetson-fleet': async () => ({
     name: 'jetson-fleet',
     tagline: 'Fleet controller: packages, signed manifests, staged rollouts, fleet view.',
-    commands: fleetCommands,
-  },
+    commands: (await import('./cli/fleet-commands.js')).fleetCommands,
+  }),
 };
 
 /** Process entry: the only function that ends the process (DESIGN §2). */
 export async function main(program: keyof typeof PROGRAMS, argv = process.argv.slice(2)): Promise<never> {
   let code: number;
   try {
-    code = await runProgram(PROGRAMS[program], argv, { stdout: process.stdout, stderr: process.stderr, env: process.env });
+    code = await runProgram(await PROGRAMS[program](), argv, { stdout: process.stdout, stderr: process.stderr, env: process.env });
   } catch (err) {
     process.stderr.write(`${program}: INTERNAL: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     code = 1;

@@ -1,7 +1,8 @@
 // Footprint benchmark (issue #6 §5): idle RSS and CPU of `jetson-agent run` in standalone mode
 // (embedded broker) with health every 5 s and no model loaded, over BENCH_SECONDS (default 60).
 // Reads /proc/<pid>/stat and /proc/<pid>/status of the real daemon process; counts MQTT messages
-// with a real subscriber. Usage: npm run build && node test/bench/mqtt-footprint.mjs
+// with a real subscriber. No model: the demo model is switched off (BENCH_DEMO_MODEL=1 serves it,
+// to measure the footprint with a model loaded). Usage: npm run build && node test/bench/mqtt-footprint.mjs
 // Writes test/bench/results/mqtt-footprint.json and prints a Markdown row for docs/benchmarks.md.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -13,7 +14,8 @@ import mqtt from 'mqtt';
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 const seconds = Number(process.env.BENCH_SECONDS ?? 60);
 const state = mkdtempSync(path.join(os.tmpdir(), 'bench-'));
-const env = { ...process.env, JETSON_AGENT_STATE_DIR: state, JETSON_AGENT_DEVICE_ID: 'bench-1', JETSON_AGENT_MQTT_EMBEDDED_PORT: '0', JETSON_AGENT_HEALTH_INTERVAL_SEC: '5', JETSON_AGENT_LOG_LEVEL: 'info' };
+const demoModel = process.env.BENCH_DEMO_MODEL === '1';
+const env = { ...process.env, JETSON_AGENT_INFERENCE_DEMO_MODEL: String(demoModel), JETSON_AGENT_INFERENCE_PORT: '0', JETSON_AGENT_STATE_DIR: state, JETSON_AGENT_DEVICE_ID: 'bench-1', JETSON_AGENT_MQTT_EMBEDDED_PORT: '0', JETSON_AGENT_HEALTH_INTERVAL_SEC: '5', JETSON_AGENT_LOG_LEVEL: 'info' };
 delete env.NODE_OPTIONS;
 const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean); // e.g. --max-semi-space-size=2
 const child = spawn(process.execPath, [...nodeFlags, path.join(root, 'agent', 'dist', 'main.js'), 'run'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -41,7 +43,8 @@ const cpuTicks = () => {
   const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return Number(f[11]) + Number(f[12]); // utime + stime (fields 14, 15)
 };
-const rssKb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))[1]);
+const statusKb = (field) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))[1]);
+const rssKb = () => statusKb('VmRSS');
 await delay(5000); // settle after start-up
 const t0 = Date.now();
 const c0 = cpuTicks();
@@ -50,6 +53,8 @@ for (let i = 0; i < seconds; i++) {
   await delay(1000);
   rss.push(rssKb());
 }
+// Anonymous (JS heap, malloc, stacks) vs file-backed (the node binary's and libraries' pages) at the end.
+const split = { anonMB: statusKb('RssAnon') / 1024, fileMB: statusKb('RssFile') / 1024 };
 const cpuPct = ((cpuTicks() - c0) / hz / ((Date.now() - t0) / 1000)) * 100;
 child.kill('SIGTERM');
 const code = await new Promise((r) => child.on('exit', r));
@@ -57,10 +62,12 @@ await sub.endAsync(true);
 rmSync(state, { recursive: true, force: true });
 const result = {
   seconds,
+  demoModel,
+  nodeFlags,
   node: process.version,
   cpus: os.cpus().length,
   cpuModel: os.cpus()[0]?.model,
-  idleRssMB: { max: Math.max(...rss) / 1024, mean: rss.reduce((a, b) => a + b, 0) / rss.length / 1024 },
+  idleRssMB: { max: Math.max(...rss) / 1024, mean: rss.reduce((a, b) => a + b, 0) / rss.length / 1024, endSplit: split },
   idleCpuPctOfOneCore: cpuPct,
   messages: counts,
   healthPayloadBytes: healthBytes,

@@ -14,6 +14,8 @@ import { inferenceComponent } from './inference.js';
 import { createModelFlow } from './model-flow.js';
 import { mqttComponents } from './mqtt-stack.js';
 import { agentStats, rolloutHooks } from './rollout-hooks.js';
+import { pluginRebuildOp, restartInferenceOp, type RequestOpsDeps } from './request-ops.js';
+import { isTerminal } from '../core/contracts/deployment.js';
 
 export interface DaemonOptions {
   readonly agentVersion: string;
@@ -27,11 +29,20 @@ export interface DaemonOptions {
  */
 export async function daemonComponents(env: AgentEnv, options: DaemonOptions = { agentVersion: '0.0.0' }): Promise<Component[]> {
   const board = await detectBoard(env.paths);
-  // One long operation at a time for the whole daemon (conversions, later rebuilds).
+  // One long operation at a time for the whole daemon (conversions, inference restarts, plugin rebuilds).
   const runner = new SingleFlight();
   const flow = createModelFlow(env, board, runner);
   const inference = inferenceComponent(env, (builtIn) => flow.resolver(builtIn));
   let executor: RolloutExecutor | undefined;
+  const ops: RequestOpsDeps = {
+    env,
+    runner,
+    service: () => inference.service(),
+    deploymentInProgress: () => {
+      const cur = executor?.memory.current;
+      return cur && !isTerminal(cur.state) ? cur : undefined;
+    },
+  };
   const mqtt = await mqttComponents(env, {
     agentVersion: options.agentVersion,
     board,
@@ -40,6 +51,8 @@ export async function daemonComponents(env: AgentEnv, options: DaemonOptions = {
     redactedConfig: () => redactConfig(env.config),
     requestHandlers: {
       'plugin-status': async () => pluginStatus(await createPluginContext(env)),
+      'plugin-rebuild': pluginRebuildOp(ops),
+      'restart-inference': restartInferenceOp(ops),
     },
     onExecutor: (e) => (executor = e),
   });

@@ -5,7 +5,7 @@ import { toAgentError } from '../core/errors.js';
 import type { AgentEnv } from '../cli/types.js';
 import { packageVersion } from '../cli/program.js';
 import { defaultEngineFactory } from '../inference/engine-factory.js';
-import { demoServable } from '../inference/demo-model.js';
+import { DEMO_MODEL_NAME, demoServable } from '../inference/demo-model.js';
 import { InferenceMetrics } from '../inference/metrics.js';
 import { localResolver, type ServableResolver } from '../inference/resolver.js';
 import type { Servable } from '../core/contracts/model.js';
@@ -54,10 +54,12 @@ export function inferenceComponent(env: AgentEnv, makeResolver?: (builtIn: reado
         log.info('inference endpoint disabled (inference.enabled = false)');
         return;
       }
-      const demo = demoServable();
+      // Generated only when it may be served: otherwise generating it would load protobufjs
+      // for nothing (idle footprint, docs/benchmarks.md).
+      const demo = cfg.demoModel ? demoServable() : undefined;
       const inMemory = new Map<string, Uint8Array>();
-      if (demo.servable.kind === 'onnxruntime') inMemory.set(demo.servable.onnxPath, demo.bytes);
-      const builtIn = cfg.demoModel ? [demo.servable] : [];
+      if (demo?.servable.kind === 'onnxruntime') inMemory.set(demo.servable.onnxPath, demo.bytes);
+      const builtIn = demo ? [demo.servable] : [];
       const resolveServable = makeResolver ? makeResolver(builtIn) : localResolver(path.join(env.stateDir, 'models'), builtIn);
       // Leave a core for HTTP, sharp and JSON (serving.md §6.3: workers × intra-op ≤ cores).
       const intraOp = cfg.intraOpThreads || Math.max(1, Math.floor((cpuCount() - 1) / cfg.workers));
@@ -92,7 +94,7 @@ export function inferenceComponent(env: AgentEnv, makeResolver?: (builtIn: reado
       const a = app.server.address();
       addr = a && typeof a === 'object' ? { host: a.address, port: a.port } : undefined;
       log.info({ ...addr, workers: cfg.workers, intraOpThreads: intraOp }, 'inference endpoint listening');
-      const candidates = startCandidates(recorded, cfg.model, cfg.demoModel ? demo.servable.model : null, inFlight);
+      const candidates = startCandidates(recorded, cfg.model, demo ? demo.servable.model : null, inFlight);
       if (candidates.length > 0) {
         // Queued before anything else can ask for an activation (activateFirst), in the background:
         // /healthz answers at once, /readyz once the model is warm.
@@ -107,7 +109,7 @@ export function inferenceComponent(env: AgentEnv, makeResolver?: (builtIn: reado
             }),
           )
           .then((r) => {
-            if (r.active.name === demo.servable.model.name) log.warn('serving the generated demo model: its detections are meaningless');
+            if (r.active.name === DEMO_MODEL_NAME) log.warn('serving the generated demo model: its detections are meaningless');
           })
           .catch((err: unknown) => log.error({ err: toAgentError(err).toJSON() }, 'no start model could be activated'))
           .finally(() => (starting = null));

@@ -75,6 +75,9 @@ export const ERROR_CODES = {
   PLUGIN_CANDIDATE_INVALID: op(500, 'The library to install failed a check (ELF, machine, SONAME, plugin creators); nothing was changed.'),
   PLUGIN_VERIFY_FAILED: op(500, 'The swapped library failed verification and the original was put back; the reason is in the message.'),
   PLUGIN_BACKUP_MISSING: op(500, 'The backup of the original library is missing or damaged; nothing was changed.'),
+  PLUGIN_HELPER_NOT_RUNNING: op(503, 'No root plugin helper picked up the install request (jetson-agent-plugin.path not installed or not running); the request was withdrawn.'),
+  PLUGIN_HELPER_TIMEOUT: op(504, 'The root plugin helper took the install request but wrote no result.json in time.'),
+  PLUGIN_HELPER_FAILED: op(500, 'The root plugin helper refused the request or its `plugin install` failed; the helper\'s code, message and stderr tail are given.'),
   PACKAGE_MANAGER_BUSY: op(409, 'dpkg/apt holds its lock; the swap did not start. Retry when the package manager is done.'),
   // models (ONNX)
   ONNX_INVALID: op(400, 'A file given as an ONNX model does not decode as an ONNX ModelProto.'),

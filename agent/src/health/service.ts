@@ -1,16 +1,15 @@
-import si from 'systeminformation';
 import type { Logger } from '../core/log.js';
 import type { Component } from '../core/lifecycle.js';
 import type { HealthSnapshot } from '../core/contracts/health.js';
 import type { HostPaths } from '../platform/paths.js';
-import { freeBytes } from '../platform/fs.js';
 import type { Clock } from '../platform/clock.js';
-import { buildSnapshot, type AgentReading, type JetsonReading, type SystemReading, type Thresholds } from './snapshot.js';
+import { buildSnapshot, type AgentReading, type JetsonReading, type Thresholds } from './snapshot.js';
+import { SystemReader } from './system-reader.js';
 import { readGpuLoadPct, readNvpmodel, readPowerRails, readThermalZones } from './sysfs.js';
 import type { TegrastatsReader } from './tegrastats-reader.js';
 
 /**
- * Health telemetry (issue #6 §3): every `health.intervalSec` collect readings (systeminformation,
+ * Health telemetry (issue #6 §3): every `health.intervalSec` collect readings (/proc,
  * sysfs via the host root, the tegrastats reader, agent stats from the composition root), build
  * the pure snapshot and hand it to `publish` (retained on `{p}/devices/{id}/health`).
  */
@@ -46,49 +45,23 @@ export interface HealthServiceOptions {
   readonly clock: Clock;
 }
 
-export async function readSystem(stateDir: string): Promise<SystemReading> {
-  const [load, mem, net, temp] = await Promise.all([
-    si.currentLoad(),
-    si.mem(),
-    si.networkStats('*').catch(() => []),
-    si.cpuTemperature().catch(() => ({ main: null as number | null })),
-  ]);
-  const disk = await freeBytes(stateDir).catch(() => null);
-  const round = (n: number): number => Math.round(n * 10) / 10;
-  return {
-    cpuLoadPct: load.cpus.map((c) => round(c.load)),
-    cpuLoadAvgPct: Number.isFinite(load.currentLoad) ? round(load.currentLoad) : null,
-    memory: { totalBytes: mem.total, usedBytes: mem.active, availableBytes: mem.available },
-    swap: { totalBytes: mem.swaptotal, usedBytes: mem.swapused },
-    disk: { path: stateDir, totalBytes: disk?.total ?? null, freeBytes: disk?.free ?? null },
-    network: net
-      .filter((n) => n.iface !== 'lo')
-      .map((n) => ({ iface: n.iface, rxBytesPerSec: n.rx_sec === null ? null : Math.round(n.rx_sec), txBytesPerSec: n.tx_sec === null ? null : Math.round(n.tx_sec) })),
-    uptimeSec: Math.round(si.time().uptime),
-    cpuTempC: typeof temp.main === 'number' && temp.main > -256 ? temp.main : null,
-  };
-}
-
 export class HealthService implements Component {
   readonly name = 'health';
   private timer: NodeJS.Timeout | undefined;
   private inflight: Promise<void> | undefined;
   private lastCounters = { requests: 0, errors: 0 };
   private readonly started = Date.now();
+  private readonly system = new SystemReader();
 
   constructor(private readonly o: HealthServiceOptions) {}
 
   async collect(): Promise<HealthSnapshot> {
     const o = this.o;
-    const system = await readSystem(o.stateDir);
+    const thermal = await readThermalZones(o.paths);
+    const system = await this.system.read(o.stateDir, thermal);
     let jetson: JetsonReading | null = null;
     if (o.isJetson || o.tegrastats) {
-      const [gpuLoadPct, thermal, rails, nvpmodel] = await Promise.all([
-        readGpuLoadPct(o.paths),
-        readThermalZones(o.paths),
-        readPowerRails(o.paths),
-        readNvpmodel(o.paths),
-      ]);
+      const [gpuLoadPct, rails, nvpmodel] = await Promise.all([readGpuLoadPct(o.paths), readPowerRails(o.paths), readNvpmodel(o.paths)]);
       const ts = o.tegrastats?.state;
       jetson = {
         tegrastatsInstalled: o.tegrastatsInstalled,

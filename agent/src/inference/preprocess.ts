@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import type { default as Sharp, Metadata } from 'sharp';
 import { AgentError } from '../core/errors.js';
 import { placeImage, type Placement, type ResizeMode } from './letterbox.js';
 
@@ -20,12 +20,22 @@ export interface DecodeOptions {
   readonly maxPixels: number;
 }
 
-// sharp caches decoded inputs by default; a server sees unique images (serving.md §7.3).
-sharp.cache(false);
+// sharp (and libvips, ~7 MB RSS of shared library) is loaded with the first image: an idle
+// agent without a model never decodes one (idle footprint, docs/benchmarks.md).
+let loaded: Promise<typeof Sharp> | undefined;
+function loadSharp(): Promise<typeof Sharp> {
+  loaded ??= import('sharp').then((m) => {
+    // sharp caches decoded inputs by default; a server sees unique images (serving.md §7.3).
+    m.default.cache(false);
+    return m.default;
+  });
+  return loaded;
+}
 
 export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions): Promise<DecodedImage> {
   if (bytes.length === 0) throw new AgentError('IMAGE_UNDECODABLE', 'The request body is empty.', { hint: 'Send a JPEG or PNG image as the body.' });
-  let meta: sharp.Metadata;
+  const sharp = await loadSharp();
+  let meta: Metadata;
   try {
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (err) {

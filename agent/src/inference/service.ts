@@ -139,6 +139,29 @@ export class InferenceService implements InferenceControl {
     return this.activate(prev.servable, prev.options);
   }
 
+  /**
+   * Restart the backend in place (MQTT `restart-inference`): a fresh engine for the serving
+   * model (new ONNX Runtime workers / a new trt-runner), switched in like any activation, so
+   * `swapMode` decides what requests see (beside: no gap; replace: 503 + Retry-After while it
+   * loads). The rollback target is kept: a restart is not a model change.
+   */
+  restart(): Promise<ActivationResult> {
+    const run = this.chain.then(async () => {
+      const rt = this.active;
+      if (!rt || !this.current) {
+        throw new AgentError('MODEL_NOT_READY', 'No model is serving, so there is no inference backend to restart.', {
+          hint: 'Activate a model first (`jetson-agent models activate NAME@VERSION` or a rollout).',
+        });
+      }
+      const keep = this.previous;
+      const r = await this.doActivate(rt.servable, this.current.options);
+      this.previous = keep;
+      return { ...r, previous: keep ? ref(keep.servable) : null };
+    });
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
   private async doActivate(servable: Servable, options: ActivateOptions): Promise<ActivationResult> {
     if (this.closed) throw new AgentError('CANCELED', 'The inference service is stopping.');
     const t0 = performance.now();

@@ -12,6 +12,9 @@ import {
   type TopicPayloads,
 } from '../core/contracts/topics.js';
 import { topicMatches } from './match.js';
+import { disableMqttPacketNumberCache } from './packet-cache.js';
+
+disableMqttPacketNumberCache();
 
 /**
  * Device MQTT client (issue #6 §1) over mqtt.js 5 (operations.md §7.2):

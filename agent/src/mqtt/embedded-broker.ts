@@ -3,6 +3,9 @@ import { Aedes } from 'aedes';
 import { AgentError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { Component } from '../core/lifecycle.js';
+import { disableMqttPacketNumberCache } from './packet-cache.js';
+
+disableMqttPacketNumberCache();
 
 /**
  * Standalone mode (issue #6 §2): with no `mqtt.url` the agent runs aedes 1.2.0 on

@@ -1,6 +1,6 @@
 import { spawn as nodeSpawn } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
 import { AgentError } from '../core/errors.js';
 
 /**
@@ -55,6 +55,9 @@ export async function run(file: string, args: readonly string[], options: ExecOp
     log = createWriteStream(options.logFile, { flags: 'a' });
     log.write(`$ ${shown}\n`);
   }
+  // execa and its dependencies (~5 MB RSS) load with the first subprocess, not at start
+  // (idle footprint, docs/benchmarks.md).
+  const { execa } = await import('execa');
   const child: ResultPromise = execa(file, [...args], {
     cwd: options.cwd,
     env: options.env as Record<string, string> | undefined,

@@ -1,5 +1,9 @@
 import { createReadStream } from 'node:fs';
-import { create, Unpack, type ReadEntry } from 'tar';
+import type * as Tar from 'tar';
+import type { ReadEntry, Unpack } from 'tar';
+
+// tar loads with the first package (idle footprint, docs/benchmarks.md).
+const loadTar = (): Promise<typeof Tar> => import('tar');
 
 /**
  * tar through the platform seam (DESIGN §2): the `tar` package writes files, so only this
@@ -34,7 +38,8 @@ export class TarVeto extends Error {
 /** Extract `file` (tar or tar.gz, auto-detected) into the existing directory `cwd`. */
 export async function extractTar(file: string, cwd: string, options: ExtractOptions): Promise<void> {
   let veto: TarVeto | undefined;
-  const unpack: Unpack = new Unpack({
+  const { Unpack: UnpackClass } = await loadTar();
+  const unpack: Unpack = new UnpackClass({
     cwd,
     strict: true,
     // Never apply owners or special modes from the archive.
@@ -66,5 +71,6 @@ export async function extractTar(file: string, cwd: string, options: ExtractOpti
 
 /** Create a reproducible archive (portable headers, fixed mtime) of `entries` relative to `cwd`. */
 export async function createTar(file: string, cwd: string, entries: readonly string[], gzip: boolean): Promise<void> {
+  const { create } = await loadTar();
   await create({ file, cwd, gzip, portable: true, mtime: new Date(0), noDirRecurse: false }, [...entries]);
 }

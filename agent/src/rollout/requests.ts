@@ -95,6 +95,6 @@ export async function handleRequest(op: string, raw: Buffer, ctx: RequestContext
   } catch (err) {
     const e = toAgentError(err);
     transaction ??= claimedTransaction(raw);
-    return { v: TOPIC_PAYLOAD_VERSION, transaction, status: 'error', error: { code: e.code, message: e.message } };
+    return { v: TOPIC_PAYLOAD_VERSION, transaction, status: 'error', error: { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) } };
   }
 }

@@ -161,3 +161,37 @@ t.test('activateFirst takes its place in the activation order at once and falls 
   t.match(s.service.status(), { active: { version: 'b' } }, 'the later activation was not overwritten by the start model');
   await t.rejects(s.service.activateFirst([]), { code: 'MODEL_NOT_FOUND' }, 'no candidates');
 });
+
+t.test('restart (MQTT restart-inference): a fresh engine for the same model, rollback target kept; replace mode answers only 200 or 503 + Retry-After meanwhile', async (t) => {
+  const s = makeStack({ service: { swapMode: 'replace' } });
+  t.teardown(() => s.close());
+  await t.rejects(s.service.restart(), { code: 'MODEL_NOT_READY' }, 'nothing serving: nothing to restart');
+  const a = s.shelf.add('toy', 'a', { seed: 1, height: 64, width: 96 });
+  const b = s.shelf.add('toy', 'b', { seed: 2, height: 64, width: 96 });
+  await s.service.activate(a);
+  await s.service.activate(b);
+  const engineBefore = s.service.pick().parts.engine;
+  const jpeg = await noisyJpeg(160, 96);
+  const statuses: number[] = [];
+  let polling = true;
+  const poller = (async () => {
+    while (polling) {
+      const r = await s.app.inject({ method: 'POST', url: '/v1/detect', headers: { 'content-type': 'image/jpeg' }, payload: jpeg });
+      statuses.push(r.statusCode);
+      if (r.statusCode === 503) {
+        t.equal(r.headers['retry-after'], '1');
+        t.equal(r.json<{ error: { code: string } }>().error.code, 'MODEL_NOT_READY');
+      }
+    }
+  })();
+  while (statuses.length < 3) await new Promise((r) => setTimeout(r, 5));
+  const r = await s.service.restart();
+  polling = false;
+  await poller;
+  t.match(r, { active: { name: 'toy', version: 'b' }, previous: { version: 'a' } });
+  t.not(s.service.pick().parts.engine, engineBefore, 'a new engine serves');
+  t.match(s.service.status(), { active: { version: 'b' }, previous: { version: 'a' }, loaded: [{ version: 'b' }] }, 'rollback target unchanged, one engine loaded');
+  t.same([...new Set(statuses)].filter((c) => c !== 200 && c !== 503), [], `only 200 or 503 during the restart (${statuses.length} requests)`);
+  const back = await s.service.rollback();
+  t.equal(back.active.version, 'a', 'a rollback after the restart still returns to the model before');
+});

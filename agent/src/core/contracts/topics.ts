@@ -76,7 +76,8 @@ export interface ResponsePayload {
   readonly transaction: string | null;
   readonly status: 'ok' | 'error';
   readonly data?: unknown;
-  readonly error?: { readonly code: string; readonly message: string };
+  /** `hint` (added with restart-inference/plugin-rebuild): what to do, when the error has one. */
+  readonly error?: { readonly code: string; readonly message: string; readonly hint?: string };
 }
 
 /** Kind of topic → payload type. */

@@ -1,4 +1,5 @@
-import protobuf from 'protobufjs';
+import { createRequire } from 'node:module';
+import type * as Protobuf from 'protobufjs';
 
 /**
  * The subset of onnx.proto (ONNX IR, github.com/onnx/onnx `onnx/onnx.proto`) this agent reads
@@ -151,8 +152,16 @@ const ONNX_JSON = {
   },
 };
 
-const root = protobuf.Root.fromJSON(ONNX_JSON);
-export const ModelProtoType = root.lookupType('onnx.ModelProto');
+// protobufjs (+ long) is loaded on first use: an agent serving no ONNX model never needs it
+// (idle footprint, docs/benchmarks.md). It is CommonJS, so a synchronous require keeps this API sync.
+let modelProto: Protobuf.Type | undefined;
+function modelProtoType(): Protobuf.Type {
+  if (!modelProto) {
+    const protobuf = createRequire(import.meta.url)('protobufjs') as typeof Protobuf;
+    modelProto = protobuf.Root.fromJSON(ONNX_JSON).lookupType('onnx.ModelProto');
+  }
+  return modelProto;
+}
 
 /** TensorProto.DataType (onnx.proto). */
 export const DataType = { FLOAT: 1, INT32: 6, INT64: 7 } as const;
@@ -216,11 +225,12 @@ export function int64(v: Int64 | undefined): number {
 }
 
 export function decodeModel(bytes: Uint8Array): OnnxModel {
-  return ModelProtoType.decode(bytes) as unknown as OnnxModel;
+  return modelProtoType().decode(bytes) as unknown as OnnxModel;
 }
 
 export function encodeModel(model: OnnxModel): Uint8Array {
-  const err = ModelProtoType.verify(model);
+  const type = modelProtoType();
+  const err = type.verify(model);
   if (err) throw new Error(`invalid ONNX ModelProto: ${err}`);
-  return ModelProtoType.encode(ModelProtoType.fromObject(model)).finish();
+  return type.encode(type.fromObject(model)).finish();
 }

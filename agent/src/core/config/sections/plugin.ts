@@ -7,6 +7,16 @@ export const PluginSection = Type.Object(
     buildTimeoutSec: Type.Integer({ default: 7200, minimum: 60, description: 'Deadline for one plugin build.' }),
     cmakePath: Type.String({ default: '', description: 'cmake to use; empty = PATH, then /usr/local/bin, then $HOME/install/bin.' }),
     cudaCompiler: Type.String({ default: '', description: 'nvcc path; empty = PATH, then /usr/local/cuda/bin/nvcc.' }),
+    helperPickupTimeoutSec: Type.Integer({
+      default: 30,
+      minimum: 1,
+      description: 'MQTT plugin-rebuild: how long the root helper (jetson-agent-plugin.path) may take to pick up an install request before it counts as not installed/running.',
+    }),
+    helperTimeoutSec: Type.Integer({
+      default: 660,
+      minimum: 10,
+      description: 'MQTT plugin-rebuild: how long to wait for the helper\'s result.json once it picked the request up (the unit allows 10 min).',
+    }),
     driftCheckCron: Type.String({ default: '*/30 * * * *', description: 'When the daemon re-checks the installed plugin for drift.' }),
   },
   { default: {}, additionalProperties: false },

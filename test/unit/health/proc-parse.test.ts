@@ -1,0 +1,63 @@
+import t from 'tap';
+import { busyPct, parseMeminfo, parseNetDev, parseProcStat, parseUptime } from '../../../agent/src/health/proc-parse.js';
+import { cpuTemperature } from '../../../agent/src/health/system-reader.js';
+
+// Samples in the kernel's formats (proc(5)); the Orin lines are from a Jetson AGX Orin (L4T R35).
+const STAT_1 = `cpu  1000 0 500 8000 500 0 0 0 0 0
+cpu0 600 0 200 4000 200 0 0 0 0 0
+cpu1 400 0 300 4000 300 0 0 0 0 0
+intr 123456 0 0
+ctxt 98765
+`;
+const STAT_2 = `cpu  1600 0 700 8600 600 0 100 0 0 0
+cpu0 1100 0 300 4100 200 0 0 0 0 0
+cpu1 500 0 400 4500 400 0 100 0 0 0
+`;
+
+t.test('/proc/stat: busy % per CPU and overall between two samples (idle + iowait are not busy)', async (t) => {
+  const a = parseProcStat(STAT_1);
+  const b = parseProcStat(STAT_2);
+  t.same(a.all, { busy: 1500, total: 10000 });
+  t.equal(a.cpus.length, 2);
+  t.equal(busyPct(undefined, a.all ?? { busy: 0, total: 0 }), 15, 'first reading: average since boot');
+  // Δbusy = (1600+700+100) - 1500 = 900 of Δtotal = 11600 - 10000 = 1600.
+  t.equal(busyPct(a.all ?? undefined, b.all ?? { busy: 0, total: 0 }), 56.3);
+  // cpu0: Δbusy 600 of Δtotal 700; cpu1: Δbusy 300 of Δtotal 900.
+  t.same(b.cpus.map((c, i) => busyPct(a.cpus[i], c)), [85.7, 33.3]);
+  t.equal(busyPct(a.all ?? undefined, a.all ?? { busy: 0, total: 0 }), null, 'no time passed');
+  t.same(parseProcStat(''), { all: null, cpus: [] });
+});
+
+t.test('/proc/meminfo: used = total − MemAvailable; swap used = total − free', async (t) => {
+  const m = parseMeminfo('MemTotal:       31974000 kB\nMemFree:         1000000 kB\nMemAvailable:   20000000 kB\nBuffers:  100 kB\nCached: 200 kB\nSwapTotal:      15987000 kB\nSwapFree:       15000000 kB\nHugePages_Total:       0\n');
+  t.same(m, { totalBytes: 31974000 * 1024, availableBytes: 20000000 * 1024, usedBytes: 11974000 * 1024, swapTotalBytes: 15987000 * 1024, swapUsedBytes: 987000 * 1024 });
+  const old = parseMeminfo('MemTotal: 1000 kB\nMemFree: 100 kB\nBuffers: 50 kB\nCached: 250 kB\n');
+  t.equal(old?.availableBytes, 400 * 1024, 'no MemAvailable (pre-3.14 kernel): free + cached + buffers');
+  t.equal(parseMeminfo('garbage'), null);
+});
+
+t.test('/proc/net/dev: rx bytes column 1, tx bytes column 9', async (t) => {
+  const text = `Inter-|   Receive                                                |  Transmit
+ face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
+    lo: 7374453710  543159    0    0    0     0          0         0 7374453710  543159    0    0    0     0       0          0
+  eth0: 1575544209   51676    0    0    0     0          0         0  4895112   43387    0    0    0     0       0          0
+l4tbr0:0 0 0 0 0 0 0 0 12 1 0 0 0 0 0 0
+`;
+  const n = parseNetDev(text);
+  t.same([...n.keys()], ['lo', 'eth0', 'l4tbr0']);
+  t.same(n.get('eth0'), { rx: 1575544209, tx: 4895112 });
+  t.same(n.get('l4tbr0'), { rx: 0, tx: 12 }, 'no space after the colon');
+});
+
+t.test('/proc/uptime and the CPU thermal zone', async (t) => {
+  t.equal(parseUptime('35417.62 69830.32\n'), 35417.62);
+  t.equal(parseUptime(''), null);
+  const zones = [
+    { zone: 'thermal_zone0', type: 'PMIC-Die', tempC: 100 },
+    { zone: 'thermal_zone1', type: 'CPU-therm', tempC: 41.5 },
+    { zone: 'thermal_zone2', type: 'GPU-therm', tempC: 40 },
+  ];
+  t.equal(cpuTemperature(zones), 41.5, 'Jetson CPU-therm');
+  t.equal(cpuTemperature([{ zone: 'thermal_zone3', type: 'x86_pkg_temp', tempC: 55 }]), 55);
+  t.equal(cpuTemperature([{ zone: 'thermal_zone0', type: 'acpitz', tempC: 30 }]), null, 'no CPU zone: null, not a guess');
+});
