@@ -1,7 +1,8 @@
 /**
- * Pure parsers for the /proc files health telemetry reads (proc(5)). They replace
- * systeminformation, which spawned five shells per snapshot (`sensors`, `cat` loops,
- * `vcgencmd`) and cost resident memory at idle (docs/benchmarks.md, footprint).
+ * Pure parsers for the /proc files health telemetry reads (proc(5)) for CPU load, network and
+ * uptime. systeminformation's probes for these spawn a shell per call on Linux (five per
+ * snapshot with `sensors`, `cat` loops, `vcgencmd`); memory still comes through
+ * systeminformation's fs-only memory reader (platform/sysinfo.ts).
  */
 
 /** Jiffies per CPU line of /proc/stat: busy and total (idle + iowait count as not busy). */
@@ -34,28 +35,6 @@ export function busyPct(prev: CpuTicks | undefined, cur: CpuTicks): number | nul
   const dt = cur.total - (prev?.total ?? 0);
   if (dt <= 0) return null;
   return Math.round(((cur.busy - (prev?.busy ?? 0)) / dt) * 1000) / 10;
-}
-
-export interface MemInfo {
-  readonly totalBytes: number;
-  readonly availableBytes: number;
-  readonly usedBytes: number;
-  readonly swapTotalBytes: number;
-  readonly swapUsedBytes: number;
-}
-
-/** /proc/meminfo (kB values); MemAvailable is the kernel's estimate (since 3.14, every L4T). */
-export function parseMeminfo(text: string): MemInfo | null {
-  const kb = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const m = /^(\w+):\s+(\d+)\s*kB/.exec(line);
-    if (m?.[1] && m[2]) kb.set(m[1], Number(m[2]) * 1024);
-  }
-  const total = kb.get('MemTotal');
-  if (total === undefined) return null;
-  const available = kb.get('MemAvailable') ?? (kb.get('MemFree') ?? 0) + (kb.get('Cached') ?? 0) + (kb.get('Buffers') ?? 0);
-  const swapTotal = kb.get('SwapTotal') ?? 0;
-  return { totalBytes: total, availableBytes: available, usedBytes: total - available, swapTotalBytes: swapTotal, swapUsedBytes: swapTotal - (kb.get('SwapFree') ?? 0) };
 }
 
 /** Cumulative bytes per interface from /proc/net/dev (two header lines, then `iface: rx … tx …`). */

@@ -1,6 +1,7 @@
 import { readProc } from '../platform/proc.js';
 import { freeBytes } from '../platform/fs.js';
-import { busyPct, parseMeminfo, parseNetDev, parseProcStat, parseUptime, type CpuTicks } from './proc-parse.js';
+import { memory } from '../platform/sysinfo.js';
+import { busyPct, parseNetDev, parseProcStat, parseUptime, type CpuTicks } from './proc-parse.js';
 import type { SystemReading } from './snapshot.js';
 import type { ThermalZone } from './sysfs.js';
 
@@ -12,7 +13,7 @@ export function cpuTemperature(zones: readonly ThermalZone[]): number | null {
 }
 
 /**
- * The system part of a health snapshot from /proc. CPU load and network rates are deltas
+ * The system part of a health snapshot: memory through systeminformation, the rest from /proc. CPU load and network rates are deltas
  * since the previous reading (the first CPU reading is the average since boot, the first
  * network reading has null rates), so one reader lives as long as the health service.
  */
@@ -23,9 +24,9 @@ export class SystemReader {
   constructor(private readonly now: () => number = Date.now) {}
 
   async read(stateDir: string, zones: readonly ThermalZone[]): Promise<SystemReading> {
-    const [statText, memText, netText, upText, disk] = await Promise.all([
+    const [statText, mem, netText, upText, disk] = await Promise.all([
       readProc('stat'),
-      readProc('meminfo'),
+      memory().catch(() => null),
       readProc('net/dev'),
       readProc('uptime'),
       freeBytes(stateDir).catch(() => null),
@@ -33,7 +34,6 @@ export class SystemReader {
     const stat = parseProcStat(statText);
     const prev = this.cpu;
     this.cpu = stat;
-    const mem = parseMeminfo(memText);
     const at = this.now();
     const bytes = parseNetDev(netText);
     const before = this.net;

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { busyPct, parseMeminfo, parseNetDev, parseProcStat, parseUptime } from '../../../agent/src/health/proc-parse.js';
+import { busyPct, parseNetDev, parseProcStat, parseUptime } from '../../../agent/src/health/proc-parse.js';
 import { cpuTemperature } from '../../../agent/src/health/system-reader.js';
 
 // Samples in the kernel's formats (proc(5)); the Orin lines are from a Jetson AGX Orin (L4T R35).
@@ -26,14 +26,6 @@ t.test('/proc/stat: busy % per CPU and overall between two samples (idle + iowai
   t.same(b.cpus.map((c, i) => busyPct(a.cpus[i], c)), [85.7, 33.3]);
   t.equal(busyPct(a.all ?? undefined, a.all ?? { busy: 0, total: 0 }), null, 'no time passed');
   t.same(parseProcStat(''), { all: null, cpus: [] });
-});
-
-t.test('/proc/meminfo: used = total − MemAvailable; swap used = total − free', async (t) => {
-  const m = parseMeminfo('MemTotal:       31974000 kB\nMemFree:         1000000 kB\nMemAvailable:   20000000 kB\nBuffers:  100 kB\nCached: 200 kB\nSwapTotal:      15987000 kB\nSwapFree:       15000000 kB\nHugePages_Total:       0\n');
-  t.same(m, { totalBytes: 31974000 * 1024, availableBytes: 20000000 * 1024, usedBytes: 11974000 * 1024, swapTotalBytes: 15987000 * 1024, swapUsedBytes: 987000 * 1024 });
-  const old = parseMeminfo('MemTotal: 1000 kB\nMemFree: 100 kB\nBuffers: 50 kB\nCached: 250 kB\n');
-  t.equal(old?.availableBytes, 400 * 1024, 'no MemAvailable (pre-3.14 kernel): free + cached + buffers');
-  t.equal(parseMeminfo('garbage'), null);
 });
 
 t.test('/proc/net/dev: rx bytes column 1, tx bytes column 9', async (t) => {
