@@ -12,6 +12,7 @@ import type { Servable } from '../core/contracts/model.js';
 import { InferenceService } from '../inference/service.js';
 import { buildServer } from '../http/server.js';
 import { cpuCount } from '../platform/cpu.js';
+import { currentRunner } from '../plugin/runner-artifact.js';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
 
@@ -51,8 +52,10 @@ export function inferenceComponent(env: AgentEnv, makeResolver?: (builtIn: reado
       // Leave a core for HTTP, sharp and JSON (serving.md §6.3: workers × intra-op ≤ cores).
       const intraOp = cfg.intraOpThreads || Math.max(1, Math.floor((cpuCount() - 1) / cfg.workers));
       const metrics = new InferenceMetrics();
+      // inference.trtRunner wins; else the runner `jetson-agent runner build` recorded (binary sha256 checked).
+      const findTrtRunner = async (): Promise<string | undefined> => (await currentRunner(env.stateDir))?.file;
       service = new InferenceService({
-        engineFactory: defaultEngineFactory({ workers: cfg.workers, intraOpThreads: intraOp, maxBatch: cfg.maxBatch, log, inMemory, trtRunner: cfg.trtRunner, runnerTimeoutMs: cfg.runnerTimeoutMs }),
+        engineFactory: defaultEngineFactory({ workers: cfg.workers, intraOpThreads: intraOp, maxBatch: cfg.maxBatch, log, inMemory, trtRunner: cfg.trtRunner, findTrtRunner, runnerTimeoutMs: cfg.runnerTimeoutMs }),
         metrics,
         log,
         maxBatch: cfg.maxBatch,

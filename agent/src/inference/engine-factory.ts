@@ -21,8 +21,10 @@ export interface EngineFactoryOptions {
   readonly intraOpThreads: number;
   readonly maxBatch: number;
   readonly log: Logger;
-  /** trt-runner binary; empty/undefined = TensorRT servables are refused. */
+  /** trt-runner binary (inference.trtRunner); wins over findTrtRunner. */
   readonly trtRunner?: string;
+  /** The runner `jetson-agent runner build` recorded, looked up per activation (a build made while the daemon runs is used by the next activation). */
+  readonly findTrtRunner?: () => Promise<string | undefined>;
   readonly runnerTimeoutMs?: number;
   /** Model bytes already in memory (the generated demo model), by path. */
   readonly inMemory?: ReadonlyMap<string, Uint8Array>;
@@ -52,13 +54,14 @@ export function defaultEngineFactory(o: EngineFactoryOptions): EngineFactory {
         return { engine, nms, outputNames };
       }
       case 'tensorrt': {
-        if (!o.trtRunner) {
-          throw new AgentError('ENGINE_FAILED', `Model ${m.name}@${m.version} is a TensorRT engine and no trt-runner is configured.`, {
-            hint: 'Build agent/native/trt-runner on the board and set inference.trtRunner (docs/hardware-validation.md).',
+        const runnerPath = o.trtRunner || (await o.findTrtRunner?.());
+        if (!runnerPath) {
+          throw new AgentError('ENGINE_FAILED', `Model ${m.name}@${m.version} is a TensorRT engine and no trt-runner is built or configured.`, {
+            hint: 'Run `jetson-agent runner build` on the board (or set inference.trtRunner to a runner binary), then activate the model again.',
           });
         }
         const engine = new RunnerEngine({
-          runnerPath: o.trtRunner,
+          runnerPath,
           enginePath: servable.enginePath,
           inputShape: [m.input.channels, m.input.height, m.input.width],
           maxBatch: Math.min(m.maxBatch, o.maxBatch),
