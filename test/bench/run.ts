@@ -58,14 +58,18 @@ async function rawSession(bytes: Uint8Array, h: number, w: number) {
   for (let i = 0; i < 5; i++) await session.run({ Input: input });
   const lat: number[] = [];
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < RAW_RUNS; i++) {
     const s = performance.now();
     await session.run({ Input: input });
     lat.push(performance.now() - s);
   }
   const total = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   await session.release();
-  return { p50: r1(pct(lat, 0.5)), p99: r1(pct(lat, 0.99)), throughput: r1((RAW_RUNS * 1000) / total) };
+  // CPU time (all threads) per inference: unlike latency, barely inflated when other
+  // processes compete for the cores.
+  return { p50: r1(pct(lat, 0.5)), p99: r1(pct(lat, 0.99)), throughput: r1((RAW_RUNS * 1000) / total), cpuMsPerInference: r1((cpu.user + cpu.system) / 1000 / RAW_RUNS) };
 }
 
 /** Runs load-client.mjs in its own process with `spec` and returns its JSON result. */
@@ -97,18 +101,22 @@ async function load(url: string, body: Buffer, connections: number) {
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
   const elu0 = performance.eventLoopUtilization();
+  const cpu0 = process.cpuUsage();
   const res = await client<{ reqPerSec: number; p50: number; p99: number; non2xx: number; errors: number; total: number }>(
     { mode: 'load', url, headers: { 'content-type': 'image/jpeg' }, connections, seconds: LOAD_SECONDS },
     body,
   );
   loop.disable();
   const elu = performance.eventLoopUtilization(elu0);
+  const cpu = process.cpuUsage(cpu0);
   return {
     connections,
     // Server main-thread busy time per request (event-loop utilisation × wall time ÷ requests):
     // the server's own JS work per request, less sensitive to a shared machine than latencies.
     mainThreadMsPerReq: res.total ? Math.round((elu.active / res.total) * 100) / 100 : null,
     mainThreadUtilisation: Math.round(elu.utilization * 100) / 100,
+    // Server process CPU (main + ORT worker + libvips threads) per request; the client is another process.
+    serverCpuMsPerReq: res.total ? r1((cpu.user + cpu.system) / 1000 / res.total) : null,
     reqPerSec: r1(res.reqPerSec),
     p50: res.p50,
     p99: res.p99,
@@ -180,7 +188,7 @@ for (const [h, w, extra] of [
   results.push({ extraConvs: extra, ...(await benchSize(h, w, extra)) });
 }
 
-const rows: string[][] = [['model', 'raw p50/p99', 'detect 1248×384 p50/p99', 'stages p50 dec/pre/inf/post', 'overhead p50 (outside infer)', 'detect 1920×1080 p50/p99', 'kserve bin p50', 'raw inf/s', 'c1/c4/c8 req/s', 'c4 ÷ raw', 'avg batch', 'loop p99 @c8', 'main ms/req @c4', 'load avg']];
+const rows: string[][] = [['model', 'raw p50/p99', 'detect 1248×384 p50/p99', 'stages p50 dec/pre/inf/post', 'overhead p50 (outside infer)', 'detect 1920×1080 p50/p99', 'kserve bin p50', 'raw inf/s', 'c1/c4/c8 req/s', 'c4 ÷ raw', 'avg batch', 'loop p99 @c8', 'main ms/req @c4', 'CPU ms: raw/inf, server/req @c4', 'load avg']];
 for (const r of results) {
   const st = r.http.jpeg1248x384.stagesP50;
   rows.push([
@@ -197,6 +205,7 @@ for (const r of results) {
     `${r.averageBatch}`,
     `${r.throughput[2]?.loopDelayP99Ms}`,
     `${r.throughput[1]?.mainThreadMsPerReq}`,
+    `${r.raw.cpuMsPerInference}/${r.throughput[1]?.serverCpuMsPerReq}`,
     r.loadAvg.join('→'),
   ]);
 }

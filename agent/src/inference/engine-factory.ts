@@ -5,6 +5,7 @@ import { prepareForOnnxRuntime } from '../models/onnx/prepare.js';
 import { readBytes } from '../platform/fs.js';
 import type { Engine } from './engine.js';
 import { OrtEngine } from './ort-engine.js';
+import type { TensorPool } from './tensor-pool.js';
 import { RunnerEngine } from './trt/runner-engine.js';
 
 export interface BuiltEngine {
@@ -13,8 +14,11 @@ export interface BuiltEngine {
   readonly outputNames: readonly string[];
 }
 
-/** Makes an (unloaded) engine for a servable: the backend follows what conversion produced. */
-export type EngineFactory = (servable: Servable) => Promise<BuiltEngine>;
+/**
+ * Makes an (unloaded) engine for a servable: the backend follows what conversion produced.
+ * `pool` receives input tensors back once a backend is done with them.
+ */
+export type EngineFactory = (servable: Servable, options?: { readonly pool?: TensorPool }) => Promise<BuiltEngine>;
 
 export interface EngineFactoryOptions {
   readonly workers: number;
@@ -31,7 +35,7 @@ export interface EngineFactoryOptions {
 }
 
 export function defaultEngineFactory(o: EngineFactoryOptions): EngineFactory {
-  return async (servable) => {
+  return async (servable, options = {}) => {
     const m = servable.model;
     switch (servable.kind) {
       case 'onnxruntime': {
@@ -50,6 +54,7 @@ export function defaultEngineFactory(o: EngineFactoryOptions): EngineFactory {
           workers: o.workers,
           intraOpThreads: o.intraOpThreads,
           log: o.log.child({ model: `${m.name}@${m.version}` }),
+          ...(options.pool ? { pool: options.pool } : {}),
         });
         return { engine, nms, outputNames };
       }

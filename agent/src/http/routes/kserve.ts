@@ -99,7 +99,8 @@ function readInput(rt: ModelRuntime, body: unknown, headerLen: string | undefine
     throw bad(`Input shape must be [n, ${m.channels}, ${m.height}, ${m.width}] with 1 ≤ n ≤ ${rt.parts.engine.info.maxBatch} (got ${JSON.stringify(shape)}).`);
   }
   const batch = shape[0] as number;
-  const tensor = new Float32Array(batch * per);
+  // Every value is overwritten below, so a pooled (reused) tensor is fine.
+  const tensor = rt.parts.pool?.take(batch * per) ?? new Float32Array(batch * per);
   const size = inp.parameters?.binary_data_size;
   if (size !== undefined) {
     if (!binary) throw bad('binary_data_size given but the body is JSON.');
