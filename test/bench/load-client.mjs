@@ -3,8 +3,12 @@
 // run on the server's event loop. argv[2] is a JSON spec; the result is one JSON line on stdout.
 //   {mode:"sequential", url, bodyFile, headers, runs, warmup}  → latencies + server stage timings
 //   {mode:"load", url, bodyFile, headers, connections, seconds} → autocannon result
+import { Buffer } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { performance } from 'node:perf_hooks';
+
+const { fetch } = globalThis; // Node 20's built-in (undici)
 
 const spec = JSON.parse(process.argv[2] ?? '{}');
 const body = readFileSync(spec.bodyFile);
