@@ -75,7 +75,9 @@ export async function buildRunner(ctx: PluginContext, req: RunnerBuildRequest): 
     cmakeVersion: cmake.version,
   });
   const dir = path.join(state.dir, key.slice(0, 16));
-  const plan = planRunnerBuild({ tensorrt: trt, cudaRoot, cxxCompiler: cxx, sourceDir, buildDir: path.join(dir, 'build'), jobs: defaultJobs(hostResources().cpuCount, hostResources().memAvailableBytes) });
+  // Same -j rule as the plugin build (one translation unit here, so it rarely matters).
+  const res = hostResources();
+  const plan = planRunnerBuild({ tensorrt: trt, cudaRoot, cxxCompiler: cxx, sourceDir, buildDir: path.join(dir, 'build'), jobs: defaultJobs(res.cpuCount, res.memAvailableBytes) });
   if ('kind' in plan) {
     throw new AgentError('RUNNER_TENSORRT_UNSUPPORTED', plan.message, { hint: 'Upgrade JetPack (TensorRT 7.1 or newer), or serve ONNX models with ONNX Runtime.' });
   }

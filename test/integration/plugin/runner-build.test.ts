@@ -1,12 +1,13 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { silentLogger } from '../../../agent/src/core/log.js';
 import type { Servable } from '../../../agent/src/core/contracts/model.js';
 import { defaultEngineFactory } from '../../../agent/src/inference/engine-factory.js';
 import { generatedServable } from '../../../agent/src/inference/demo-model.js';
 import { currentRunner } from '../../../agent/src/plugin/runner-artifact.js';
+import { PACKAGED_RUNNER_SOURCE } from '../../../agent/src/plugin/runner-build.js';
 import { sha256File } from '../../../agent/src/platform/fs.js';
 import { runCli } from '../../helpers/cli.js';
 import { makeTensorrtStandinRoot } from '../../helpers/trt-standin.js';
@@ -134,6 +135,18 @@ t.test('TensorRT 8.5.2 (stand-in): built, recorded, cache hit, --force, and the 
   const built = await withBuild(servable);
   t.teardown(() => built.engine.unload());
   await t.rejects(built.engine.load(), { code: 'ENGINE_FAILED', message: /trt-runner: deserializeCudaEngine failed/ }, 'the built runner was spawned on the engine');
+  // A failing build (a source tree whose main.cpp does not compile) leaves the recorded runner current.
+  const broken = path.join(path.dirname(s.state), 'broken-src');
+  cpSync(PACKAGED_RUNNER_SOURCE, broken, { recursive: true });
+  writeFileSync(path.join(broken, 'main.cpp'), 'int main() { return missing_symbol; }\n');
+  const failed = await runCli(['runner', 'build', '--json', '--source', broken, ...s.base], { timeoutMs: 300000 });
+  t.equal(failed.code, 1);
+  const ferr = json<{ error: { code: string; message: string; hint: string } }>(failed.stdout).error;
+  t.equal(ferr.code, 'RUNNER_BUILD_FAILED');
+  t.match(ferr.message, /missing_symbol/, 'the compiler error is in the message');
+  t.match(ferr.hint, /previously built runner .* still the one in use/);
+  t.equal((await currentRunner(s.state))?.file, a.file, 'the earlier runner is still current');
+
   const none = defaultEngineFactory({ workers: 1, intraOpThreads: 1, maxBatch: 1, log: silentLogger, trtRunner: '', findTrtRunner: async () => undefined });
   await t.rejects(none(servable), { code: 'ENGINE_FAILED', message: /no trt-runner is built or configured/ });
 });
