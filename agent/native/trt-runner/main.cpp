@@ -3,20 +3,24 @@
 //   frame = u32 LE payload length, u8 type, payload
 //   HELLO(1) JSON → agent once ready; INFER(2) u32 id, u32 batch, FP32 input; RESULT(3);
 //   ERROR(4) u32 id (0 = fatal), message; SHUTDOWN(5).
-// TensorRT 8.x uses the bindings API, 10.x the named-tensor API (NV_TENSORRT_MAJOR).
-// Logs go to stderr only: stdout carries frames.
-// NOT YET COMPILED OR RUN: this machine has no TensorRT; see docs/hardware-validation.md.
+// TensorRT 7.x/8.x use the bindings API (7.x objects are freed with destroy()), 10.x the
+// named-tensor API (NV_TENSORRT_MAJOR). Logs go to stderr only: stdout carries frames.
+// Compiled in CI only against stand-in headers (test/fixtures/trt-standin, a test double);
+// NOT YET COMPILED OR RUN against real TensorRT: see docs/hardware-validation.md.
 #include <NvInfer.h>
 #include <NvInferPlugin.h>
 #include <cuda_runtime_api.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <memory>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -29,6 +33,21 @@ class Logger : public nvinfer1::ILogger {
     if (s <= Severity::kWARNING) std::cerr << "[trt] " << msg << std::endl;
   }
 } gLogger;
+
+// TensorRT 7 objects have protected destructors and are freed with destroy(); from 8.0 on
+// `delete` is the documented way (destroy() is deprecated, removed in 10).
+struct TrtDelete {
+  template <typename T>
+  void operator()(T* p) const {
+#if NV_TENSORRT_MAJOR < 8
+    if (p) p->destroy();
+#else
+    delete p;
+#endif
+  }
+};
+template <typename T>
+using TrtPtr = std::unique_ptr<T, TrtDelete>;
 
 bool readExact(void* dst, size_t n) { return std::fread(dst, 1, n, stdin) == n; }
 
@@ -100,10 +119,11 @@ int main(int argc, char** argv) {
     if (!f) throw std::runtime_error("cannot open engine " + enginePath);
     std::vector<char> blob((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
     initLibNvInferPlugins(&gLogger, "");  // BatchedNMS_TRT / BatchedNMSDynamic_TRT live here
-    std::unique_ptr<nvinfer1::IRuntime> runtime(nvinfer1::createInferRuntime(gLogger));
-    std::unique_ptr<nvinfer1::ICudaEngine> engine(runtime->deserializeCudaEngine(blob.data(), blob.size()));
+    TrtPtr<nvinfer1::IRuntime> runtime(nvinfer1::createInferRuntime(gLogger));
+    if (!runtime) throw std::runtime_error("createInferRuntime failed (libnvinfer does not match the headers this runner was built with?)");
+    TrtPtr<nvinfer1::ICudaEngine> engine(runtime->deserializeCudaEngine(blob.data(), blob.size()));
     if (!engine) throw std::runtime_error("deserializeCudaEngine failed (TensorRT version, plugin or GPU mismatch)");
-    std::unique_ptr<nvinfer1::IExecutionContext> ctx(engine->createExecutionContext());
+    TrtPtr<nvinfer1::IExecutionContext> ctx(engine->createExecutionContext());
     cudaStream_t stream;
     CHECK_CUDA(cudaStreamCreate(&stream));
 

@@ -12,6 +12,7 @@ import { pluginInstallCommand } from './commands/plugin-install.js';
 import { pluginRestoreCommand } from './commands/plugin-restore.js';
 import { pluginStatusCommand } from './commands/plugin-status.js';
 import { modelsActivateCommand } from './commands/models-activate.js';
+import { runnerBuildCommand } from './commands/runner-build.js';
 
 /** Every `jetson-agent` command. Features add one line each. */
 export const agentCommands: readonly CommandSpec[] = [
@@ -33,4 +34,5 @@ export const agentCommands: readonly CommandSpec[] = [
   pluginRestoreCommand,
   pluginStatusCommand,
   modelsActivateCommand,
+  runnerBuildCommand,
 ];

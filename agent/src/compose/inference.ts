@@ -14,6 +14,7 @@ import { buildServer } from '../http/server.js';
 import { cpuCount } from '../platform/cpu.js';
 import { systemClock } from '../platform/clock.js';
 import { readInFlight, readServing, servingFile, servingRecorder, startCandidates } from './start-model.js';
+import { currentRunner } from '../plugin/runner-artifact.js';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
 
@@ -67,9 +68,11 @@ export function inferenceComponent(env: AgentEnv, makeResolver?: (builtIn: reado
       const recorded = await readServing(servingFile(env.stateDir), log);
       const inFlight = await readInFlight(env.stateDir, log);
       const record = servingRecorder(servingFile(env.stateDir), cfg.model, log, () => systemClock.now());
+      // inference.trtRunner wins; else the runner `jetson-agent runner build` recorded (binary sha256 checked).
+      const findTrtRunner = async (): Promise<string | undefined> => (await currentRunner(env.stateDir))?.file;
       service = new InferenceService({
         onSwitch: (m) => void record(m),
-        engineFactory: defaultEngineFactory({ workers: cfg.workers, intraOpThreads: intraOp, maxBatch: cfg.maxBatch, log, inMemory, trtRunner: cfg.trtRunner, runnerTimeoutMs: cfg.runnerTimeoutMs }),
+        engineFactory: defaultEngineFactory({ workers: cfg.workers, intraOpThreads: intraOp, maxBatch: cfg.maxBatch, log, inMemory, trtRunner: cfg.trtRunner, findTrtRunner, runnerTimeoutMs: cfg.runnerTimeoutMs }),
         metrics,
         log,
         maxBatch: cfg.maxBatch,

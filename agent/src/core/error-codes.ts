@@ -70,6 +70,10 @@ export const ERROR_CODES = {
   PLUGIN_BUILD_FAILED: op(500, 'cmake or make failed; the log tail is in the message and the full log in state/builds/<id>/build.log.'),
   PLUGIN_OUTPUT_NOT_FOUND: op(500, 'The build finished but no libnvinfer_plugin.so.<x.y.z> was found in out/ or build/.'),
   PLUGIN_NO_BUILD: op(500, '--last-build was given but no plugin build is recorded in the state dir.'),
+  // trt-runner build (issue #5)
+  RUNNER_TENSORRT_MISSING: op(500, 'No TensorRT headers/libraries were found to build trt-runner against; the message lists where it looked.'),
+  RUNNER_TENSORRT_UNSUPPORTED: op(500, 'The installed TensorRT major is one trt-runner does not support (it needs 7.x, 8.x or 10.x).'),
+  RUNNER_BUILD_FAILED: op(500, 'cmake or make failed building trt-runner; the log tail is in the message and the full log in state/builds/trt-runner/<id>/build.log.'),
   // plugin swap
   PLUGIN_LIBRARY_NOT_FOUND: op(500, 'No system libnvinfer_plugin.so.<MAJOR> link or file was found in the TensorRT library directory.'),
   PLUGIN_CANDIDATE_INVALID: op(500, 'The library to install failed a check (ELF, machine, SONAME, plugin creators); nothing was changed.'),

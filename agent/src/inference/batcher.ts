@@ -1,5 +1,6 @@
 import { AgentError } from '../core/errors.js';
 import { sliceBatch, type Engine, type EngineOutputs } from './engine.js';
+import type { TensorPool } from './tensor-pool.js';
 
 /**
  * Dynamic batching in front of an engine (serving.md §5.1, Triton's dynamic batcher): single
@@ -13,6 +14,8 @@ export interface BatcherOptions {
   readonly maxQueue: number;
   readonly onBatch?: (size: number, queueMs: readonly number[]) => void;
   readonly now?: () => number;
+  /** Single-item tensors go back here once copied into a batch; batch tensors come from it. */
+  readonly pool?: TensorPool;
 }
 
 interface Item {
@@ -89,8 +92,11 @@ export class Batcher {
       if (items.length === 1) input = items[0]!.tensor;
       else {
         const per = items[0]!.tensor.length;
-        input = new Float32Array(per * items.length);
-        items.forEach((it, i) => input.set(it.tensor, i * per));
+        input = this.o.pool?.take(per * items.length) ?? new Float32Array(per * items.length);
+        items.forEach((it, i) => {
+          input.set(it.tensor, i * per);
+          this.o.pool?.give(it.tensor);
+        });
       }
       const out = await this.engine.infer(input, items.length);
       items.forEach((it, i) => {

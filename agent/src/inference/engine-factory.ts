@@ -5,6 +5,7 @@ import { prepareForOnnxRuntime } from '../models/onnx/prepare.js';
 import { readBytes } from '../platform/fs.js';
 import type { Engine } from './engine.js';
 import { OrtEngine } from './ort-engine.js';
+import type { TensorPool } from './tensor-pool.js';
 import { RunnerEngine } from './trt/runner-engine.js';
 
 export interface BuiltEngine {
@@ -13,23 +14,28 @@ export interface BuiltEngine {
   readonly outputNames: readonly string[];
 }
 
-/** Makes an (unloaded) engine for a servable: the backend follows what conversion produced. */
-export type EngineFactory = (servable: Servable) => Promise<BuiltEngine>;
+/**
+ * Makes an (unloaded) engine for a servable: the backend follows what conversion produced.
+ * `pool` receives input tensors back once a backend is done with them.
+ */
+export type EngineFactory = (servable: Servable, options?: { readonly pool?: TensorPool }) => Promise<BuiltEngine>;
 
 export interface EngineFactoryOptions {
   readonly workers: number;
   readonly intraOpThreads: number;
   readonly maxBatch: number;
   readonly log: Logger;
-  /** trt-runner binary; empty/undefined = TensorRT servables are refused. */
+  /** trt-runner binary (inference.trtRunner); wins over findTrtRunner. */
   readonly trtRunner?: string;
+  /** The runner `jetson-agent runner build` recorded, looked up per activation (a build made while the daemon runs is used by the next activation). */
+  readonly findTrtRunner?: () => Promise<string | undefined>;
   readonly runnerTimeoutMs?: number;
   /** Model bytes already in memory (the generated demo model), by path. */
   readonly inMemory?: ReadonlyMap<string, Uint8Array>;
 }
 
 export function defaultEngineFactory(o: EngineFactoryOptions): EngineFactory {
-  return async (servable) => {
+  return async (servable, options = {}) => {
     const m = servable.model;
     switch (servable.kind) {
       case 'onnxruntime': {
@@ -48,17 +54,19 @@ export function defaultEngineFactory(o: EngineFactoryOptions): EngineFactory {
           workers: o.workers,
           intraOpThreads: o.intraOpThreads,
           log: o.log.child({ model: `${m.name}@${m.version}` }),
+          ...(options.pool ? { pool: options.pool } : {}),
         });
         return { engine, nms, outputNames };
       }
       case 'tensorrt': {
-        if (!o.trtRunner) {
-          throw new AgentError('ENGINE_FAILED', `Model ${m.name}@${m.version} is a TensorRT engine and no trt-runner is configured.`, {
-            hint: 'Build agent/native/trt-runner on the board and set inference.trtRunner (docs/hardware-validation.md).',
+        const runnerPath = o.trtRunner || (await o.findTrtRunner?.());
+        if (!runnerPath) {
+          throw new AgentError('ENGINE_FAILED', `Model ${m.name}@${m.version} is a TensorRT engine and no trt-runner is built or configured.`, {
+            hint: 'Run `jetson-agent runner build` on the board (or set inference.trtRunner to a runner binary), then activate the model again.',
           });
         }
         const engine = new RunnerEngine({
-          runnerPath: o.trtRunner,
+          runnerPath,
           enginePath: servable.enginePath,
           inputShape: [m.input.channels, m.input.height, m.input.width],
           maxBatch: Math.min(m.maxBatch, o.maxBatch),

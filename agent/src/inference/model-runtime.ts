@@ -5,6 +5,7 @@ import { sliceBatch, type Engine, type EngineOutputs } from './engine.js';
 import { batchedNms } from './nms.js';
 import { toDetections, type Detection } from './postprocess.js';
 import { decodeImage } from './preprocess.js';
+import type { TensorPool } from './tensor-pool.js';
 import { writeTensor } from './tensor.js';
 
 export interface DetectOptions {
@@ -38,6 +39,8 @@ export interface RuntimeParts {
   readonly outputNames: readonly string[];
   readonly maxPixels: number;
   readonly defaultMaxDetections: number;
+  /** Input tensors are taken from here (the engine hands them back after the run). */
+  readonly pool?: TensorPool;
 }
 
 const ms = (t0: number): number => Math.round((performance.now() - t0) * 1000) / 1000;
@@ -84,7 +87,8 @@ export class ModelRuntime {
     });
     const decodeMs = ms(t0);
     const t1 = performance.now();
-    const tensor = new Float32Array(m.input.channels * m.input.width * m.input.height);
+    const len = m.input.channels * m.input.width * m.input.height;
+    const tensor = this.parts.pool?.take(len) ?? new Float32Array(len);
     writeTensor(img.pixels, img.channels, img.placement, { channels: m.input.channels, colorOrder: m.input.colorOrder, mean: m.input.mean, scale: m.input.scale }, tensor);
     const preprocessMs = ms(t1);
     const t2 = performance.now();

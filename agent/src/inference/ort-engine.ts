@@ -5,6 +5,7 @@ import type { Logger } from '../core/log.js';
 import { exists } from '../platform/fs.js';
 import type { Engine, EngineInfo, EngineOutputs } from './engine.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './ort-protocol.js';
+import type { TensorPool } from './tensor-pool.js';
 
 export interface OrtEngineOptions {
   /** Serialized ONNX model (already prepared: no TensorRT-only nodes). */
@@ -17,6 +18,8 @@ export interface OrtEngineOptions {
   /** Per worker; keep workers × intraOp ≤ cores (serving.md §6.3). */
   readonly intraOpThreads: number;
   readonly log: Logger;
+  /** Receives each input buffer back from the worker after its run. */
+  readonly pool?: TensorPool;
 }
 
 interface Pending {
@@ -110,7 +113,10 @@ export class OrtEngine implements Engine {
             const p = slot.pending.get(m.id);
             slot.pending.delete(m.id);
             this.release(slot);
-            if (m.type === 'result') p?.resolve(m.outputs);
+            if (m.type === 'result') {
+              this.o.pool?.give(m.input);
+              p?.resolve(m.outputs);
+            }
             else p?.reject(new AgentError('ENGINE_FAILED', `ONNX Runtime failed to run: ${m.message}`));
             return;
           }

@@ -10,6 +10,7 @@ export type WorkerRequest = { type: 'run'; id: number; input: Float32Array; dims
 export type WorkerReply =
   | { type: 'loaded'; inputNames: readonly string[]; outputNames: readonly string[] }
   | { type: 'load-error'; message: string }
-  | { type: 'result'; id: number; outputs: Record<string, { dims: number[]; data: Float32Array | Int32Array }> }
+    /** `input` is the request's input buffer, transferred back for reuse (TensorPool). */
+  | { type: 'result'; id: number; outputs: Record<string, { dims: number[]; data: Float32Array | Int32Array }>; input: Float32Array }
   | { type: 'run-error'; id: number; message: string }
   | { type: 'released' };

@@ -51,7 +51,9 @@ async function handle(msg: WorkerRequest): Promise<void> {
       outputs[name] = { dims: [...t.dims], data };
       transfer.push(data.buffer);
     }
-    port?.postMessage({ type: 'result', id: msg.id, outputs } satisfies WorkerReply, transfer);
+    // The input goes back too (the run is over, ORT holds no reference): the main thread reuses it.
+    transfer.push(msg.input.buffer as ArrayBuffer);
+    port?.postMessage({ type: 'result', id: msg.id, outputs, input: msg.input } satisfies WorkerReply, transfer);
   } catch (err) {
     port?.postMessage({ type: 'run-error', id: msg.id, message: err instanceof Error ? err.message : String(err) } satisfies WorkerReply);
   }

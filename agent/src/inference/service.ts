@@ -2,6 +2,7 @@ import type { Servable } from '../core/contracts/model.js';
 import { AgentError, toAgentError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { Batcher } from './batcher.js';
+import { TensorPool } from './tensor-pool.js';
 import type { EngineFactory } from './engine-factory.js';
 import { compareGolden, type GoldenSet } from './golden.js';
 import type { InferenceMetrics } from './metrics.js';
@@ -216,8 +217,11 @@ export class InferenceService implements InferenceControl {
     const m = servable.model;
     let runtime: ModelRuntime | undefined;
     try {
-      const built = await this.o.engineFactory(servable);
+      // One pool per loaded model: its tensors all have this model's input size.
+      const pool = new TensorPool();
+      const built = await this.o.engineFactory(servable, { pool });
       const batcher = new Batcher(built.engine, {
+        pool,
         maxBatch: Math.min(this.o.maxBatch, m.maxBatch),
         delayMs: this.o.batchDelayMs,
         maxQueue: this.o.maxQueue,
@@ -235,6 +239,7 @@ export class InferenceService implements InferenceControl {
         outputNames: built.outputNames,
         maxPixels: this.o.maxPixels,
         defaultMaxDetections: this.o.maxDetections,
+        pool,
       });
       await built.engine.load();
       try {

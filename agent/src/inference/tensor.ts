@@ -17,6 +17,7 @@ export interface TensorSpec {
  * Writes one image into `out` at `offset` (n·C·H·W for batch item n). `pixels` holds the
  * resized image (placement.width × placement.height × srcChannels, RGB or gray); padding is
  * written as 0 after normalisation, i.e. the dataset mean colour (serving.md §8 "Letterbox pad").
+ * Every value of the item is written (image or padding), so `out` may be a reused tensor.
  */
 export function writeTensor(
   pixels: Uint8Array,
@@ -30,10 +31,21 @@ export function writeTensor(
   const H = p.netHeight;
   const plane = W * H;
   const C = spec.channels;
-  out.fill(0, offset, offset + C * plane);
   const s = spec.scale;
   const w = p.width;
   const h = p.height;
+  // Only the padding is zeroed (none when the image fills the input, e.g. 1248×384 → 384×1248).
+  for (let c = 0; c < C; c++) {
+    const base = offset + c * plane;
+    out.fill(0, base, base + p.top * W);
+    out.fill(0, base + (p.top + h) * W, base + plane);
+    if (p.left > 0 || p.left + w < W) {
+      for (let y = p.top; y < p.top + h; y++) {
+        out.fill(0, base + y * W, base + y * W + p.left);
+        out.fill(0, base + y * W + p.left + w, base + (y + 1) * W);
+      }
+    }
+  }
   if (C === 1) {
     const m0 = spec.mean[0] ?? 0;
     for (let y = 0; y < h; y++) {

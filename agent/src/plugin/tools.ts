@@ -67,3 +67,12 @@ export async function findCCompiler(): Promise<string> {
   }
   return cc;
 }
+
+/** C++ compiler for trt-runner (build-essential installs g++; JetPack images have it). */
+export async function findCxxCompiler(): Promise<string> {
+  const cxx = (await which('g++')) ?? (await which('c++'));
+  if (!cxx) {
+    throw new AgentError('EXEC_NOT_FOUND', 'No C++ compiler (g++ or c++) found.', { hint: 'Install build-essential (apt-get install build-essential).' });
+  }
+  return cxx;
+}

@@ -67,7 +67,8 @@ t.test('KServe v2 metadata, readiness and infer (JSON and binary)', async (t) =>
     payload: Buffer.from(f.buffer),
   });
   t.equal(raw.statusCode, 200, 'raw binary request (header length 0)');
-  t.equal(raw.json<{ outputs: { data: number[] }[] }>().outputs[0]?.data[0], counts[0]);
+  const rawHeader = Number(raw.headers['inference-header-content-length']);
+  t.equal(raw.rawPayload.readInt32LE(rawHeader), counts[0], 'a raw binary request gets binary outputs; count first');
 
   for (const [name, payload, code] of [
     ['wrong shape', { inputs: [{ name: 'Input', shape: [1, 3, 32, 32], datatype: 'FP32', data: [] }] }, 'BAD_REQUEST'],
@@ -86,4 +87,110 @@ t.test('KServe v2 metadata, readiness and infer (JSON and binary)', async (t) =>
     payload: Buffer.alloc(100),
   });
   t.equal(short.statusCode, 400, 'short binary tensor');
+});
+
+// The binary tensor data extension for outputs over a real socket (serving.md §3): what a
+// Triton client (tritonclient.http with binary_data=True) sends and how it splits the reply.
+interface BinOut {
+  name: string;
+  shape: number[];
+  datatype: string;
+  data?: number[];
+  parameters?: { binary_data_size: number };
+}
+
+/** Split a binary-extension response into its JSON header and one typed array per binary output. */
+function splitBinary(body: Buffer, headerLength: number) {
+  const head = JSON.parse(body.subarray(0, headerLength).toString('utf8')) as { id: string; outputs: BinOut[] };
+  let off = headerLength;
+  const tensors = new Map<string, number[]>();
+  for (const o of head.outputs) {
+    if (!o.parameters) continue;
+    const n = o.parameters.binary_data_size;
+    const chunk = body.subarray(off, off + n);
+    off += n;
+    const vals: number[] = [];
+    for (let i = 0; i < n; i += 4) vals.push(o.datatype === 'INT32' ? chunk.readInt32LE(i) : chunk.readFloatLE(i));
+    tensors.set(o.name, vals);
+  }
+  return { head, tensors, trailing: body.length - off };
+}
+
+t.test('KServe binary outputs over HTTP: binary_data_output, per-output binary_data, output selection', async (t) => {
+  const s = makeStack();
+  t.teardown(() => s.close());
+  await s.service.activate(s.shelf.add('toy', '7', { height: 64, width: 96 }));
+  await s.app.listen({ host: '127.0.0.1', port: 0 });
+  const addr = s.app.server.address();
+  const base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/v2/models/toy/infer`;
+  const per = 3 * 64 * 96;
+  const data = Array.from({ length: per }, (_, i) => ((i * 7) % 255) - 120); // item 0 of the test above: one detection
+  const input = { name: 'Input', shape: [1, 3, 64, 96], datatype: 'FP32', data };
+  const post = (payload: object) => fetch(base, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
+
+  const plain = await post({ inputs: [input] });
+  t.equal(plain.status, 200);
+  t.match(plain.headers.get('content-type'), /^application\/json/);
+  t.equal(plain.headers.get('inference-header-content-length'), null, 'all-JSON reply: no binary header');
+  const ref = new Map(((await plain.json()) as { outputs: BinOut[] }).outputs.map((o) => [o.name, o.data ?? []]));
+  t.ok((ref.get('BatchedNMS')?.[0] ?? 0) > 0, 'the toy model detects something, so the values below are not all zeros');
+
+  const all = await post({ id: 'b1', inputs: [input], parameters: { binary_data_output: true } });
+  t.equal(all.status, 200);
+  t.equal(all.headers.get('content-type'), 'application/octet-stream');
+  const hl = Number(all.headers.get('inference-header-content-length'));
+  const body = Buffer.from(await all.arrayBuffer());
+  t.equal(Number(all.headers.get('content-length')), body.length, 'Content-Length is the whole body');
+  const split = splitBinary(body, hl);
+  t.equal(split.head.id, 'b1');
+  t.same(split.head.outputs.map((o) => [o.name, o.shape, o.datatype, o.parameters?.binary_data_size, 'data' in o]), [
+    ['BatchedNMS', [1, 1], 'INT32', 4, false],
+    ['BatchedNMS_1', [1, 200, 4], 'FP32', 3200, false],
+    ['BatchedNMS_2', [1, 200], 'FP32', 800, false],
+    ['BatchedNMS_3', [1, 200], 'FP32', 800, false],
+  ]);
+  t.equal(split.trailing, 0, 'chunks fill the body exactly');
+  for (const [name, vals] of split.tensors) t.same(vals, ref.get(name), `${name}: binary bytes decode to the JSON values`);
+
+  // Per output: order as requested, binary_data overrides binary_data_output, unnamed outputs are left out.
+  const mixed = await post({
+    inputs: [input],
+    parameters: { binary_data_output: true },
+    outputs: [{ name: 'BatchedNMS_2' }, { name: 'BatchedNMS', parameters: { binary_data: false } }],
+  });
+  t.equal(mixed.status, 200);
+  const m = splitBinary(Buffer.from(await mixed.arrayBuffer()), Number(mixed.headers.get('inference-header-content-length')));
+  t.same(m.head.outputs.map((o) => o.name), ['BatchedNMS_2', 'BatchedNMS']);
+  t.same(m.tensors.get('BatchedNMS_2'), ref.get('BatchedNMS_2'));
+  t.same(m.head.outputs[1]?.data, ref.get('BatchedNMS'), 'binary_data: false stays JSON');
+  t.equal(m.trailing, 0);
+
+  const subset = await post({ inputs: [input], outputs: [{ name: 'BatchedNMS' }] });
+  t.match(subset.headers.get('content-type'), /^application\/json/);
+  t.same(((await subset.json()) as { outputs: BinOut[] }).outputs, [{ name: 'BatchedNMS', shape: [1, 1], datatype: 'INT32', data: ref.get('BatchedNMS') }]);
+
+  // A binary request (JSON header + tensor bytes) asking for one binary output.
+  const header = Buffer.from(JSON.stringify({ inputs: [{ name: 'Input', shape: [1, 3, 64, 96], datatype: 'FP32', parameters: { binary_data_size: per * 4 } }], outputs: [{ name: 'BatchedNMS_1', parameters: { binary_data: true } }] }));
+  const binReq = await fetch(base, {
+    method: 'POST',
+    headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(header.length) },
+    body: Buffer.concat([header, Buffer.from(new Float32Array(data).buffer)]),
+  });
+  t.equal(binReq.status, 200);
+  const b = splitBinary(Buffer.from(await binReq.arrayBuffer()), Number(binReq.headers.get('inference-header-content-length')));
+  t.same([...b.tensors.keys()], ['BatchedNMS_1']);
+  t.same(b.tensors.get('BatchedNMS_1'), ref.get('BatchedNMS_1'));
+
+  for (const [name, payload, msg] of [
+    ['unknown output', { inputs: [input], outputs: [{ name: 'boxes' }] }, /Unknown output "boxes"/],
+    ['non-boolean binary_data', { inputs: [input], outputs: [{ name: 'BatchedNMS', parameters: { binary_data: 'yes' } }] }, /binary_data.*true or false/],
+    ['non-boolean binary_data_output', { inputs: [input], parameters: { binary_data_output: 1 } }, /binary_data_output/],
+    ['duplicate output', { inputs: [input], outputs: [{ name: 'BatchedNMS' }, { name: 'BatchedNMS' }] }, /twice/],
+  ] as const) {
+    const r = await post(payload);
+    t.equal(r.status, 400, name);
+    const e = (await r.json()) as { code: string; error: string };
+    t.equal(e.code, 'BAD_REQUEST', name);
+    t.match(e.error, msg, name);
+  }
 });

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { Batcher } from '../../../agent/src/inference/batcher.js';
 import type { Engine, EngineOutputs } from '../../../agent/src/inference/engine.js';
+import { TensorPool } from '../../../agent/src/inference/tensor-pool.js';
 
 /** An engine that records batch sizes and echoes each item's first value, released by hand. */
 function fakeEngine(concurrency: number) {
@@ -76,4 +77,28 @@ t.test('a full queue rejects with OVERLOADED; engine errors reach every caller o
   const results = await Promise.allSettled([failing.submit(new Float32Array(2)), failing.submit(new Float32Array(2))]);
   t.same(results.map((r) => r.status), ['rejected', 'rejected']);
   await failing.idle();
+});
+
+t.test('with a pool: single tensors go back once copied into a batch; the batch tensor comes from the pool', async (t) => {
+  const pool = new TensorPool();
+  const seen: Float32Array[] = [];
+  const engine = {
+    info: { backend: 'onnxruntime' as const, inputName: 'x', inputShape: [1, 1, 2] as const, outputNames: ['y'], maxBatch: 4, concurrency: 1 },
+    load: async () => {},
+    warmup: async () => {},
+    unload: async () => {},
+    infer: async (input: Float32Array, batch: number) => {
+      seen.push(input);
+      return { y: { dims: [batch, 2], data: new Float32Array(input) } };
+    },
+  };
+  const b = new Batcher(engine, { maxBatch: 4, delayMs: 20, maxQueue: 10, pool });
+  const a1 = Float32Array.of(1, 2);
+  const a2 = Float32Array.of(3, 4);
+  const [r1, r2] = await Promise.all([b.submit(a1), b.submit(a2)]);
+  t.same(Array.from(r1.y!.data), [1, 2], 'item 0 got its own slice');
+  t.same(Array.from(r2.y!.data), [3, 4], 'item 1 got its own slice');
+  t.equal(seen[0]?.length, 4, 'one batch of 2');
+  t.equal(pool.size(2), 2, 'both single tensors are back in the pool');
+  t.equal(pool.take(2), a2, 'and are handed out again (last in, first out)');
 });

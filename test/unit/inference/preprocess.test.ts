@@ -45,10 +45,12 @@ const specs: [string, TensorSpec, 1 | 3][] = [
 ];
 const modes: ResizeMode[] = ['letterbox-center', 'letterbox-topleft', 'stretch'];
 
+// Wide sources pad top/bottom, tall ones left/right; the dirty (NaN) buffer stands for a pooled
+// tensor that still holds the previous request: every value must be rewritten.
 for (const [name, spec, srcCh] of specs) {
-  for (const mode of modes) {
-    t.test(`tensor matches the reference element-wise: ${name}, ${mode}`, async (t) => {
-      const p = placeImage(50, 30, 32, 24, mode);
+  for (const mode of modes) for (const [sw, sh] of [[50, 30], [30, 50]] as const) {
+    t.test(`tensor matches the reference element-wise: ${name}, ${mode}, ${sw}×${sh}`, async (t) => {
+      const p = placeImage(sw, sh, 32, 24, mode);
       const pixels = randomPixels(p.width * p.height * srcCh, 7);
       const ref = referenceTensor(pixels, srcCh, p, spec);
       // Batch item 1 of 2 in a dirty buffer: offset and padding must both be right.

@@ -12,7 +12,7 @@ export function stepPrinter(ctx: CommandContext, prefix: string): (step: string)
  * Build progress: on a TTY one updating percent line; otherwise plain log lines (each
  * percent change and every error/warning line) — DESIGN §3 long work.
  */
-export function progressPrinter(ctx: CommandContext): { onProgress: (percent: number | null, line: string) => void; done: () => void } {
+export function progressPrinter(ctx: CommandContext, label = 'plugin build'): { onProgress: (percent: number | null, line: string) => void; done: () => void } {
   let last = -1;
   let drawn = false;
   return {
@@ -26,10 +26,10 @@ export function progressPrinter(ctx: CommandContext): { onProgress: (percent: nu
           process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(percent).padStart(3)}% ${line.replace(/^\[\s*\d+%\]\s*/, '').slice(0, 60).padEnd(60)}`);
           drawn = true;
         } else {
-          ctx.out.info(`plugin build: ${String(percent).padStart(3)}% ${line.replace(/^\[\s*\d+%\]\s*/, '')}`);
+          ctx.out.info(`${label}: ${String(percent).padStart(3)}% ${line.replace(/^\[\s*\d+%\]\s*/, '')}`);
         }
       } else if (/error|warning/i.test(line) && !ctx.out.isTTY) {
-        ctx.out.info(`plugin build: ${line}`);
+        ctx.out.info(`${label}: ${line}`);
       }
     },
     done: () => {

@@ -3,12 +3,13 @@ import { AgentError } from '../../core/errors.js';
 import type { ModelRuntime } from '../../inference/model-runtime.js';
 import type { ServerDeps } from '../server.js';
 import { withDeadline } from '../server.js';
+import { encodeInferResponse, selectOutputs } from '../kserve-outputs.js';
 
 /**
  * KServe v2 / Open Inference Protocol subset (serving.md §2, §3): health, server and model
  * metadata, model readiness, and infer with JSON tensors or the binary tensor extension for
- * the input. Outputs are always the four BatchedNMS tensors (tlt-models.md §8.1), whichever
- * backend ran the model, returned as JSON.
+ * the input and the outputs (kserve-outputs.ts). Outputs are the four BatchedNMS tensors
+ * (tlt-models.md §8.1), whichever backend ran the model, or the subset the request names.
  */
 interface InferInput {
   name?: unknown;
@@ -21,8 +22,10 @@ interface InferRequest {
   id?: unknown;
   inputs?: unknown;
   outputs?: unknown;
+  parameters?: unknown;
 }
 
+const OUTPUT_NAMES = ['BatchedNMS', 'BatchedNMS_1', 'BatchedNMS_2', 'BatchedNMS_3'] as const;
 const OUTPUTS = (K: number) => [
   { name: 'BatchedNMS', datatype: 'INT32', shape: [-1, 1] },
   { name: 'BatchedNMS_1', datatype: 'FP32', shape: [-1, K, 4] },
@@ -51,11 +54,12 @@ function flatten(data: unknown, out: number[]): void {
 }
 
 /** Parses a JSON or binary-extension body into one FP32 input tensor. */
-function readInput(rt: ModelRuntime, body: unknown, headerLen: string | undefined): { tensor: Float32Array; batch: number; id: string } {
+function readInput(rt: ModelRuntime, body: unknown, headerLen: string | undefined): { tensor: Float32Array; batch: number; req: InferRequest; raw: boolean } {
   const m = rt.servable.model.input;
   const per = m.channels * m.height * m.width;
   let req: InferRequest;
   let binary: Buffer | undefined;
+  let raw = false;
   if (Buffer.isBuffer(body)) {
     if (headerLen === undefined) throw bad('A binary body needs the Inference-Header-Content-Length header.');
     const n = Number(headerLen);
@@ -64,6 +68,7 @@ function readInput(rt: ModelRuntime, body: unknown, headerLen: string | undefine
       // Raw binary request: one input, batch 1 (serving.md §3).
       req = { inputs: [{ name: m.name, shape: [1, m.channels, m.height, m.width], datatype: 'FP32', parameters: { binary_data_size: body.length } }] };
       binary = body;
+      raw = true;
     } else {
       try {
         req = JSON.parse(body.subarray(0, n).toString('utf8')) as InferRequest;
@@ -94,7 +99,8 @@ function readInput(rt: ModelRuntime, body: unknown, headerLen: string | undefine
     throw bad(`Input shape must be [n, ${m.channels}, ${m.height}, ${m.width}] with 1 ≤ n ≤ ${rt.parts.engine.info.maxBatch} (got ${JSON.stringify(shape)}).`);
   }
   const batch = shape[0] as number;
-  const tensor = new Float32Array(batch * per);
+  // Every value is overwritten below, so a pooled (reused) tensor is fine.
+  const tensor = rt.parts.pool?.take(batch * per) ?? new Float32Array(batch * per);
   const size = inp.parameters?.binary_data_size;
   if (size !== undefined) {
     if (!binary) throw bad('binary_data_size given but the body is JSON.');
@@ -107,7 +113,7 @@ function readInput(rt: ModelRuntime, body: unknown, headerLen: string | undefine
     if (flat.length !== tensor.length) throw bad(`Input data has ${flat.length} values; shape needs ${tensor.length}.`);
     tensor.set(flat);
   }
-  return { tensor, batch, id: typeof req.id === 'string' ? req.id : '' };
+  return { tensor, batch, req, raw };
 }
 
 export function kserveRoutes(deps: ServerDeps): FastifyPluginAsync {
@@ -129,29 +135,25 @@ export function kserveRoutes(deps: ServerDeps): FastifyPluginAsync {
     app.get<{ Params: { name: string } }>('/v2/models/:name/ready', (req, reply) => ready(req.params, reply));
     app.get<{ Params: { name: string; version: string } }>('/v2/models/:name/versions/:version/ready', (req, reply) => ready(req.params, reply));
 
-    const infer = async (p: { name: string; version?: string }, body: unknown, headerLen: string | undefined) =>
-      withDeadline(
+    const infer = async (p: { name: string; version?: string }, body: unknown, headerLen: string | undefined, reply: FastifyReply) => {
+      const encoded = await withDeadline(
         deps.limits.requestTimeoutMs,
         svc.use(p.name, p.version, async (rt) => {
-          const { tensor, batch, id } = readInput(rt, body, headerLen);
+          const { tensor, batch, req, raw } = readInput(rt, body, headerLen);
+          // Validated before inference: a bad output request costs no model run.
+          const sel = selectOutputs(OUTPUT_NAMES, req, raw);
           const out = await rt.inferBatchedNms(tensor, batch);
-          return {
-            model_name: rt.name,
-            model_version: rt.version,
-            id,
-            outputs: Object.entries(out).map(([name, t]) => ({
-              name,
-              shape: t.dims,
-              datatype: t.data instanceof Int32Array ? 'INT32' : 'FP32',
-              data: Array.from(t.data),
-            })),
-          };
+          return encodeInferResponse({ model_name: rt.name, model_version: rt.version, id: typeof req.id === 'string' ? req.id : '' }, out, sel);
         }),
       );
+      if (encoded.kind === 'json') return reply.send(encoded.body);
+      // serving.md §3: the header is required on responses that carry binary data.
+      return reply.header('inference-header-content-length', String(encoded.headerLength)).type('application/octet-stream').send(encoded.body);
+    };
     const hdr = (h: string | string[] | undefined): string | undefined => (Array.isArray(h) ? h[0] : h);
-    app.post<{ Params: { name: string } }>('/v2/models/:name/infer', (req) => infer(req.params, req.body, hdr(req.headers['inference-header-content-length'])));
-    app.post<{ Params: { name: string; version: string } }>('/v2/models/:name/versions/:version/infer', (req) =>
-      infer(req.params, req.body, hdr(req.headers['inference-header-content-length'])),
+    app.post<{ Params: { name: string } }>('/v2/models/:name/infer', (req, reply) => infer(req.params, req.body, hdr(req.headers['inference-header-content-length']), reply));
+    app.post<{ Params: { name: string; version: string } }>('/v2/models/:name/versions/:version/infer', (req, reply) =>
+      infer(req.params, req.body, hdr(req.headers['inference-header-content-length']), reply),
     );
   };
 }

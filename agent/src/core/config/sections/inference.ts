@@ -18,7 +18,7 @@ export const InferenceSection = Type.Object(
     maxBatch: Type.Integer({ default: 4, minimum: 1, maximum: 64, description: 'Largest batch the dynamic batcher forms (capped by the model package maxBatch).' }),
     maxDetections: Type.Integer({ default: 100, minimum: 1, maximum: 4096, description: 'Default cap on detections per image (query maxDetections overrides).' }),
     drainTimeoutMs: Type.Integer({ default: 30000, minimum: 0, description: 'After a model switch, how long in-flight requests may keep the old model before it is unloaded anyway.' }),
-    trtRunner: Type.String({ default: '', description: 'Path of the built trt-runner binary for TensorRT servables; empty = TensorRT servables are refused.' }),
+    trtRunner: Type.String({ default: '', description: 'Path of a trt-runner binary for TensorRT servables; empty = the runner recorded by `jetson-agent runner build` (TensorRT servables are refused when none is built).' }),
     runnerTimeoutMs: Type.Integer({ default: 10000, minimum: 100, description: 'trt-runner: per-inference deadline before the runner is restarted.' }),
     swapMode: Type.Union([Type.Literal('beside'), Type.Literal('replace')], {
       default: 'beside',

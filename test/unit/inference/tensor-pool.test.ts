@@ -1,0 +1,42 @@
+import t from 'tap';
+import { silentLogger } from '../../../agent/src/core/log.js';
+import { generatedServable } from '../../../agent/src/inference/demo-model.js';
+import { OrtEngine } from '../../../agent/src/inference/ort-engine.js';
+import { TensorPool } from '../../../agent/src/inference/tensor-pool.js';
+import { prepareForOnnxRuntime } from '../../../agent/src/models/onnx/prepare.js';
+
+t.test('pool: reuse by length, bounded, detached or partial views refused', async (t) => {
+  const pool = new TensorPool(2);
+  const a = new Float32Array(6);
+  pool.give(a);
+  t.equal(pool.take(6), a, 'same tensor back');
+  t.not(pool.take(6), a, 'empty pool allocates');
+  pool.give(new Float32Array(6));
+  pool.give(new Float32Array(6));
+  pool.give(new Float32Array(6));
+  t.equal(pool.size(6), 2, 'at most maxPerSize per length');
+  t.equal(pool.take(4).length, 4, 'another length is a fresh tensor');
+  pool.give(new Float32Array(new ArrayBuffer(48), 8, 4));
+  t.equal(pool.size(4), 0, 'a view into a larger buffer is not pooled (it would alias)');
+  const moved = new Float32Array(4);
+  structuredClone(moved.buffer, { transfer: [moved.buffer] });
+  pool.give(moved);
+  t.equal(pool.size(0), 0, 'a detached tensor is ignored');
+});
+
+t.test('ONNX Runtime worker hands the input buffer back after the run', async (t) => {
+  const g = generatedServable({ name: 'p', version: '1', height: 32, width: 32, seed: 3, maxBatch: 2, extraConvs: 0 });
+  const prepared = prepareForOnnxRuntime(g.bytes);
+  const pool = new TensorPool();
+  const engine = new OrtEngine({ model: prepared.model, inputName: prepared.inputName, inputShape: [3, 32, 32], outputNames: prepared.outputNames, maxBatch: 2, workers: 1, intraOpThreads: 1, log: silentLogger, pool });
+  await engine.load();
+  t.teardown(() => engine.unload());
+  const input = new Float32Array(3 * 32 * 32).fill(0.5);
+  const first = await engine.infer(input, 1);
+  t.equal(input.length, 0, 'transferred to the worker, not copied');
+  t.equal(pool.size(3 * 32 * 32), 1, 'the buffer came back into the pool');
+  const again = pool.take(3 * 32 * 32);
+  t.equal(again[0], 0.5, 'with the bytes that were sent');
+  const second = await engine.infer(again, 1);
+  for (const name of prepared.outputNames) t.same(Array.from(second[name]!.data), Array.from(first[name]!.data), `${name}: same result from the reused buffer`);
+});
