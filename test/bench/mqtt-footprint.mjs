@@ -1,5 +1,6 @@
-// Footprint benchmark (issue #6 §5): idle RSS and CPU of `jetson-agent run` in standalone mode
-// (embedded broker) with health every 5 s and no model loaded, over BENCH_SECONDS (default 60).
+// Footprint benchmark (issue #6 §5): idle RSS and CPU of `jetson-agent run` with health every 5 s
+// and no model loaded, over BENCH_SECONDS (default 60): in standalone mode (embedded aedes broker)
+// and, with BENCH_BROKER=mosquitto, as on a fleet board (an external mosquitto; aedes not loaded).
 // Reads /proc/<pid>/stat and /proc/<pid>/status of the real daemon process; counts MQTT messages
 // with a real subscriber. No model: the demo model is switched off (BENCH_DEMO_MODEL=1 serves it,
 // to measure the footprint with a model loaded). Usage: npm run build && node test/bench/mqtt-footprint.mjs
@@ -9,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import net from 'node:net';
 import mqtt from 'mqtt';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
@@ -17,13 +19,28 @@ const state = mkdtempSync(path.join(os.tmpdir(), 'bench-'));
 const demoModel = process.env.BENCH_DEMO_MODEL === '1';
 const env = { ...process.env, JETSON_AGENT_INFERENCE_DEMO_MODEL: String(demoModel), JETSON_AGENT_INFERENCE_PORT: '0', JETSON_AGENT_STATE_DIR: state, JETSON_AGENT_DEVICE_ID: 'bench-1', JETSON_AGENT_MQTT_EMBEDDED_PORT: '0', JETSON_AGENT_HEALTH_INTERVAL_SEC: '5', JETSON_AGENT_LOG_LEVEL: 'info' };
 delete env.NODE_OPTIONS;
+const fleetMode = process.env.BENCH_BROKER === 'mosquitto';
+let mosquitto;
+if (fleetMode) {
+  const port = await new Promise((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = srv.address().port;
+      srv.close(() => resolve(p));
+    });
+  });
+  const conf = path.join(state, 'mosquitto.conf');
+  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
+  mosquitto = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
+  await delay(500);
+  env.JETSON_AGENT_MQTT_URL = `mqtt://127.0.0.1:${port}`;
+}
 const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean); // e.g. --max-semi-space-size=2
 const child = spawn(process.execPath, [...nodeFlags, path.join(root, 'agent', 'dist', 'main.js'), 'run'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
 let out = '';
 const url = await new Promise((resolve, reject) => {
   child.stdout.on('data', (d) => {
     out += d.toString();
-    const m = /"url":"(mqtt:\/\/127\.0\.0\.1:\d+)","msg":"embedded MQTT broker listening/.exec(out);
+    const m = fleetMode ? [null, env.JETSON_AGENT_MQTT_URL] : /"url":"(mqtt:\/\/127\.0\.0\.1:\d+)","msg":"embedded MQTT broker listening/.exec(out);
     if (m && /"msg":"agent ready"/.test(out)) resolve(m[1]);
   });
   child.on('exit', (c) => reject(new Error(`agent exited ${c}\n${out}`)));
@@ -59,10 +76,12 @@ const cpuPct = ((cpuTicks() - c0) / hz / ((Date.now() - t0) / 1000)) * 100;
 child.kill('SIGTERM');
 const code = await new Promise((r) => child.on('exit', r));
 await sub.endAsync(true);
+mosquitto?.kill('SIGTERM');
 rmSync(state, { recursive: true, force: true });
 const result = {
   seconds,
   demoModel,
+  broker: fleetMode ? 'external mosquitto (fleet board)' : 'embedded aedes (standalone)',
   nodeFlags,
   node: process.version,
   cpus: os.cpus().length,
@@ -74,6 +93,6 @@ const result = {
   exitCode: code,
 };
 mkdirSync(path.join(root, 'test', 'bench', 'results'), { recursive: true });
-writeFileSync(path.join(root, 'test', 'bench', 'results', 'mqtt-footprint.json'), JSON.stringify(result, null, 2) + '\n');
+writeFileSync(path.join(root, 'test', 'bench', 'results', `mqtt-footprint${fleetMode ? '-fleet' : ''}.json`), JSON.stringify(result, null, 2) + '\n');
 console.log(JSON.stringify(result, null, 2));
 console.log(`| ${new Date().toISOString().slice(0, 10)} | ${result.cpuModel} ×${result.cpus} | ${seconds} s | ${result.idleRssMB.max.toFixed(1)} MB | ${result.idleCpuPctOfOneCore.toFixed(2)} % | ${counts.health ?? 0} health (${healthBytes} B each) |`);

@@ -5,7 +5,7 @@ import { deviceTopics, type BoardSummary } from '../core/contracts/topics.js';
 import type { BoardInfo } from '../core/contracts/board.js';
 import { KeyRing } from '../core/envelope.js';
 import { DeviceMqtt } from '../mqtt/client.js';
-import { EmbeddedBroker } from '../mqtt/embedded-broker.js';
+import type { EmbeddedBroker } from '../mqtt/embedded-broker.js';
 import { HealthService, noAgentStats, type AgentStatsSource } from '../health/service.js';
 import { TegrastatsReader } from '../health/tegrastats-reader.js';
 import { RolloutExecutor, type DeploymentHooks } from '../rollout/executor.js';
@@ -74,7 +74,11 @@ export async function mqttComponents(env: AgentEnv, deps: MqttStackDeps): Promis
   const prefix = config.mqtt.topicPrefix;
   const topics = deviceTopics(prefix, deviceId);
   const components: Component[] = [];
-  const broker = config.mqtt.url ? undefined : new EmbeddedBroker({ host: config.mqtt.embedded.host, port: config.mqtt.embedded.port, log: log.child({ module: 'mqtt-broker' }) });
+  // aedes is loaded only in standalone mode: a fleet board talks to an external broker and
+  // should not carry the embedded one's modules (idle footprint, docs/benchmarks.md).
+  const broker: EmbeddedBroker | undefined = config.mqtt.url
+    ? undefined
+    : new (await import('../mqtt/embedded-broker.js')).EmbeddedBroker({ host: config.mqtt.embedded.host, port: config.mqtt.embedded.port, log: log.child({ module: 'mqtt-broker' }) });
   if (broker) components.push(broker);
 
   let client: DeviceMqtt | undefined;
