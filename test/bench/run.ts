@@ -20,6 +20,7 @@ import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { prepareForOnnxRuntime } from '../../agent/src/models/onnx/prepare.js';
 import { makeStack, noisyJpeg } from '../helpers/inference.js';
+import { InferenceSection } from '../../agent/src/core/config/sections/inference.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const CLIENT = path.join(HERE, 'load-client.mjs');
@@ -130,7 +131,7 @@ async function load(url: string, body: Buffer, connections: number) {
 async function benchSize(h: number, w: number, extraConvs: number) {
   const loadAvgStart = r1(os.loadavg()[0] ?? 0);
   // One worker with every core as intra-op threads: the same threads as the raw session.
-  const stack = makeStack({ workers: 1, intraOpThreads: THREADS, service: { maxBatch: 4, batchDelayMs: 2, maxQueue: 64, warmupRuns: 3 } });
+  const stack = makeStack({ workers: 1, intraOpThreads: THREADS, service: { maxBatch: 4, batchDelayMs: InferenceSection.properties.batchDelayMs.default, maxQueue: 64, warmupRuns: 3 } });
   const servable = stack.shelf.add('bench', `${h}x${w}`, { height: h, width: w, seed: 1, extraConvs });
   const raw = await rawSession(stack.shelf.bytes.get(servable.kind === 'onnxruntime' ? servable.onnxPath : '')!, h, w);
   await stack.service.activate(servable);
