@@ -131,7 +131,7 @@ async function load(url: string, body: Buffer, connections: number) {
 async function benchSize(h: number, w: number, extraConvs: number) {
   const loadAvgStart = r1(os.loadavg()[0] ?? 0);
   // One worker with every core as intra-op threads: the same threads as the raw session.
-  const stack = makeStack({ workers: 1, intraOpThreads: THREADS, service: { maxBatch: 4, batchDelayMs: InferenceSection.properties.batchDelayMs.default, maxQueue: 64, warmupRuns: 3 } });
+  const stack = makeStack({ workers: 1, intraOpThreads: THREADS, service: { maxBatch: 4, batchDelayMs: InferenceSection.properties.batchDelayMs.default as number, maxQueue: 64, warmupRuns: 3 } });
   const servable = stack.shelf.add('bench', `${h}x${w}`, { height: h, width: w, seed: 1, extraConvs });
   const raw = await rawSession(stack.shelf.bytes.get(servable.kind === 'onnxruntime' ? servable.onnxPath : '')!, h, w);
   await stack.service.activate(servable);
