@@ -9,7 +9,7 @@ import type { EmbeddedBroker } from '../mqtt/embedded-broker.js';
 import { HealthService, noAgentStats, type AgentStatsSource } from '../health/service.js';
 import { TegrastatsReader } from '../health/tegrastats-reader.js';
 import { RolloutExecutor, type DeploymentHooks } from '../rollout/executor.js';
-import type { RequestHandlers } from '../rollout/requests.js';
+import { rollbackOp, type RequestHandlers } from '../rollout/requests.js';
 import { readBytes, freeBytes, exists } from '../platform/fs.js';
 import { which } from '../platform/exec.js';
 import { hostName, machineId } from '../platform/host.js';
@@ -146,7 +146,7 @@ export async function mqttComponents(env: AgentEnv, deps: MqttStackDeps): Promis
         keys,
         handlers: {
           ping: () => Promise.resolve({ pong: true, deviceId, agentVersion: deps.agentVersion }),
-          rollback: async (params) => exec.rollback(typeof params.deploymentId === 'string' ? params.deploymentId : undefined),
+          rollback: rollbackOp(exec),
           'get-config': deps.redactedConfig ? () => Promise.resolve(deps.redactedConfig?.()) : undefined,
           'plugin-status': undefined,
           'plugin-rebuild': undefined,

@@ -11,7 +11,7 @@ import type { KeyRing } from '../core/envelope.js';
  */
 export interface RolloutWiring {
   readonly client: DeviceMqtt;
-  readonly executor: RolloutExecutor;
+  readonly executor: Pick<RolloutExecutor, 'handleDesired' | 'republish'>;
   readonly prefix: string;
   readonly deviceId: string;
   readonly groups: readonly string[];

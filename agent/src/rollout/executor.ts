@@ -268,7 +268,13 @@ export class RolloutExecutor implements Component {
    */
   async rollback(deploymentId?: string): Promise<ModelRef | null> {
     const r = this.running;
-    if (r && (deploymentId === undefined || r.id === deploymentId)) {
+    if (r && deploymentId !== undefined && r.id !== deploymentId) {
+      // A newer deployment is working here and will replace what `deploymentId` put in place;
+      // switching models under it would make its probation judge the wrong model.
+      this.o.log.info({ deploymentId, running: r.id }, 'rollback: a newer deployment is in progress; nothing to undo');
+      return this.o.hooks.currentModel();
+    }
+    if (r) {
       r.ac.abort('canceled' satisfies StopReason);
       await r.done;
       const ended = this.mem.lastTerminal;
@@ -279,16 +285,31 @@ export class RolloutExecutor implements Component {
         if (now || deploymentId !== undefined) return now;
       }
     }
-    if (deploymentId !== undefined) {
-      const last = this.mem.lastTerminal;
-      if (last?.deploymentId !== deploymentId || last.state !== 'active') {
-        this.o.log.info({ deploymentId, last: last ? { deploymentId: last.deploymentId, state: last.state } : null }, 'rollback: that deployment is not what serves here; nothing to undo');
-        return this.o.hooks.currentModel();
-      }
+    const last = this.mem.lastTerminal;
+    if (deploymentId !== undefined && (last?.deploymentId !== deploymentId || last.state !== 'active')) {
+      // Also a repeated rollback of the same deployment (already rolled_back): the service's
+      // rollback is a toggle, so going back again would reinstate the bad model.
+      this.o.log.info({ deploymentId, last: last ? { deploymentId: last.deploymentId, state: last.state } : null }, 'rollback: that deployment is not what serves here; nothing to undo');
+      return this.o.hooks.currentModel();
     }
-    const back = await this.o.hooks.rollbackToPrevious();
+    // The active deployment this rollback undoes, when its model is what serves now.
+    const serving = this.o.hooks.currentModel();
+    const undo = last?.state === 'active' && serving && last.model?.name === serving.name && last.model.version === serving.version ? last : undefined;
+    // After an agent restart the service has no previous model in memory; the record still names it.
+    const back = (await this.o.hooks.rollbackToPrevious()) ?? (undo?.previous ? await this.activateModel(undo.previous) : null);
     if (!back) throw new AgentError('NO_PREVIOUS_MODEL', 'There is no previous model to roll back to.', { hint: 'Deploy a model instead.' });
+    if (undo) await this.commit(transition(undo, 'rolled_back', this.o.clock.now(), this.o.defaults.deadlines, { stage: 'rollback-request' }));
     return back;
+  }
+
+  /** Prepare, warm up and switch to a stored model (a rollback target the service no longer holds). */
+  private async activateModel(m: ModelRef): Promise<ModelRef> {
+    const d = this.o.defaults.deadlines;
+    const signal = AbortSignal.timeout((d.converting + d.warming + d.activating) * 1000);
+    const servable = await this.o.hooks.prepare(m.name, m.version, signal);
+    await this.o.hooks.warm(servable, signal);
+    await this.o.hooks.activate(servable, signal);
+    return { name: m.name, version: m.version };
   }
 
   private async supersedeCurrent(byId: string): Promise<void> {

@@ -71,7 +71,8 @@ const ALLOWED: Readonly<Record<DeploymentState, readonly DeploymentState[]>> = {
   warming: ['activating', 'failed', 'superseded', 'canceled'],
   activating: ['probation', 'rolled_back', 'superseded', 'canceled'],
   probation: ['active', 'rolled_back', 'superseded', 'canceled'],
-  active: [],
+  // A rollback request (operator or the fleet controller rolling a wave back) undoes an active deployment.
+  active: ['rolled_back'],
   rejected: [],
   failed: [],
   rolled_back: [],

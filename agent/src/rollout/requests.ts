@@ -23,6 +23,23 @@ export const RequestPayloadSchema = Type.Object(
 
 export type RequestHandlers = Readonly<Record<RequestOp, ((params: Record<string, unknown>) => Promise<unknown>) | undefined>>;
 
+/**
+ * The `rollback` op: `deploymentId` (optional) names the deployment to undo (what the fleet
+ * controller sends when it rolls a wave back). A present but non-string id is refused: it must
+ * not turn into an unscoped rollback, which cancels whatever runs.
+ */
+export function rollbackOp(executor: { rollback(deploymentId?: string): Promise<unknown> }): (params: Record<string, unknown>) => Promise<unknown> {
+  return async (params) => {
+    const id = params.deploymentId;
+    if (id !== undefined && typeof id !== 'string') {
+      throw new AgentError('BAD_REQUEST', `rollback: deploymentId must be a string, got ${JSON.stringify(id)}.`, {
+        hint: 'Send the id as a JSON string (jetson-fleet request ID rollback --param \'deploymentId="42"\'), or leave it out to roll back whatever serves.',
+      });
+    }
+    return executor.rollback(id);
+  };
+}
+
 export interface RequestContext {
   readonly deviceId: string;
   readonly keys: KeyRing;

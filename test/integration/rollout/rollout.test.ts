@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DeviceMqtt } from '../../../agent/src/mqtt/client.js';
 import { RolloutExecutor, type DeploymentHooks, type ServingStats } from '../../../agent/src/rollout/executor.js';
+import { rollbackOp } from '../../../agent/src/rollout/requests.js';
 import { reportSink, wireRollout } from '../../../agent/src/compose/mqtt-wiring.js';
 import { KeyRing, signEnvelope } from '../../../agent/src/core/envelope.js';
 import { deviceTopics } from '../../../agent/src/core/contracts/topics.js';
@@ -132,7 +133,13 @@ t.test('device-side rollout over a real mosquitto', async (t) => {
     });
   let executor = makeExecutor();
   await executor.start();
-  await wireRollout({ client, executor, prefix: PREFIX, deviceId: DEVICE, groups: ['lab'], keys, handlers: { ping: async () => ({ pong: true }), rollback: async (p) => executor.rollback(typeof p.deploymentId === 'string' ? p.deploymentId : undefined), 'get-config': undefined, 'plugin-status': undefined, 'plugin-rebuild': undefined, 'restart-inference': undefined }, log: silentLogger, now: () => Date.now() });
+  // The wiring outlives an executor restart (the 'agent restart' case makes a new one): it must
+  // always reach the current executor, as in the daemon where both live and die together.
+  const current = {
+    handleDesired: (payload: Buffer, via: 'device' | 'group') => executor.handleDesired(payload, via),
+    republish: () => executor.republish(),
+  };
+  await wireRollout({ client, executor: current, prefix: PREFIX, deviceId: DEVICE, groups: ['lab'], keys, handlers: { ping: async () => ({ pong: true }), rollback: async (p) => rollbackOp(executor)(p), 'get-config': undefined, 'plugin-status': undefined, 'plugin-rebuild': undefined, 'restart-inference': undefined }, log: silentLogger, now: () => Date.now() });
   await client.waitConnected();
 
   const terminal = (id: string) =>
@@ -380,9 +387,59 @@ t.test('device-side rollout over a real mosquitto', async (t) => {
     const res = (await signed).json<{ status: string; transaction: string }>();
     t.same([res.status, res.transaction], ['ok', 'tx-2']);
     t.same(store.serving, { name: 'detector', version: '3.0.0' });
+    t.match(await retainedReport(), { deploymentId: active?.deploymentId, state: 'rolled_back', stage: 'rollback-request' }, 'the undone deployment is reported rolled_back');
+    const ask = async (transaction: string, params: Record<string, unknown>): Promise<{ status: string; error?: { code: string } }> => {
+      const body = { v: 1, transaction, deviceId: DEVICE, expiresAt: new Date(Date.now() + 60000).toISOString(), params };
+      const answer = watch.next((m) => m.topic === topics.response('rollback').topic && m.json<{ transaction: string }>().transaction === transaction);
+      await watch.client.publishAsync(topics.request('rollback').topic, JSON.stringify(signEnvelope(JSON.stringify(body), fleet.privateKey, 'fleet')), { qos: 1 });
+      return (await answer).json();
+    };
+    // The controller retries, or `rollout rollback` follows `rollout abort`: the same deployment
+    // again must not toggle back to the model it installed.
+    t.match(await ask('tx-3', { deploymentId: active?.deploymentId }), { status: 'ok' });
+    t.same(store.serving, { name: 'detector', version: '3.0.0' }, 'a repeated rollback of the same deployment changes nothing');
+    t.match(await ask('tx-4', { deploymentId: 42 }), { status: 'error', error: { code: 'BAD_REQUEST' } }, 'a non-string id is refused, not taken as an unscoped rollback');
+    t.same(store.serving, { name: 'detector', version: '3.0.0' });
     const pong = watch.next((m) => m.topic === topics.response('ping').topic);
     await watch.client.publishAsync(topics.request('ping').topic, JSON.stringify({ v: 1, transaction: 'p1' }), { qos: 1 });
     t.same((await pong).json(), { v: 1, transaction: 'p1', status: 'ok', data: { pong: true } });
+  });
+
+  await t.test('rollback naming an older deployment while a newer one runs changes nothing; after a restart the record names the way back', async (t) => {
+    const b5 = pkgBody('5.0.0');
+    const x = manifest(files.add('/p/5.0.0.tar', b5), b5);
+    await publishDesired(sign(x));
+    t.equal((await terminal(x.deploymentId)).state, 'active');
+    t.same(store.serving, { name: 'detector', version: '5.0.0' });
+
+    let release: () => void = () => undefined;
+    store.gate = new Promise<void>((r) => (release = r));
+    const entered = new Promise<void>((r) => (store.prepareEntered = r));
+    t.teardown(() => {
+      store.gate = undefined;
+      store.prepareEntered = undefined;
+    });
+    const b6 = pkgBody('6.0.0');
+    const y = manifest(files.add('/p/6.0.0.tar', b6), b6);
+    await publishDesired(sign(y));
+    await entered;
+    // The controller rolls back X's wave while Y (newer) is converting here: switching models
+    // now would only confuse Y's probation; Y replaces X's model anyway.
+    t.same(await executor.rollback(x.deploymentId), { name: 'detector', version: '5.0.0' });
+    t.same(store.serving, { name: 'detector', version: '5.0.0' }, 'no switch under the running deployment');
+    store.gate = undefined;
+    store.prepareEntered = undefined;
+    release();
+    t.equal((await terminal(y.deploymentId)).state, 'active', 'the newer deployment finishes');
+
+    // Agent restart: the inference service starts with 6.0.0 and knows no previous model.
+    await executor.stop();
+    store.history = [];
+    executor = makeExecutor();
+    await executor.start();
+    t.same(await executor.rollback(y.deploymentId), { name: 'detector', version: '5.0.0' }, 'back to the model the record names');
+    t.same(store.serving, { name: 'detector', version: '5.0.0' });
+    t.match(await retainedReport(), { deploymentId: y.deploymentId, state: 'rolled_back', stage: 'rollback-request' });
   });
 
   await t.test('inbox package goes through the same flow with a local id', async (t) => {

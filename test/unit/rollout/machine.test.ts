@@ -68,7 +68,9 @@ t.test('transitions: deadlines per state, seq, terminal has no deadline, illegal
   const f = transition(r, 'failed', NOW + 2000, D, { error: { code: 'DOWNLOAD_FAILED', message: 'x' } });
   t.equal(f.deadlineAt, undefined);
   t.equal(toReport(f).error?.code, 'DOWNLOAD_FAILED');
-  t.notOk(canTransition('active', 'rolled_back'), 'terminal is final');
+  t.ok(canTransition('active', 'rolled_back'), 'a rollback request undoes an active deployment');
+  t.notOk(canTransition('active', 'failed'), 'otherwise active is final');
+  t.notOk(canTransition('rolled_back', 'active'), 'and so is every other terminal state');
   t.notOk(canTransition('downloading', 'rolled_back'), 'nothing to roll back before activation');
   t.equal(failureOutcome('converting'), 'failed');
   t.equal(failureOutcome('probation'), 'rolled_back');
