@@ -119,6 +119,12 @@ export function tempNameFor(target: string): string {
 
 export interface AtomicWriteOptions {
   readonly mode?: number;
+  /**
+   * Give the file to this owner through the open handle, before the rename. A privileged
+   * writer must never chown by path afterwards: in a directory another user owns, that
+   * user can swap the name for a symlink between the rename and the chown.
+   */
+  readonly owner?: { readonly uid: number; readonly gid: number };
 }
 
 /** Write `data` to `target` atomically (temp + fsync + rename + fsync dir). */
@@ -131,6 +137,8 @@ export async function writeFileAtomic(
   const fh = await fsp.open(tmp, 'wx', options.mode ?? 0o644);
   try {
     await fh.writeFile(data);
+    if (options.owner !== undefined) await fh.chown(options.owner.uid, options.owner.gid);
+    // After chown: it clears setuid/setgid bits, and the mode is what the caller asked for.
     if (options.mode !== undefined) await fh.chmod(options.mode);
     await fh.sync();
   } catch (err) {
