@@ -256,3 +256,46 @@ export async function appendStream(file: string): Promise<WriteStream> {
   await Promise.resolve();
   return createWriteStream(file, { flags: 'a' });
 }
+
+/**
+ * Run `fn` with a directory pinned: opened without following a final symlink, its entries
+ * reached through `/proc/self/fd/<fd>/<name>` (Linux), so a user who controls the parent
+ * cannot redirect a privileged caller elsewhere between checks. undefined when it is missing.
+ */
+export async function withDirNoFollow<T>(dir: string, fn: (at: (name: string) => string) => Promise<T>): Promise<T | undefined> {
+  let fh: Awaited<ReturnType<typeof fsp.open>>;
+  try {
+    fh = await fsp.open(dir, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_DIRECTORY);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (isNotFound(err) || code === 'ELOOP') return undefined;
+    throw err;
+  }
+  try {
+    return await fn((name) => path.join(`/proc/self/fd/${fh.fd}`, name));
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * chmod through a handle opened without following a symlink, only when this process owns the
+ * file and it is of the expected kind. True when the mode was changed.
+ */
+export async function chmodOwnedNoFollow(file: string, mode: number, kind: 'file' | 'dir'): Promise<boolean> {
+  let fh: Awaited<ReturnType<typeof fsp.open>>;
+  try {
+    fh = await fsp.open(file, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
+  } catch (err) {
+    if (isNotFound(err) || (err as NodeJS.ErrnoException).code === 'ELOOP') return false;
+    throw err;
+  }
+  try {
+    const st = await fh.stat();
+    if (st.uid !== process.getuid?.() || (kind === 'dir' ? !st.isDirectory() : !st.isFile()) || (st.mode & 0o7777) === mode) return false;
+    await fh.chmod(mode);
+    return true;
+  } finally {
+    await fh.close();
+  }
+}
