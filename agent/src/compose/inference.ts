@@ -13,7 +13,7 @@ import { InferenceService } from '../inference/service.js';
 import { buildServer } from '../http/server.js';
 import { cpuCount } from '../platform/cpu.js';
 import { systemClock } from '../platform/clock.js';
-import { readInFlight, readServing, servingFile, servingRecorder, startCandidates } from './start-model.js';
+import { readInFlight, readServing, recordsAtStart, servingFile, servingRecorder, startCandidates } from './start-model.js';
 import { currentRunner } from '../plugin/runner-artifact.js';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -104,11 +104,16 @@ export function inferenceComponent(env: AgentEnv, makeResolver?: (builtIn: reado
         starting = candidates[0] ? { name: candidates[0].name, version: candidates[0].version } : null;
         service
           .activateFirst(
-            candidates.map((c) => async () => {
+            candidates.map((c, i) => async () => {
               starting = { name: c.name, version: c.version };
               const r = await resolveServable(c.name, c.version);
               if (c.source === 'recorded' || c.source === 'before-deployment') log.info({ model: `${c.name}@${c.version}`, source: c.source }, 'starting with the model that served before the restart');
-              return { servable: r.servable, options: r.golden ? { golden: r.golden } : {} };
+              const record = recordsAtStart(candidates, i);
+              if (!record) {
+                const failed = candidates.slice(0, i).map((s) => `${s.name}@${s.version} (${s.source})`);
+                log.warn({ model: `${c.name}@${c.version}`, source: c.source, failed }, `falling back to ${c.name}@${c.version} because ${failed.join(', ')} could not start; the record is kept, so the next start tries it again`);
+              }
+              return { servable: r.servable, options: r.golden ? { golden: r.golden } : {}, record };
             }),
           )
           .then((r) => {

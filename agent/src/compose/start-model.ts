@@ -51,6 +51,15 @@ export function startCandidates(
   return out.filter((c, i) => out.findIndex((o) => o.name === c.name && o.version === c.version) === i);
 }
 
+/**
+ * Pure: whether activating candidate `i` at start is written to serving.json. The first candidate
+ * and the recorded one are (they are what should serve); a later fallback is not: it serves
+ * only because an earlier one failed, maybe transiently, and the next boot should try again.
+ */
+export function recordsAtStart(candidates: readonly StartCandidate[], i: number): boolean {
+  return i === 0 || candidates[i]?.source === 'recorded';
+}
+
 function isRecord(x: unknown): x is ServingRecord {
   const r = x as Partial<ServingRecord> | null;
   return typeof r === 'object' && r !== null && r.v === 1 && typeof r.name === 'string' && typeof r.version === 'string' && typeof r.configured === 'string';

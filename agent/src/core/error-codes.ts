@@ -82,6 +82,7 @@ export const ERROR_CODES = {
   PLUGIN_HELPER_NOT_RUNNING: op(503, 'No root plugin helper picked up the install request (jetson-agent-plugin.path not installed or not running); the request was withdrawn.'),
   PLUGIN_HELPER_TIMEOUT: op(504, 'The root plugin helper took the install request but wrote no result.json in time.'),
   PLUGIN_HELPER_FAILED: op(500, 'The root plugin helper refused the request or its `plugin install` failed; the helper\'s code, message and stderr tail are given.'),
+  PLUGIN_RECORDS_UNREADABLE: op(500, 'The plugin records (installed.json, journal.json, backups/) are root-only (written by an older release); run `sudo jetson-agent plugin status` once to make them readable.'),
   PACKAGE_MANAGER_BUSY: op(409, 'dpkg/apt holds its lock; the swap did not start. Retry when the package manager is done.'),
   // models (ONNX)
   ONNX_INVALID: op(400, 'A file given as an ONNX model does not decode as an ONNX ModelProto.'),

@@ -17,6 +17,18 @@ export interface ActivateOptions {
   readonly golden?: GoldenSet;
 }
 
+/** One start-model candidate, resolved (InferenceService.activateFirst). */
+export interface StartChoice {
+  readonly servable: Servable;
+  readonly options?: ActivateOptions;
+  /**
+   * false: do not report this switch to onSwitch (default true). A fallback started because the
+   * recorded model failed transiently must not replace the record, or the deployed model never
+   * comes back on later boots.
+   */
+  readonly record?: boolean;
+}
+
 export interface ModelRef {
   readonly name: string;
   readonly version: string;
@@ -116,14 +128,17 @@ export class InferenceService implements InferenceControl {
    * (store lookup, conversion), and an activation requested meanwhile — a deployment resuming
    * after a restart — must land after it, not be overwritten by it.
    */
-  activateFirst(candidates: readonly (() => Promise<{ servable: Servable; options?: ActivateOptions }>)[]): Promise<ActivationResult> {
+  activateFirst(candidates: readonly (() => Promise<StartChoice>)[]): Promise<ActivationResult> {
     const run = this.chain.then(async () => {
       let last: unknown = new AgentError('MODEL_NOT_FOUND', 'No model to activate.');
       for (const resolve of candidates) {
+        // Stopping: resolving the next candidate may start a long conversion nobody waits for.
+        if (this.closed) throw new AgentError('CANCELED', 'The inference service is stopping.');
         try {
           const r = await resolve();
-          return await this.doActivate(r.servable, r.options ?? {});
+          return await this.doActivate(r.servable, r.options ?? {}, r.record ?? true);
         } catch (err) {
+          if (toAgentError(err).code === 'CANCELED') throw err;
           last = err;
           this.o.log.error({ err: toAgentError(err).toJSON() }, 'start model activation failed; trying the next candidate');
         }
@@ -163,7 +178,7 @@ export class InferenceService implements InferenceControl {
     return run;
   }
 
-  private async doActivate(servable: Servable, options: ActivateOptions): Promise<ActivationResult> {
+  private async doActivate(servable: Servable, options: ActivateOptions, record = true): Promise<ActivationResult> {
     if (this.closed) throw new AgentError('CANCELED', 'The inference service is stopping.');
     const t0 = performance.now();
     const m = servable.model;
@@ -206,7 +221,7 @@ export class InferenceService implements InferenceControl {
     this.refreshModelInfo();
     const loadMs = Math.round(performance.now() - t0);
     log.info({ previous: previousRef, loadMs, warmupRuns, swapMode: this.o.swapMode }, 'model activated');
-    this.o.onSwitch?.(ref(servable));
+    if (record) this.o.onSwitch?.(ref(servable));
     // Drain and unload the old one in the background; the activation is done.
     if (old && !replace) void this.retire(old);
     return { active: ref(servable), previous: previousRef, warmupRuns, goldenCases: options.golden?.cases.length ?? 0, loadMs };

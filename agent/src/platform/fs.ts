@@ -119,6 +119,12 @@ export function tempNameFor(target: string): string {
 
 export interface AtomicWriteOptions {
   readonly mode?: number;
+  /**
+   * Give the file to this owner through the open handle, before the rename. A privileged
+   * writer must never chown by path afterwards: in a directory another user owns, that
+   * user can swap the name for a symlink between the rename and the chown.
+   */
+  readonly owner?: { readonly uid: number; readonly gid: number };
 }
 
 /** Write `data` to `target` atomically (temp + fsync + rename + fsync dir). */
@@ -131,6 +137,8 @@ export async function writeFileAtomic(
   const fh = await fsp.open(tmp, 'wx', options.mode ?? 0o644);
   try {
     await fh.writeFile(data);
+    if (options.owner !== undefined) await fh.chown(options.owner.uid, options.owner.gid);
+    // After chown: it clears setuid/setgid bits, and the mode is what the caller asked for.
     if (options.mode !== undefined) await fh.chmod(options.mode);
     await fh.sync();
   } catch (err) {
@@ -247,4 +255,47 @@ export async function freeBytes(dir: string): Promise<{ free: number; total: num
 export async function appendStream(file: string): Promise<WriteStream> {
   await Promise.resolve();
   return createWriteStream(file, { flags: 'a' });
+}
+
+/**
+ * Run `fn` with a directory pinned: opened without following a final symlink, its entries
+ * reached through `/proc/self/fd/<fd>/<name>` (Linux), so a user who controls the parent
+ * cannot redirect a privileged caller elsewhere between checks. undefined when it is missing.
+ */
+export async function withDirNoFollow<T>(dir: string, fn: (at: (name: string) => string) => Promise<T>): Promise<T | undefined> {
+  let fh: Awaited<ReturnType<typeof fsp.open>>;
+  try {
+    fh = await fsp.open(dir, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_DIRECTORY);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (isNotFound(err) || code === 'ELOOP') return undefined;
+    throw err;
+  }
+  try {
+    return await fn((name) => path.join(`/proc/self/fd/${fh.fd}`, name));
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * chmod through a handle opened without following a symlink, only when this process owns the
+ * file and it is of the expected kind. True when the mode was changed.
+ */
+export async function chmodOwnedNoFollow(file: string, mode: number, kind: 'file' | 'dir'): Promise<boolean> {
+  let fh: Awaited<ReturnType<typeof fsp.open>>;
+  try {
+    fh = await fsp.open(file, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
+  } catch (err) {
+    if (isNotFound(err) || (err as NodeJS.ErrnoException).code === 'ELOOP') return false;
+    throw err;
+  }
+  try {
+    const st = await fh.stat();
+    if (st.uid !== process.getuid?.() || (kind === 'dir' ? !st.isDirectory() : !st.isFile()) || (st.mode & 0o7777) === mode) return false;
+    await fh.chmod(mode);
+    return true;
+  } finally {
+    await fh.close();
+  }
 }

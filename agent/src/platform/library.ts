@@ -150,7 +150,8 @@ export async function fcntlLocksHeld(files: readonly string[]): Promise<string[]
 export async function tryLockFile(file: string): Promise<{ release: () => Promise<void> } | { heldBy: number }> {
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      const fh = await fsp.open(file, 'wx', 0o600);
+      // Readable: the unprivileged agent's status asks whether the holder is alive (lockHolder).
+      const fh = await fsp.open(file, 'wx', 0o644);
       await fh.writeFile(`${process.pid}\n`);
       await fh.close();
       return { release: () => fsp.rm(file, { force: true }) };
@@ -164,6 +165,12 @@ export async function tryLockFile(file: string): Promise<{ release: () => Promis
     await fsp.rm(`${file}.stale-${process.pid}`, { force: true });
   }
   return { heldBy: -1 };
+}
+
+/** The pid holding the lock file when that process is alive, else undefined. */
+export async function lockHolder(file: string): Promise<number | undefined> {
+  const pid = Number.parseInt((await fsp.readFile(file, 'utf8').catch(() => '')).trim(), 10);
+  return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : undefined;
 }
 
 function isAlive(pid: number): boolean {

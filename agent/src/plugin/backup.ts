@@ -88,7 +88,10 @@ export async function readBackupMaybe(state: PluginStatePaths, sha: string): Pro
   let manifest: BackupManifest | undefined;
   try {
     manifest = await readJsonMaybe<BackupManifest>(path.join(dir, MANIFEST));
-  } catch {
+  } catch (err) {
+    // Unreadable is not damaged: the caller says how to fix the permissions.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') throw err;
     return undefined;
   }
   if (!manifest || manifest.sha256 !== sha || path.basename(manifest.name) !== manifest.name) return undefined;

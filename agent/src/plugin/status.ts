@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { AgentError } from '../core/errors.js';
 import { sha256File } from '../platform/fs.js';
 import { readBackupMaybe } from './backup.js';
@@ -6,7 +7,8 @@ import { packageVersion } from './dpkg.js';
 import { isPrivileged } from '../platform/host.js';
 import { readInstalled, readJournal, type InstalledRecord } from './journal.js';
 import { recoverPlugin } from './recover.js';
-import { withPluginLock } from './op-lock.js';
+import { pluginLockHolder, withPluginLock } from './op-lock.js';
+import { makeRecordsReadable } from './record-modes.js';
 import { resolveSystemLibrary } from './resolve.js';
 
 export interface PluginStatus {
@@ -33,6 +35,7 @@ export async function pluginStatus(ctx: PluginContext, options: { recover?: bool
   try {
     return await withPluginLock(ctx, async () => {
       await recoverPlugin(ctx);
+      await makeRecordsReadable(ctx.state);
       return readStatus(ctx);
     });
   } catch (err) {
@@ -43,11 +46,28 @@ export async function pluginStatus(ctx: PluginContext, options: { recover?: bool
 }
 
 async function readOnlyStatus(ctx: PluginContext): Promise<PluginStatus> {
-  const st = await readStatus(ctx);
-  const j = await readJournal(ctx.state);
-  if (!j) return st;
-  return { ...st, drift: true, reason: `an interrupted plugin ${j.op} (started ${j.startedAt}) awaits recovery; run \`sudo jetson-agent plugin status\` to finish or undo it (${st.reason})` };
+  try {
+    const st = await readStatus(ctx);
+    const j = await readJournal(ctx.state);
+    if (!j) return st;
+    // A journal with a live lock holder is a swap under way, not an interrupted one. Mid-swap
+    // the file may be either version, so no drift is claimed; the next check sees the outcome.
+    const holder = await pluginLockHolder(ctx);
+    if (holder !== undefined) return { ...st, drift: false, reason: `a plugin ${j.op} is in progress (pid ${holder}, started ${j.startedAt})` };
+    return { ...st, drift: true, reason: `an interrupted plugin ${j.op} (started ${j.startedAt}) awaits recovery; run \`sudo jetson-agent plugin status\` to finish or undo it (${st.reason})` };
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if ((e.code === 'EACCES' || e.code === 'EPERM') && typeof e.path === 'string' && isInside(ctx.state.stateDir, e.path)) {
+      throw new AgentError('PLUGIN_RECORDS_UNREADABLE', `The plugin records in ${ctx.state.stateDir} are not readable by this user (${e.path}); an older release wrote them root-only.`, {
+        hint: 'Run `sudo jetson-agent plugin status` once; it makes the records readable (still owned by root).',
+        cause: err,
+      });
+    }
+    throw err;
+  }
 }
+
+const isInside = (dir: string, p: string): boolean => p === dir || p.startsWith(dir.endsWith(path.sep) ? dir : dir + path.sep);
 
 async function readStatus(ctx: PluginContext): Promise<PluginStatus> {
   const installed = await readInstalled(ctx.state);

@@ -171,9 +171,9 @@ export async function handlePluginRequest(opts: HelperOptions): Promise<PluginRe
   }
   const full: PluginResult = { version: 1, id: req?.id ?? null, op: req?.op ?? null, startedAt, finishedAt: now().toISOString(), ...result };
   const resultFile = path.join(dir, 'result.json');
-  await writeJsonAtomic(resultFile, full, { mode: 0o640 });
-  // The agent must be able to read (and delete) the result: give it to the state dir's owner.
+  // The agent must be able to read (and delete) the result: give it to the state dir's owner,
+  // on the temp file before the rename (never by path after: the agent owns this directory).
   const owner = await fsp.stat(opts.stateDir);
-  await fsp.chown(resultFile, owner.uid, owner.gid);
+  await writeJsonAtomic(resultFile, full, { mode: 0o640, owner: { uid: owner.uid, gid: owner.gid } });
   return full;
 }

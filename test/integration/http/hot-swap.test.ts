@@ -162,6 +162,50 @@ t.test('activateFirst takes its place in the activation order at once and falls 
   await t.rejects(s.service.activateFirst([]), { code: 'MODEL_NOT_FOUND' }, 'no candidates');
 });
 
+t.test('activateFirst: a fallback marked record:false serves but is not reported to onSwitch; explicit switches are', async (t) => {
+  const switched: string[] = [];
+  const s = makeStack({ service: { onSwitch: (m) => switched.push(`${m.name}@${m.version}`) } });
+  t.teardown(() => s.close());
+  const a = s.shelf.add('toy', 'a', { seed: 1, height: 64, width: 96 });
+  const b = s.shelf.add('toy', 'b', { seed: 2, height: 64, width: 96 });
+  const r = await s.service.activateFirst([
+    async () => {
+      throw Object.assign(new Error('conversion timed out'), { code: 'MODEL_CONVERSION_FAILED' });
+    },
+    async () => ({ servable: a, record: false }),
+  ]);
+  t.match(r, { active: { version: 'a' } }, 'the fallback serves');
+  t.same(switched, [], 'the record keeps the model that failed transiently');
+  await s.service.activate(b);
+  await s.service.rollback();
+  t.same(switched, ['toy@b', 'toy@a'], 'activation and rollback are recorded');
+});
+
+t.test('activateFirst stops at close(): no further candidate is resolved, the start rejects CANCELED', async (t) => {
+  const s = makeStack();
+  const a = s.shelf.add('toy', 'a', { seed: 1, height: 64, width: 96 });
+  let release!: () => void;
+  const slow = new Promise<void>((r) => (release = r));
+  let resolvedSecond = false;
+  const start = s.service.activateFirst([
+    async () => {
+      await slow;
+      throw Object.assign(new Error('not stored'), { code: 'MODEL_NOT_FOUND' });
+    },
+    async () => {
+      resolvedSecond = true; // would be a long conversion on a board
+      return { servable: a };
+    },
+  ]);
+  t.teardown(() => s.close());
+  const closing = s.service.close(); // what the daemon's stop does (after the HTTP server)
+  release();
+  await t.rejects(start, { code: 'CANCELED' });
+  await closing;
+  t.notOk(resolvedSecond, 'the fallback was not resolved after close()');
+  t.equal(s.service.ready, false);
+});
+
 t.test('restart (MQTT restart-inference): a fresh engine for the same model, rollback target kept; replace mode answers only 200 or 503 + Retry-After meanwhile', async (t) => {
   const s = makeStack({ service: { swapMode: 'replace' } });
   t.teardown(() => s.close());

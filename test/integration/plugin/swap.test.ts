@@ -1,7 +1,7 @@
 import t from 'tap';
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, statSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { silentLogger } from '../../../agent/src/core/log.js';
 import { AgentError } from '../../../agent/src/core/errors.js';
@@ -13,6 +13,7 @@ import { pluginStatus } from '../../../agent/src/plugin/status.js';
 import { pluginStatePaths } from '../../../agent/src/plugin/state-paths.js';
 import { writeJournal, type InstalledRecord } from '../../../agent/src/plugin/journal.js';
 import { runCli } from '../../helpers/cli.js';
+import { tryLockFile } from '../../../agent/src/platform/library.js';
 import { ALL_CREATORS, GOOD_SYMBOLS, compileLib, makeBoardRoot, type BoardRoot } from '../../helpers/plugin-board.js';
 
 const sha = (f: string): string => createHash('sha256').update(readFileSync(f)).digest('hex');
@@ -253,6 +254,61 @@ t.test('one plugin operation at a time: a live owner of the lock → BUSY; a dea
 // After root (the helper unit or Ansible) swapped the plugin, the unprivileged agent must still
 // read the status (daemon drift check, `plugin-status` request); it must not try recovery,
 // which rewrites the system library. Needs root to switch to another user.
+const asRoot = { skip: process.getuid?.() !== 0 ? 'needs root to run the CLI as another user' : false };
+
+t.test('records an older release wrote root-only: the agent gets PLUGIN_RECORDS_UNREADABLE until root runs status once', asRoot, async (t) => {
+  const { b, ctx, dir, good } = setup(t);
+  const before = sha(b.hostTarget);
+  await installPlugin(ctx, { candidateFile: good, builtFor: { arch: '53', branch: 'release/7.1', tensorrt: '7.1.3' } });
+  // What boards swapped before the unprivileged agent have: records 0600, backups 0700, root's.
+  const backupDir = path.join(ctx.state.backupsDir, before);
+  chmodSync(ctx.state.installedFile, 0o600);
+  chmodSync(ctx.state.backupsDir, 0o700);
+  chmodSync(backupDir, 0o700);
+  for (const n of readdirSync(backupDir)) chmodSync(path.join(backupDir, n), 0o600);
+  chownSync(ctx.state.stateDir, 65534, 65534);
+  chownSync(ctx.state.pluginDir, 65534, 65534);
+  const status = (): ReturnType<typeof runCli> => runCli(['plugin', 'status', '--json', '--root', b.root, '--state-dir', path.join(dir, 'state')], { uid: 65534 });
+  const denied = await status();
+  t.not(denied.code, 0);
+  t.match(denied.stdout + denied.stderr, /PLUGIN_RECORDS_UNREADABLE[\s\S]*sudo jetson-agent plugin status/, 'a coded error saying what to run');
+  t.notMatch(denied.stdout + denied.stderr, /INTERNAL/);
+
+  await pluginStatus(ctx); // root
+  const mode = (p: string): number => statSync(p).mode & 0o7777;
+  t.same([mode(ctx.state.installedFile), mode(ctx.state.backupsDir), mode(backupDir)], [0o644, 0o755, 0o755], 'root made them readable');
+  t.same(readdirSync(backupDir).map((n) => mode(path.join(backupDir, n))), readdirSync(backupDir).map(() => 0o644));
+  t.equal(statSync(ctx.state.installedFile).uid, 0, 'still root-owned');
+  const ok = await status();
+  t.equal(ok.code, 0, ok.stderr);
+  t.match(JSON.parse(ok.stdout), { origin: 'custom', drift: false, backup: { sha256: before } }, 'the agent reads them now');
+});
+
+t.test('a swap under way (journal + live lock holder) is reported as in progress, not as interrupted', asRoot, async (t) => {
+  const { b, ctx, dir, good } = setup(t);
+  const before = sha(b.hostTarget);
+  await installPlugin(ctx, { candidateFile: good, builtFor: { arch: '53', branch: 'release/7.1', tensorrt: '7.1.3' } });
+  chownSync(ctx.state.stateDir, 65534, 65534);
+  chownSync(ctx.state.pluginDir, 65534, 65534);
+  const record = JSON.parse(readFileSync(ctx.state.installedFile, 'utf8')) as InstalledRecord;
+  await writeJournal(ctx.state, { op: 'restore', target: b.target, linkName: 'libnvinfer_plugin.so.7', backupSha: before, fromSha: record.sha256, startedAt: '2026-01-01T00:00:00.000Z' });
+  // This test process plays the root helper's `plugin restore`, holding the lock.
+  const lock = await tryLockFile(path.join(ctx.state.pluginDir, 'lock'));
+  t.ok('release' in lock);
+  const asAgent = async (): Promise<{ drift: boolean; reason: string }> => {
+    const r = await runCli(['plugin', 'status', '--json', '--root', b.root, '--state-dir', path.join(dir, 'state')], { uid: 65534 });
+    t.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout) as { drift: boolean; reason: string };
+  };
+  const running = await asAgent();
+  t.equal(running.drift, false);
+  t.match(running.reason, new RegExp(`a plugin restore is in progress \\(pid ${process.pid}`));
+  if ('release' in lock) await lock.release();
+  const left = await asAgent();
+  t.equal(left.drift, true, 'holder gone: interrupted');
+  t.match(left.reason, /interrupted plugin restore .* awaits recovery/);
+});
+
 t.test('the unprivileged agent reads what root installed, and is told when recovery awaits root', { skip: process.getuid?.() !== 0 ? 'needs root to run the CLI as another user' : false }, async (t) => {
   const { b, ctx, dir, good } = setup(t);
   const before = sha(b.hostTarget);

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, statSync, symlinkSync, watch, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { handlePluginRequest, parseRequest } from '../../../agent/src/provision/plugin-helper.js';
 
@@ -92,6 +92,41 @@ t.test('restore: runs `plugin restore`; a failing command gives ok:false with th
   t.equal(bad?.exitCode, 1);
   t.equal(bad?.error?.code, 'PLUGIN_COMMAND_FAILED');
   t.match(bad?.stderrTail, /no backup/);
+});
+
+t.test('result.json goes to the state dir owner through the handle; a symlink in its place is replaced, never followed', async (t) => {
+  // Tests run as root (here and in CI): the agent is uid 65534 owning the state dir.
+  const s = setup(t, { version: 1, id: 'o1', op: 'restore' });
+  chownSync(s.state, 65534, 65534);
+  const victim = path.join(s.state, '..', 'sudoers');
+  writeFileSync(victim, 'root ALL=(ALL) ALL\n', { mode: 0o440 });
+  const result = path.join(s.state, 'plugin', 'result.json');
+  symlinkSync(victim, result);
+  t.equal((await handlePluginRequest({ stateDir: s.state, workDir: s.work, agentMain: s.main }))?.ok, true);
+  const st = lstatSync(result);
+  t.ok(st.isFile(), 'the planted symlink was replaced by a regular file');
+  t.same([st.uid, st.gid, st.mode & 0o777], [65534, 65534, 0o640], 'owned by the agent, mode 0640');
+  t.equal(readResult(s.state).id, 'o1');
+  t.same([statSync(victim).uid, statSync(victim).mode & 0o777, readFileSync(victim, 'utf8')], [0, 0o440, 'root ALL=(ALL) ALL\n'], 'target untouched');
+
+  // The race: the agent swaps result.json for a symlink right after the helper's rename.
+  const r = setup(t, { version: 1, id: 'o2', op: 'restore' });
+  chownSync(r.state, 65534, 65534);
+  const victim2 = path.join(r.state, '..', 'shadow');
+  writeFileSync(victim2, 'secret\n', { mode: 0o600 });
+  const dir = path.join(r.state, 'plugin');
+  let swapped = false;
+  const w = watch(dir, (_event, name) => {
+    if (name !== 'result.json' || swapped || !existsSync(path.join(dir, 'result.json'))) return;
+    swapped = true;
+    symlinkSync(victim2, path.join(dir, 'evil'));
+    renameSync(path.join(dir, 'evil'), path.join(dir, 'result.json'));
+  });
+  t.teardown(() => w.close());
+  await handlePluginRequest({ stateDir: r.state, workDir: r.work, agentMain: r.main });
+  await new Promise((res) => setTimeout(res, 50));
+  t.ok(swapped, 'the swap happened');
+  t.same([statSync(victim2).uid, statSync(victim2).mode & 0o777], [0, 0o600], 'root file not chowned to the agent');
 });
 
 t.test('no request → nothing written; garbage → invalid result', async (t) => {

@@ -2,7 +2,7 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { silentLogger } from '../../../agent/src/core/log.js';
-import { readServing, servingRecorder, startCandidates, type ServingRecord } from '../../../agent/src/compose/start-model.js';
+import { readServing, recordsAtStart, servingRecorder, startCandidates, type ServingRecord } from '../../../agent/src/compose/start-model.js';
 
 const demo = { name: 'demo-yolov3', version: 'generated-1' };
 const rec = (name: string, version: string, configured = ''): ServingRecord => ({ v: 1, name, version, configured, at: '2026-01-01T00:00:00.000Z' });
@@ -27,6 +27,15 @@ t.test('a deployment in flight: start with the model that served before it (the 
   const inFlight = { previous: { name: 'small', version: '3.0.0' } };
   t.same(names(startCandidates(rec('small', '4.0.0'), '', demo, inFlight)), ['before-deployment:small@3.0.0', 'recorded:small@4.0.0', 'demo:demo-yolov3@generated-1']);
   t.same(names(startCandidates(rec('small', '3.0.0'), '', demo, { previous: null })), ['recorded:small@3.0.0', 'demo:demo-yolov3@generated-1'], 'no previous: as without a deployment');
+});
+
+t.test('a fallback that starts because an earlier candidate failed does not replace the record', async (t) => {
+  const deployed = startCandidates(rec('small', '2.0.0', 'det@1.0'), 'det@1.0', demo);
+  t.same(deployed.map((_, i) => recordsAtStart(deployed, i)), [true, false], 'recorded writes; the configured fallback does not');
+  const resumed = startCandidates(rec('small', '4.0.0'), '', demo, { previous: { name: 'small', version: '3.0.0' } });
+  t.same(resumed.map((_, i) => recordsAtStart(resumed, i)), [true, true, false], 'before-deployment and recorded write; demo does not');
+  const first = startCandidates(undefined, 'det@1.0', demo);
+  t.same(first.map((_, i) => recordsAtStart(first, i)), [true], 'first start: the configured model is recorded');
 });
 
 t.test('the recorder writes every switch in order; unreadable or malformed records are ignored', async (t) => {
