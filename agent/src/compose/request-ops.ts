@@ -35,6 +35,16 @@ function refuseDuringRollout(deps: RequestOpsDeps, op: string): void {
   }
 }
 
+/** `work`, or the signal's reason once it aborts (the work itself goes on; nobody waits for it). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason instanceof Error ? signal.reason : new AgentError('CANCELED', 'The inference restart was canceled.'));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 export function restartInferenceOp(deps: RequestOpsDeps): () => Promise<unknown> {
   return async () => {
     const service = deps.service();
@@ -48,7 +58,23 @@ export function restartInferenceOp(deps: RequestOpsDeps): () => Promise<unknown>
       throw new AgentError('BUSY', 'Cannot restart the inference backend: a model is being activated right now.', { hint: 'Retry when the activation has finished.' });
     }
     const t0 = performance.now();
-    const r = await deps.runner.run('restart-inference', () => service.restart());
+    // A restart is load + warm-up + golden check, the same work as a deployment's warming state,
+    // so it gets the same deadline. InferenceService cannot abort a load, so on the deadline the
+    // op answers TIMEOUT and frees the runner; the old engine was never switched out (beside
+    // mode) and keeps serving.
+    const deadlineSec = deps.env.config.rollout.warmTimeoutSec;
+    const r = await deps.runner.run('restart-inference', ({ signal }) => untilAborted(service.restart(), signal), {
+      deadlineMs: deadlineSec * 1000,
+    }).catch((err: unknown) => {
+      if (err instanceof AgentError && err.code === 'TIMEOUT') {
+        // In replace mode the old engine was unloaded before the load began: say so, not "keeps serving".
+        const serving = service.status().ready ? 'the running engine keeps serving' : 'no model is serving (swapMode replace unloaded the old engine first)';
+        throw new AgentError('TIMEOUT', `The inference restart did not finish within rollout.warmTimeoutSec (${deadlineSec} s): the fresh engine is still loading or hung. Nobody waits for it any more and ${serving}; should the load still finish, the fresh engine is switched in then.`, {
+          hint: 'Check the agent log for the engine load; raise rollout.warmTimeoutSec if loading this model legitimately takes longer.',
+        });
+      }
+      throw err;
+    });
     return {
       model: r.active,
       restartMs: Math.round(performance.now() - t0),

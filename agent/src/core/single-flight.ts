@@ -5,7 +5,7 @@ import { AgentError } from './errors.js';
  *
  * INVARIANTS
  * - at most one task runs; a second `run` while busy fails fast with BUSY (callers that
- *   want to queue use `runQueued`);
+ *   want to queue use `runQueued`, which waits behind `run` tasks as well as queued ones);
  * - every task gets an AbortSignal that fires on cancel(), on its deadline, or when the
  *   caller's own signal aborts;
  * - the runner is free again only after the task's promise settles (no overlap even when
@@ -22,7 +22,7 @@ export interface RunOptions {
 }
 
 export class SingleFlight {
-  private current: { name: string; controller: AbortController; done: Promise<unknown> } | undefined;
+  private current: { name: string; controller: AbortController; free: Promise<void> } | undefined;
   private queue: Promise<unknown> = Promise.resolve();
 
   get busy(): string | undefined {
@@ -50,23 +50,31 @@ export class SingleFlight {
               ),
             options.deadlineMs,
           );
+    let setFree: () => void = () => undefined;
+    const free = new Promise<void>((r) => (setFree = r));
     const done = task({ signal: controller.signal, name });
-    this.current = { name, controller, done };
+    this.current = { name, controller, free };
     try {
       return await done;
     } finally {
       if (timer) clearTimeout(timer);
       options.signal?.removeEventListener('abort', onOuter);
       this.current = undefined;
+      setFree();
     }
   }
 
-  /** Wait for the runner to be free, then run. */
+  /**
+   * Wait for the runner to be free, then run. Queued tasks run in call order; a task started
+   * with `run` (an inference restart, a plugin rebuild) is waited for too, and if another `run`
+   * slips in between, the wait starts over.
+   */
   runQueued<T>(name: string, task: (ctx: TaskContext) => Promise<T>, options: RunOptions = {}): Promise<T> {
-    const next = this.queue.then(
-      () => this.run(name, task, options),
-      () => this.run(name, task, options),
-    );
+    const whenFree = async (): Promise<T> => {
+      while (this.current) await this.current.free;
+      return this.run(name, task, options);
+    };
+    const next = this.queue.then(whenFree, whenFree);
     this.queue = next.catch(() => undefined);
     return next;
   }

@@ -11,10 +11,15 @@ export interface CpuTicks {
   readonly total: number;
 }
 
-/** `cpu` (all CPUs) first, then `cpu0`, `cpu1`, … in file order. */
-export function parseProcStat(text: string): { readonly all: CpuTicks | null; readonly cpus: readonly CpuTicks[] } {
+/** One `cpuN` line: N is the core number (offline cores have no line, so N ≠ array index). */
+export interface CoreTicks extends CpuTicks {
+  readonly cpu: number;
+}
+
+/** `cpu` (all CPUs) first, then the online cores `cpu0`, `cpu1`, … in file order. */
+export function parseProcStat(text: string): { readonly all: CpuTicks | null; readonly cpus: readonly CoreTicks[] } {
   let all: CpuTicks | null = null;
-  const cpus: CpuTicks[] = [];
+  const cpus: CoreTicks[] = [];
   for (const line of text.split('\n')) {
     const m = /^cpu(\d*)\s+(.*)$/.exec(line);
     if (!m) continue;
@@ -25,7 +30,7 @@ export function parseProcStat(text: string): { readonly all: CpuTicks | null; re
     const idle = (f[3] ?? 0) + (f[4] ?? 0);
     const ticks = { busy: total - idle, total };
     if (m[1] === '') all = ticks;
-    else cpus.push(ticks);
+    else cpus.push({ cpu: Number(m[1]), ...ticks });
   }
   return { all, cpus };
 }
@@ -35,6 +40,16 @@ export function busyPct(prev: CpuTicks | undefined, cur: CpuTicks): number | nul
   const dt = cur.total - (prev?.total ?? 0);
   if (dt <= 0) return null;
   return Math.round(((cur.busy - (prev?.busy ?? 0)) / dt) * 1000) / 10;
+}
+
+/**
+ * Busy % of each online core since the previous sample of the SAME core (matched by N of
+ * `cpuN`, not by position: nvpmodel takes cores offline and the lines shift). A core without a
+ * previous sample (first reading, or just back online) gets its average since boot.
+ */
+export function coreBusyPct(prev: readonly CoreTicks[] | undefined, cur: readonly CoreTicks[]): number[] {
+  const before = new Map((prev ?? []).map((c) => [c.cpu, c]));
+  return cur.map((c) => busyPct(before.get(c.cpu), c) ?? 0);
 }
 
 /** Cumulative bytes per interface from /proc/net/dev (two header lines, then `iface: rx … tx …`). */

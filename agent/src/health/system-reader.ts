@@ -1,7 +1,7 @@
 import { readProc } from '../platform/proc.js';
 import { freeBytes } from '../platform/fs.js';
 import { memory } from '../platform/sysinfo.js';
-import { busyPct, parseNetDev, parseProcStat, parseUptime, type CpuTicks } from './proc-parse.js';
+import { busyPct, coreBusyPct, parseNetDev, parseProcStat, parseUptime, type CoreTicks, type CpuTicks } from './proc-parse.js';
 import type { SystemReading } from './snapshot.js';
 import type { ThermalZone } from './sysfs.js';
 
@@ -18,7 +18,7 @@ export function cpuTemperature(zones: readonly ThermalZone[]): number | null {
  * network reading has null rates), so one reader lives as long as the health service.
  */
 export class SystemReader {
-  private cpu: { all: CpuTicks | null; cpus: readonly CpuTicks[] } | undefined;
+  private cpu: { all: CpuTicks | null; cpus: readonly CoreTicks[] } | undefined;
   private net: { at: number; bytes: Map<string, { rx: number; tx: number }> } | undefined;
 
   constructor(private readonly now: () => number = Date.now) {}
@@ -41,7 +41,7 @@ export class SystemReader {
     const secs = before ? (at - before.at) / 1000 : 0;
     const rate = (cur: number, old: number | undefined): number | null => (old === undefined || secs <= 0 || cur < old ? null : Math.round((cur - old) / secs));
     return {
-      cpuLoadPct: stat.cpus.map((c, i) => busyPct(prev?.cpus[i], c) ?? 0),
+      cpuLoadPct: coreBusyPct(prev?.cpus, stat.cpus),
       cpuLoadAvgPct: stat.all ? busyPct(prev?.all ?? undefined, stat.all) : null,
       memory: { totalBytes: mem?.totalBytes ?? 0, usedBytes: mem?.usedBytes ?? 0, availableBytes: mem?.availableBytes ?? 0 },
       swap: { totalBytes: mem?.swapTotalBytes ?? 0, usedBytes: mem?.swapUsedBytes ?? 0 },

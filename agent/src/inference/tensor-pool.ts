@@ -4,28 +4,69 @@
  * Float32Array per request the main thread spent about a third of its busy time in the garbage
  * collector — large external ArrayBuffers drive V8's external-memory GC. Buffers come back from
  * the ONNX Runtime worker with the result (transferred both ways) and from the batcher once it
- * has copied single items into a batch. Bounded per size, so a burst does not pin memory.
+ * has copied single items into a batch.
+ *
+ * Bounded in total, not only per size: every batch length n·C·H·W has its own bucket, so a
+ * per-size bound alone lets a burst pin (1+2+3+4)·maxPerSize single items at maxBatch 4 — hundreds
+ * of MB on a 4 GB Nano, held while idle. The pool keeps at most `maxItems` single-item tensors'
+ * worth of bytes (default 4, the default inference.maxBatch: 23 MB at 3×384×1248). The single-item
+ * length is the smallest length seen (every request takes one; batches are multiples of it).
+ * Single items are preferred over batch tensors — every request needs one, a batch only when
+ * requests pile up — so larger buckets are evicted first and a batch tensor that does not fit is
+ * dropped to the garbage collector.
  */
 export class TensorPool {
   private readonly free = new Map<number, Float32Array[]>();
+  /** Floats held in `free`. */
+  private retained = 0;
+  private single = Infinity;
 
-  constructor(private readonly maxPerSize = 8) {}
+  constructor(
+    private readonly maxPerSize = 8,
+    private readonly maxItems = 4,
+  ) {}
 
   /** A tensor of `length` floats with arbitrary contents (the caller overwrites all of it). */
   take(length: number): Float32Array {
-    return this.free.get(length)?.pop() ?? new Float32Array(length);
+    if (length > 0) this.single = Math.min(this.single, length);
+    const t = this.free.get(length)?.pop();
+    if (!t) return new Float32Array(length);
+    this.retained -= length;
+    return t;
   }
 
   /** Hand a tensor back; the caller must not touch it afterwards. Detached buffers are ignored. */
   give(tensor: Float32Array): void {
-    if (tensor.length === 0 || tensor.byteOffset !== 0 || tensor.byteLength !== tensor.buffer.byteLength) return;
-    let list = this.free.get(tensor.length);
-    if (!list) this.free.set(tensor.length, (list = []));
-    if (list.length < this.maxPerSize) list.push(tensor);
+    const n = tensor.length;
+    if (n === 0 || tensor.byteOffset !== 0 || tensor.byteLength !== tensor.buffer.byteLength) return;
+    this.single = Math.min(this.single, n);
+    const cap = this.maxItems * this.single;
+    let list = this.free.get(n);
+    if (list && list.length >= this.maxPerSize) return;
+    // Make room by dropping longer (batch) tensors, longest first; never shorter ones.
+    if (this.retained + n > cap) {
+      for (const len of [...this.free.keys()].filter((l) => l > n).sort((a, b) => b - a)) {
+        const longer = this.free.get(len) ?? [];
+        while (longer.length > 0 && this.retained + n > cap) {
+          longer.pop();
+          this.retained -= len;
+        }
+        if (longer.length === 0) this.free.delete(len);
+      }
+    }
+    if (this.retained + n > cap) return;
+    if (!list) this.free.set(n, (list = []));
+    list.push(tensor);
+    this.retained += n;
   }
 
   /** Pooled tensors of `length` floats (tests). */
   size(length: number): number {
     return this.free.get(length)?.length ?? 0;
+  }
+
+  /** Bytes held by pooled tensors. */
+  get retainedBytes(): number {
+    return this.retained * Float32Array.BYTES_PER_ELEMENT;
   }
 }

@@ -42,18 +42,23 @@ export async function callPluginHelper(o: HelperCallOptions): Promise<PluginResu
   // Temp file in the same directory + rename: the path unit never sees a half-written request.
   await writeJsonAtomic(requestFile, o.request, { mode: 0o640 });
 
+  // Withdraw by rename: if the helper takes it at this very moment our rename fails with
+  // ENOENT and the helper goes ahead with it. True when the request was withdrawn.
+  const withdraw = async (): Promise<boolean> => {
+    const withdrawn = path.join(dir, `request.withdrawn-${o.request.id}.json`);
+    const gone = await renamePath(requestFile, withdrawn).then(
+      () => true,
+      () => false,
+    );
+    if (gone) await removePath(withdrawn);
+    return gone;
+  };
+
   const pickupBy = clock.now() + o.pickupTimeoutMs;
   while (await exists(requestFile)) {
     if (clock.now() >= pickupBy) {
-      // Withdraw by rename: if the helper takes it at this very moment our rename fails with
-      // ENOENT and we go on waiting for its result instead.
-      const withdrawn = path.join(dir, `request.withdrawn-${o.request.id}.json`);
-      const gone = await renamePath(requestFile, withdrawn).then(
-        () => true,
-        () => false,
-      );
-      if (gone) {
-        await removePath(withdrawn);
+      // Not withdrawn: the helper took it just now, so go on waiting for its result.
+      if (await withdraw()) {
         throw new AgentError(
           'PLUGIN_HELPER_NOT_RUNNING',
           `No plugin helper took the ${o.request.op} request within ${Math.round(o.pickupTimeoutMs / 1000)} s: the root helper units (jetson-agent-plugin.path/.service) are not installed or not running. The request was withdrawn; nothing was swapped.`,
@@ -64,7 +69,15 @@ export async function callPluginHelper(o: HelperCallOptions): Promise<PluginResu
       }
       break;
     }
-    await sleep(poll, o.signal, clock);
+    try {
+      await sleep(poll, o.signal, clock);
+    } catch (err) {
+      // Canceled (deadline, cancel, shutdown) before the helper took it: take the request back,
+      // or the helper would install later with nobody waiting and the next call would be
+      // refused as BUSY by our own stale file.
+      await withdraw();
+      throw err;
+    }
   }
 
   const resultBy = clock.now() + o.resultTimeoutMs;

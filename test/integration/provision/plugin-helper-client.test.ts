@@ -56,6 +56,29 @@ t.test('nobody takes the request: PLUGIN_HELPER_NOT_RUNNING after the pickup tim
   t.same(files(state), [], 'no request left for a helper that starts later');
 });
 
+t.test('canceled while waiting for pickup: the request is withdrawn, so the next call is not refused', async (t) => {
+  const state = t.testdir({});
+  const ac = new AbortController();
+  const call = callPluginHelper({ stateDir: state, request: REQ, pickupTimeoutMs: 60_000, resultTimeoutMs: 60_000, pollMs: 20, signal: ac.signal }).catch((e: unknown) => e);
+  await new Promise((r) => setTimeout(r, 100));
+  t.same(files(state), ['request.json'], 'the request waits for the helper');
+  ac.abort(new AgentError('CANCELED', '"plugin-rebuild" was canceled.'));
+  const err = await call;
+  t.equal((err as AgentError).code, 'CANCELED', 'the cancel reason, not a helper error');
+  t.same(files(state), [], 'no request left for a helper that starts later');
+  // The next rebuild's request goes through (a helper takes it this time).
+  const plugin = path.join(state, 'plugin');
+  const helper = setInterval(() => {
+    if (!existsSync(path.join(plugin, 'request.json'))) return;
+    renameSync(path.join(plugin, 'request.json'), path.join(plugin, 'request.processing.json'));
+    writeFileSync(path.join(plugin, 'result.json'), JSON.stringify(result('rebuild-2')));
+    clearInterval(helper);
+  }, 20);
+  t.teardown(() => clearInterval(helper));
+  const r = await callPluginHelper({ stateDir: state, request: { ...REQ, id: 'rebuild-2' }, pickupTimeoutMs: 5000, resultTimeoutMs: 5000, pollMs: 20 });
+  t.equal(r.id, 'rebuild-2');
+});
+
 t.test('taken but no result: PLUGIN_HELPER_TIMEOUT; a pending request of someone else: BUSY, untouched', async (t) => {
   const state = t.testdir({ plugin: {} });
   const plugin = path.join(state, 'plugin');

@@ -44,3 +44,30 @@ t.test('runQueued waits instead of failing', async (t) => {
   await Promise.all([a, b]);
   t.same(order, ['a', 'b']);
 });
+
+t.test('runQueued waits for a task started with run (a conversion arriving during a plugin rebuild)', async (t) => {
+  const sf = new SingleFlight();
+  const order: string[] = [];
+  let release: () => void = () => undefined;
+  const rebuild = sf.run('plugin-rebuild', () => new Promise<void>((r) => (release = r)).then(() => void order.push('rebuild')));
+  const convert = sf.runQueued('convert', async () => {
+    order.push('convert');
+    return 'engine';
+  });
+  await new Promise((r) => setTimeout(r, 20));
+  t.same(order, [], 'the conversion did not start (nor fail) while the rebuild held the runner');
+  t.equal(sf.busy, 'plugin-rebuild');
+  release();
+  t.equal(await convert, 'engine', 'the conversion ran once the runner was free');
+  await rebuild;
+  t.same(order, ['rebuild', 'convert']);
+  t.equal(sf.busy, undefined);
+});
+
+t.test('runQueued also waits when the run it waited for failed', async (t) => {
+  const sf = new SingleFlight();
+  const restart = sf.run('restart-inference', ({ signal }) => waitAbort(signal), { deadlineMs: 20 });
+  const convert = sf.runQueued('convert', async () => 'engine');
+  await t.rejects(restart, { code: 'TIMEOUT' });
+  t.equal(await convert, 'engine');
+});

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { busyPct, parseNetDev, parseProcStat, parseUptime } from '../../../agent/src/health/proc-parse.js';
+import { busyPct, coreBusyPct, parseNetDev, parseProcStat, parseUptime } from '../../../agent/src/health/proc-parse.js';
 import { cpuTemperature } from '../../../agent/src/health/system-reader.js';
 
 // Samples in the kernel's formats (proc(5)); the Orin lines are from a Jetson AGX Orin (L4T R35).
@@ -18,6 +18,7 @@ t.test('/proc/stat: busy % per CPU and overall between two samples (idle + iowai
   const a = parseProcStat(STAT_1);
   const b = parseProcStat(STAT_2);
   t.same(a.all, { busy: 1500, total: 10000 });
+  t.same(a.cpus.map((c) => c.cpu), [0, 1]);
   t.equal(a.cpus.length, 2);
   t.equal(busyPct(undefined, a.all ?? { busy: 0, total: 0 }), 15, 'first reading: average since boot');
   // Δbusy = (1600+700+100) - 1500 = 900 of Δtotal = 11600 - 10000 = 1600.
@@ -26,6 +27,32 @@ t.test('/proc/stat: busy % per CPU and overall between two samples (idle + iowai
   t.same(b.cpus.map((c, i) => busyPct(a.cpus[i], c)), [85.7, 33.3]);
   t.equal(busyPct(a.all ?? undefined, a.all ?? { busy: 0, total: 0 }), null, 'no time passed');
   t.same(parseProcStat(''), { all: null, cpus: [] });
+});
+
+t.test('/proc/stat: per-core load matched by core number when nvpmodel takes a core offline and back', async (t) => {
+  const four = parseProcStat(`cpu  4000 0 0 36000 0 0 0 0 0 0
+cpu0 1000 0 0 9000 0 0 0 0 0 0
+cpu1 1000 0 0 9000 0 0 0 0 0 0
+cpu2 1000 0 0 9000 0 0 0 0 0 0
+cpu3 1000 0 0 9000 0 0 0 0 0 0
+`);
+  // cpu1 offline: cpu2 and cpu3 move up one line. cpu0 +50/100 busy, cpu2 +90/100, cpu3 +10/100.
+  const three = parseProcStat(`cpu  4150 0 0 36150 0 0 0 0 0 0
+cpu0 1050 0 0 9050 0 0 0 0 0 0
+cpu2 1090 0 0 9010 0 0 0 0 0 0
+cpu3 1010 0 0 9090 0 0 0 0 0 0
+`);
+  t.same(three.cpus.map((c) => c.cpu), [0, 2, 3]);
+  t.same(coreBusyPct(four.cpus, three.cpus), [50, 90, 10], 'each core against its own previous ticks');
+  // cpu1 back online with no previous sample in the last reading: its average since boot (10 %).
+  const back = parseProcStat(`cpu  4250 0 0 36250 0 0 0 0 0 0
+cpu0 1100 0 0 9100 0 0 0 0 0 0
+cpu1 1000 0 0 9000 0 0 0 0 0 0
+cpu2 1140 0 0 9060 0 0 0 0 0 0
+cpu3 1020 0 0 9180 0 0 0 0 0 0
+`);
+  t.same(coreBusyPct(three.cpus, back.cpus), [50, 10, 50, 10]);
+  t.same(coreBusyPct(undefined, four.cpus), [10, 10, 10, 10], 'first reading: since boot');
 });
 
 t.test('/proc/net/dev: rx bytes column 1, tx bytes column 9', async (t) => {

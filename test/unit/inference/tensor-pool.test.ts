@@ -24,6 +24,36 @@ t.test('pool: reuse by length, bounded, detached or partial views refused', asyn
   t.equal(pool.size(0), 0, 'a detached tensor is ignored');
 });
 
+t.test('pool: total retained bytes capped at 4 single items after a burst of every batch size', async (t) => {
+  // One single item of a 3×384×1248 model; a burst at maxBatch 4 hands back batches of 1…4 items.
+  const single = 3 * 384 * 1248;
+  const pool = new TensorPool();
+  const taken = [pool.take(single)];
+  for (let i = 0; i < 7; i++) taken.push(pool.take(single));
+  for (const n of [2, 3, 4]) for (let i = 0; i < 8; i++) pool.give(new Float32Array(n * single));
+  for (const tensor of taken) pool.give(tensor);
+  t.equal(pool.retainedBytes, 4 * single * 4, `${(pool.retainedBytes / 1e6).toFixed(1)} MB retained, not the ~460 MB of 8 per batch size`);
+  t.equal(pool.size(single), 4, 'single items are what every request takes: they stay');
+  t.same([2, 3, 4].map((n) => pool.size(n * single)), [0, 0, 0], 'batch tensors were evicted to make room');
+  t.ok(pool.take(single) === taken[3], 'pooled singles are reused');
+});
+
+t.test('pool: a batch tensor stays while there is room and goes first when singles need it', async (t) => {
+  const pool = new TensorPool();
+  const one = pool.take(10);
+  pool.give(new Float32Array(20));
+  t.equal(pool.size(20), 1, 'room for a batch of 2 next to nothing else');
+  pool.give(new Float32Array(50));
+  t.equal(pool.size(50), 0, 'a batch larger than the whole cap (5 items > 4) is not kept');
+  pool.give(one);
+  pool.give(new Float32Array(10));
+  t.equal(pool.retainedBytes, 4 * 10 * 4, 'full: one batch of 2 + two singles');
+  pool.give(new Float32Array(10));
+  t.equal(pool.size(20), 0, 'the batch tensor made room');
+  t.equal(pool.size(10), 3);
+  t.equal(pool.retainedBytes, 3 * 10 * 4);
+});
+
 t.test('ONNX Runtime worker hands the input buffer back after the run', async (t) => {
   const g = generatedServable({ name: 'p', version: '1', height: 32, width: 32, seed: 3, maxBatch: 2, extraConvs: 0 });
   const prepared = prepareForOnnxRuntime(g.bytes);
