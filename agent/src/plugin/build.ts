@@ -1,12 +1,12 @@
 import path from 'node:path';
 import { AgentError } from '../core/errors.js';
-import { run } from '../platform/exec.js';
 import { fsp, listDir, lstatMaybe, mkdirp, readBytes, removePath, sha256File } from '../platform/fs.js';
 import { hostResources } from '../platform/library.js';
+import { buildDeadline, buildStepRunner } from './build-steps.js';
 import { buildDirFor, cacheKey, readArtifact, writeArtifact, type ArtifactRecord } from './artifact.js';
 import type { PluginContext } from './context.js';
 import { machineName, parseElf } from './elf.js';
-import { generationOfRef, minimumCmake, planBranch, planBuild, progressPercent, type TreeGeneration } from './plan.js';
+import { generationOfRef, minimumCmake, planBranch, planBuild, type TreeGeneration } from './plan.js';
 import { DEFAULT_TRT_LIB_DIR } from './resolve.js';
 import { resolveSource } from './source.js';
 import { findCCompiler, findCmake, findCudaCompiler } from './tools.js';
@@ -39,12 +39,7 @@ const OUTPUT_RE = /^libnvinfer_plugin\.so\.\d+\.\d+\.\d+(?:\.\d+)*$/;
  */
 export async function buildPlugin(ctx: PluginContext, req: BuildRequest): Promise<BuildResult> {
   const started = Date.now();
-  const deadline = started + req.timeoutMs;
-  const remaining = (): number => {
-    const ms = deadline - Date.now();
-    if (ms <= 0) throw new AgentError('TIMEOUT', `The plugin build ran past its deadline of ${Math.round(req.timeoutMs / 1000)} s.`, { hint: 'Raise plugin.buildTimeoutSec.' });
-    return ms;
-  };
+  const remaining = buildDeadline('plugin build', req.timeoutMs);
   const b = planBranch(ctx.board, req.ref);
   if ('kind' in b) throw new AgentError('PLUGIN_BRANCH_UNKNOWN', b.message, { hint: 'Pass --ref release/X.Y matching the installed TensorRT.' });
   ctx.onStep?.(`checking cmake for ${b.branch}`);
@@ -134,22 +129,7 @@ export async function buildPlugin(ctx: PluginContext, req: BuildRequest): Promis
   await mkdirp(outDir);
   const logFile = path.join(dir, 'build.log');
   await fsp.writeFile(logFile, `# jetson-agent plugin build ${key.slice(0, 16)} (${b.branch}, source ${src.location}${src.commit ? ` @ ${src.commit}` : ''})\n`);
-  const onLine = (line: string): void => req.onProgress?.(progressPercent(line) ?? null, line);
-  const step = async (what: string, file: string, args: readonly string[], cwd?: string): Promise<void> => {
-    ctx.onStep?.(what);
-    try {
-      await run(file, args, { logFile, onLine, timeoutMs: remaining(), ...(cwd ? { cwd } : {}), ...(req.signal ? { signal: req.signal } : {}) });
-    } catch (err) {
-      if (err instanceof AgentError && err.code === 'EXEC_FAILED') {
-        throw new AgentError('PLUGIN_BUILD_FAILED', `${what} failed: ${typeof err.details?.stderrTail === 'string' ? err.details.stderrTail : err.message}`, {
-          hint: `See the full log in ${logFile}.`,
-          cause: err,
-          details: { log: logFile },
-        });
-      }
-      throw err;
-    }
-  };
+  const step = buildStepRunner({ logFile, remaining, onStep: ctx.onStep, onProgress: req.onProgress, signal: req.signal, failCode: 'PLUGIN_BUILD_FAILED' });
   await step('configuring (cmake)', cmake.path, plan.cmakeArgs);
   await step(`building nvinfer_plugin (make -j${plan.jobs})`, 'make', plan.makeArgs, buildDir);
 

@@ -1,12 +1,12 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AgentError } from '../core/errors.js';
-import { run } from '../platform/exec.js';
 import { copyFileAtomic, fsp, mkdirp, removePath, sha256File } from '../platform/fs.js';
 import { hostResources } from '../platform/library.js';
 import { hashTree } from '../platform/tree-hash.js';
+import { buildDeadline, buildStepRunner } from './build-steps.js';
 import type { PluginContext } from './context.js';
-import { defaultJobs, progressPercent } from './plan.js';
+import { defaultJobs } from './plan.js';
 import { readRunnerArtifact, recordRunnerArtifact, runnerCacheKey, runnerStatePaths, type RunnerArtifact } from './runner-artifact.js';
 import { planRunnerBuild } from './runner-plan.js';
 import { locateTensorrt } from './runner-tensorrt.js';
@@ -44,12 +44,7 @@ export interface RunnerBuildResult {
  */
 export async function buildRunner(ctx: PluginContext, req: RunnerBuildRequest): Promise<RunnerBuildResult> {
   const started = Date.now();
-  const deadline = started + req.timeoutMs;
-  const remaining = (): number => {
-    const ms = deadline - Date.now();
-    if (ms <= 0) throw new AgentError('TIMEOUT', `The runner build ran past its deadline of ${Math.round(req.timeoutMs / 1000)} s.`, { hint: 'Raise plugin.buildTimeoutSec.' });
-    return ms;
-  };
+  const remaining = buildDeadline('runner build', req.timeoutMs);
   ctx.onStep?.('looking for TensorRT headers and libraries');
   const trt = await locateTensorrt(ctx.paths, ctx.board.trtLibDir);
   ctx.onStep?.(`checking cmake (TensorRT ${trt.version})`);
@@ -97,22 +92,15 @@ export async function buildRunner(ctx: PluginContext, req: RunnerBuildRequest): 
   await mkdirp(buildDir, 0o750);
   const logFile = path.join(dir, 'build.log');
   await fsp.writeFile(logFile, `# jetson-agent runner build ${key.slice(0, 16)} (TensorRT ${trt.version}, ${plan.api} API, source ${sourceDir})\n`);
-  const onLine = (line: string): void => req.onProgress?.(progressPercent(line) ?? null, line);
-  const step = async (what: string, file: string, args: readonly string[], cwd?: string): Promise<void> => {
-    ctx.onStep?.(what);
-    try {
-      await run(file, args, { logFile, onLine, timeoutMs: remaining(), ...(cwd ? { cwd } : {}), ...(req.signal ? { signal: req.signal } : {}) });
-    } catch (err) {
-      if (err instanceof AgentError && err.code === 'EXEC_FAILED') {
-        throw new AgentError('RUNNER_BUILD_FAILED', `${what} failed: ${typeof err.details?.stderrTail === 'string' ? err.details.stderrTail : err.message}`, {
-          hint: `See the full log in ${logFile}. The previously built runner (if any) is still the one in use.`,
-          cause: err,
-          details: { log: logFile },
-        });
-      }
-      throw err;
-    }
-  };
+  const step = buildStepRunner({
+    logFile,
+    remaining,
+    onStep: ctx.onStep,
+    onProgress: req.onProgress,
+    signal: req.signal,
+    failCode: 'RUNNER_BUILD_FAILED',
+    failHint: 'The previously built runner (if any) is still the one in use.',
+  });
   await step('configuring (cmake)', cmake.path, plan.cmakeArgs);
   await step(`building trt-runner (make ${plan.makeArgs.join(' ')})`, 'make', plan.makeArgs, buildDir);
 

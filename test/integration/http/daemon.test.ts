@@ -11,7 +11,8 @@ t.test('`jetson-agent run` serves the demo model out of the box; models activate
   const log = agent.log;
   const port = await agent.port();
   await agent.waitLog(/"msg":"model activated"/);
-  t.match(log(), /serving the generated demo model: its detections are meaningless/);
+  // Logged once the start activation settles, a moment after "model activated" (a later write).
+  t.ok(await agent.waitLog(/serving the generated demo model: its detections are meaningless/, 10_000), 'the demo model is announced as meaningless');
   const base = `http://127.0.0.1:${port}`;
   t.equal((await fetch(`${base}/readyz`)).status, 200);
   const res = await fetch(`${base}/v1/detect`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: await noisyJpeg(1248, 384) });
