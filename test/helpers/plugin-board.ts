@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BoardInfo } from '../../agent/src/core/contracts/board.js';
+import { nanoBoard } from './convert-fixture.js';
 
 export const LIB_DIR = '/usr/lib/aarch64-linux-gnu';
 
@@ -72,25 +73,12 @@ export function makeBoardRoot(root: string, options: { tensorrt?: string; dpkg?:
     w('var/lib/dpkg/lock', '');
     w('var/lib/dpkg/diversions', '');
   }
-  const board: BoardInfo = {
-    isJetson: true,
-    model: 'NVIDIA Jetson Nano Developer Kit',
-    module: 'p3448-0000',
-    soc: 'tegra210',
-    chipId: 33,
-    cudaArch: 53,
-    l4t: '32.4.3',
-    jetpack: '4.4',
+  const board: BoardInfo = nanoBoard({
     cuda: '10.2.89',
-    cudnn: '8.0.0',
     tensorrt: trt,
-    cmake: null,
     trtOssBranch: `release/${major}.${minor}`,
     pluginLibrary: path.posix.join(LIB_DIR, name),
     trtLibDir: LIB_DIR,
-    pluginPackage: null,
-    sources: {},
-    warnings: [],
-  };
+  });
   return { root, hostTarget, target: path.posix.join(LIB_DIR, name), hostLibDir, board };
 }

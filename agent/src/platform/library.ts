@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fsyncDir, tempNameFor } from './fs.js';
+import { fsyncDir, writeFileAtomic } from './fs.js';
 import { run, which } from './exec.js';
 
 /**
@@ -23,23 +23,8 @@ export interface ReplaceOptions {
  * Running processes keep the old inode (no SIGBUS as with `cp` over a mapped file).
  */
 export async function replaceFileAtomic(target: string, data: Uint8Array, options: ReplaceOptions): Promise<void> {
-  const tmp = tempNameFor(target);
-  try {
-    const fh = await fsp.open(tmp, 'wx', options.mode);
-    try {
-      await fh.writeFile(data);
-      await fh.chmod(options.mode);
-      if (options.uid !== undefined && options.gid !== undefined && process.getuid?.() === 0) await fh.chown(options.uid, options.gid);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await fsp.rename(tmp, target);
-  } catch (err) {
-    await fsp.rm(tmp, { force: true });
-    throw err;
-  }
-  await fsyncDir(path.dirname(target));
+  const asRoot = options.uid !== undefined && options.gid !== undefined && process.getuid?.() === 0;
+  await writeFileAtomic(target, data, { mode: options.mode, ...(asRoot ? { owner: { uid: options.uid ?? 0, gid: options.gid ?? 0 } } : {}) });
 }
 
 /** Remove leftover dot-temp files of replaceFileAtomic for `target` (after a crash). */

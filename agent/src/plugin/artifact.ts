@@ -53,24 +53,40 @@ export function buildDirFor(state: PluginStatePaths, key: string): string {
   return path.join(state.buildsDir, key.slice(0, 16));
 }
 
-/** The recorded artifact if its file still has the recorded bytes. */
-export async function readArtifact(dir: string): Promise<ArtifactRecord | undefined> {
-  let rec: ArtifactRecord | undefined;
-  try {
-    rec = await readJsonMaybe<ArtifactRecord>(path.join(dir, 'artifact.json'));
-  } catch {
-    return undefined;
-  }
+/** A build record whose `file` must still have the recorded `sha256` (plugin and runner builds). */
+export interface VerifiedRecord {
+  readonly file: string;
+  readonly sha256: string;
+}
+
+/** The record in `dir`/artifact.json if its file still has the recorded bytes. */
+export async function readRecord<T extends VerifiedRecord>(dir: string): Promise<T | undefined> {
+  const rec = await readJsonMaybe<T>(path.join(dir, 'artifact.json')).catch(() => undefined);
   if (!rec || !(await statMaybe(rec.file))) return undefined;
   return (await sha256File(rec.file)) === rec.sha256 ? rec : undefined;
 }
 
-export async function writeArtifact(state: PluginStatePaths, dir: string, rec: ArtifactRecord): Promise<void> {
+/** Write `dir`/artifact.json, then point `pointerFile` at it (the newest/current build). */
+export async function writeRecord(pointerFile: string, dir: string, rec: VerifiedRecord & { readonly id: string }): Promise<void> {
   await writeJsonAtomic(path.join(dir, 'artifact.json'), rec);
-  await writeJsonAtomic(state.lastBuildFile, { id: rec.id, dir });
+  await writeJsonAtomic(pointerFile, { id: rec.id, dir });
+}
+
+/** The record `pointerFile` points at, if it is intact. */
+export async function pointedRecord<T extends VerifiedRecord>(pointerFile: string): Promise<T | undefined> {
+  const p = await readJsonMaybe<{ dir: string }>(pointerFile).catch(() => undefined);
+  return p ? readRecord<T>(p.dir) : undefined;
+}
+
+/** The recorded artifact if its file still has the recorded bytes. */
+export async function readArtifact(dir: string): Promise<ArtifactRecord | undefined> {
+  return readRecord<ArtifactRecord>(dir);
+}
+
+export async function writeArtifact(state: PluginStatePaths, dir: string, rec: ArtifactRecord): Promise<void> {
+  await writeRecord(state.lastBuildFile, dir, rec);
 }
 
 export async function lastArtifact(state: PluginStatePaths): Promise<ArtifactRecord | undefined> {
-  const last = await readJsonMaybe<{ dir: string }>(state.lastBuildFile).catch(() => undefined);
-  return last ? readArtifact(last.dir) : undefined;
+  return pointedRecord<ArtifactRecord>(state.lastBuildFile);
 }

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { readJsonMaybe, sha256, sha256File, statMaybe, writeJsonAtomic } from '../platform/fs.js';
+import { sha256 } from '../platform/fs.js';
+import { pointedRecord, readRecord, writeRecord } from './artifact.js';
 import type { RunnerApi } from './runner-plan.js';
 
 /** A built trt-runner, recorded in `state/builds/trt-runner/<id>/artifact.json`. */
@@ -47,14 +48,11 @@ export function runnerCacheKey(inputs: Readonly<Record<string, unknown>>): strin
 
 /** The recorded artifact if its binary still has the recorded bytes. */
 export async function readRunnerArtifact(dir: string): Promise<RunnerArtifact | undefined> {
-  const rec = await readJsonMaybe<RunnerArtifact>(path.join(dir, 'artifact.json')).catch(() => undefined);
-  if (!rec || !(await statMaybe(rec.file))) return undefined;
-  return (await sha256File(rec.file)) === rec.sha256 ? rec : undefined;
+  return readRecord<RunnerArtifact>(dir);
 }
 
 export async function recordRunnerArtifact(state: RunnerStatePaths, dir: string, rec: RunnerArtifact): Promise<void> {
-  await writeJsonAtomic(path.join(dir, 'artifact.json'), rec);
-  await writeJsonAtomic(state.currentFile, { id: rec.id, dir });
+  await writeRecord(state.currentFile, dir, rec);
 }
 
 /**
@@ -62,6 +60,5 @@ export async function recordRunnerArtifact(state: RunnerStatePaths, dir: string,
  * deleted binary is treated as "no runner built", so the daemon says so instead of spawning it).
  */
 export async function currentRunner(stateDir: string): Promise<RunnerArtifact | undefined> {
-  const cur = await readJsonMaybe<{ dir: string }>(runnerStatePaths(stateDir).currentFile).catch(() => undefined);
-  return cur ? readRunnerArtifact(cur.dir) : undefined;
+  return pointedRecord<RunnerArtifact>(runnerStatePaths(stateDir).currentFile);
 }

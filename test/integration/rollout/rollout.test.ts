@@ -46,6 +46,18 @@ class StandInModelStore implements DeploymentHooks {
   /** Traffic served by this version fails half the time (a model that is bad in production). */
   failingVersion: string | undefined;
 
+  /** Hold the next prepare (a conversion in progress) until `release`; `entered` resolves when it starts. Undone at teardown. */
+  hold(t: { teardown(fn: () => void): void }): { entered: Promise<void>; release: () => void } {
+    let release: () => void = () => undefined;
+    this.gate = new Promise<void>((r) => (release = r));
+    const entered = new Promise<void>((r) => (this.prepareEntered = r));
+    t.teardown(() => this.unhold());
+    return { entered, release: () => release() };
+  }
+  unhold(): void {
+    this.gate = undefined;
+    this.prepareEntered = undefined;
+  }
   currentModel(): ModelRef | null {
     return this.serving;
   }
@@ -285,13 +297,7 @@ t.test('device-side rollout over a real mosquitto', async (t) => {
   });
 
   await t.test('a newer desired mid-rollout supersedes the running one', async (t) => {
-    let release: () => void = () => undefined;
-    store.gate = new Promise<void>((r) => (release = r));
-    const entered = new Promise<void>((r) => (store.prepareEntered = r));
-    t.teardown(() => {
-      store.gate = undefined;
-      store.prepareEntered = undefined;
-    });
+    const { entered, release } = store.hold(t);
     const a = pkgBody('2.0.0');
     const ma = manifest(files.add('/p/2.0.0.tar', a), a);
     await publishDesired(sign(ma));
@@ -328,9 +334,7 @@ t.test('device-side rollout over a real mosquitto', async (t) => {
   });
 
   await t.test('agent restart mid-rollout resumes from the persisted state', async (t) => {
-    let release: () => void = () => undefined;
-    store.gate = new Promise<void>((r) => (release = r));
-    const entered = new Promise<void>((r) => (store.prepareEntered = r));
+    const { entered, release } = store.hold(t);
     const body = pkgBody('3.0.0');
     const m = manifest(files.add('/p/3.0.0.tar', body), body);
     await publishDesired(sign(m));
@@ -338,8 +342,7 @@ t.test('device-side rollout over a real mosquitto', async (t) => {
     await executor.stop(); // the agent goes down during conversion
     const persisted = JSON.parse(readFileSync(path.join(stateDir, 'deployments', 'state.json'), 'utf8')) as { current: { state: string; deploymentId: string } };
     t.same([persisted.current.deploymentId, persisted.current.state], [m.deploymentId, 'converting']);
-    store.gate = undefined;
-    store.prepareEntered = undefined;
+    store.unhold();
     release();
     executor = makeExecutor();
     await executor.start(); // resumes: the retained desired is a duplicate and is ignored
@@ -351,13 +354,7 @@ t.test('device-side rollout over a real mosquitto', async (t) => {
   });
 
   await t.test('broker restarted mid-rollout: the final report still arrives, retained', async (t) => {
-    let release: () => void = () => undefined;
-    store.gate = new Promise<void>((r) => (release = r));
-    const entered = new Promise<void>((r) => (store.prepareEntered = r));
-    t.teardown(() => {
-      store.gate = undefined;
-      store.prepareEntered = undefined;
-    });
+    const { entered, release } = store.hold(t);
     const body = pkgBody('4.0.0');
     const m = manifest(files.add('/p/4.0.0.tar', body), body);
     await publishDesired(sign(m));
@@ -412,13 +409,7 @@ t.test('device-side rollout over a real mosquitto', async (t) => {
     t.equal((await terminal(x.deploymentId)).state, 'active');
     t.same(store.serving, { name: 'detector', version: '5.0.0' });
 
-    let release: () => void = () => undefined;
-    store.gate = new Promise<void>((r) => (release = r));
-    const entered = new Promise<void>((r) => (store.prepareEntered = r));
-    t.teardown(() => {
-      store.gate = undefined;
-      store.prepareEntered = undefined;
-    });
+    const { entered, release } = store.hold(t);
     const b6 = pkgBody('6.0.0');
     const y = manifest(files.add('/p/6.0.0.tar', b6), b6);
     await publishDesired(sign(y));
@@ -427,8 +418,7 @@ t.test('device-side rollout over a real mosquitto', async (t) => {
     // now would only confuse Y's probation; Y replaces X's model anyway.
     t.same(await executor.rollback(x.deploymentId), { name: 'detector', version: '5.0.0' });
     t.same(store.serving, { name: 'detector', version: '5.0.0' }, 'no switch under the running deployment');
-    store.gate = undefined;
-    store.prepareEntered = undefined;
+    store.unhold();
     release();
     t.equal((await terminal(y.deploymentId)).state, 'active', 'the newer deployment finishes');
 

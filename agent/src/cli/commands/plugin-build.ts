@@ -4,7 +4,7 @@ import { createPluginContext } from '../../compose/plugin-context.js';
 import { buildPlugin } from '../../plugin/build.js';
 import { parseGpuArchs } from '../../plugin/plan.js';
 import type { CommandSpec } from '../types.js';
-import { optPositiveInt, optString, progressPrinter, stepPrinter } from './plugin-common.js';
+import { optPositiveInt, optString, progressPrinter, stepPrinter, BUILD_TOOL_OPTIONS, buildToolRequest } from './plugin-common.js';
 
 export const pluginBuildCommand: CommandSpec = {
   path: ['plugin', 'build'],
@@ -17,8 +17,7 @@ export const pluginBuildCommand: CommandSpec = {
     ref: { type: 'string', arg: 'BRANCH', description: 'Branch to build (default: from the TensorRT version, e.g. release/7.1).' },
     'gpu-archs': { type: 'string', arg: 'LIST', description: 'GPU_ARCHS override, e.g. "53" or "53 62 72".' },
     jobs: { type: 'string', arg: 'N', description: 'make -j (default plugin.jobs, 0 = CPUs capped by memory).' },
-    cmake: { type: 'string', arg: 'PATH', description: 'cmake to use (default plugin.cmakePath, then PATH).' },
-    'cuda-compiler': { type: 'string', arg: 'PATH', description: 'nvcc to use (default plugin.cudaCompiler, then PATH, then /usr/local/cuda/bin/nvcc).' },
+    ...BUILD_TOOL_OPTIONS,
   },
   examples: [
     'jetson-agent plugin build',
@@ -43,11 +42,7 @@ export const pluginBuildCommand: CommandSpec = {
         ...(ref ? { ref } : {}),
         ...(gpuArchs ? { gpuArchs } : {}),
         ...(jobs ? { jobs } : {}),
-        cmakePath: optString(ctx, 'cmake') ?? env.config.plugin.cmakePath,
-        cudaCompiler: optString(ctx, 'cuda-compiler') ?? env.config.plugin.cudaCompiler,
-        timeoutMs: env.config.plugin.buildTimeoutSec * 1000,
-        signal: ctx.signal,
-        onProgress: progress.onProgress,
+        ...buildToolRequest(ctx, env, progress.onProgress),
       });
       progress.done();
       ctx.out.result({ cached: r.cached, artifact: r.artifact });

@@ -1,5 +1,5 @@
 import { UsageError } from '../../core/errors.js';
-import type { CommandContext } from '../types.js';
+import type { AgentEnv, CommandContext, OptionSpec } from '../types.js';
 
 /** Step lines on stderr (not with --json: stdout stays one JSON document; stderr stays quiet). */
 export function stepPrinter(ctx: CommandContext, prefix: string): (step: string) => void {
@@ -48,4 +48,25 @@ export function optPositiveInt(ctx: CommandContext, name: string): number | unde
   if (v === undefined) return undefined;
   if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`--${name} must be a positive integer, got "${v}".`);
   return Number(v);
+}
+
+/** The compiler options `plugin build` and `runner build` share. */
+export const BUILD_TOOL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  cmake: { type: 'string', arg: 'PATH', description: 'cmake to use (default plugin.cmakePath, then PATH).' },
+  'cuda-compiler': { type: 'string', arg: 'PATH', description: 'nvcc whose toolkit to use (default plugin.cudaCompiler, then PATH, then /usr/local/cuda/bin/nvcc).' },
+};
+
+/** Tools, deadline, cancellation and progress of a build command: flags first, then the plugin config section. */
+export function buildToolRequest(
+  ctx: CommandContext,
+  env: AgentEnv,
+  onProgress: (percent: number | null, line: string) => void,
+): { cmakePath: string; cudaCompiler: string; timeoutMs: number; signal: AbortSignal; onProgress: (percent: number | null, line: string) => void } {
+  return {
+    cmakePath: optString(ctx, 'cmake') ?? env.config.plugin.cmakePath,
+    cudaCompiler: optString(ctx, 'cuda-compiler') ?? env.config.plugin.cudaCompiler,
+    timeoutMs: env.config.plugin.buildTimeoutSec * 1000,
+    signal: ctx.signal,
+    onProgress,
+  };
 }

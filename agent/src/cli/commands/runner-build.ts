@@ -2,7 +2,7 @@ import path from 'node:path';
 import { createPluginContext } from '../../compose/plugin-context.js';
 import { buildRunner } from '../../plugin/runner-build.js';
 import type { CommandSpec } from '../types.js';
-import { optString, progressPrinter, stepPrinter } from './plugin-common.js';
+import { optString, progressPrinter, stepPrinter, BUILD_TOOL_OPTIONS, buildToolRequest } from './plugin-common.js';
 
 export const runnerBuildCommand: CommandSpec = {
   path: ['runner', 'build'],
@@ -12,8 +12,7 @@ export const runnerBuildCommand: CommandSpec = {
   options: {
     source: { type: 'string', arg: 'DIR', description: 'Runner source tree (default: the packaged agent/native/trt-runner).' },
     force: { type: 'boolean', description: 'Rebuild even when an intact build with identical inputs exists.' },
-    cmake: { type: 'string', arg: 'PATH', description: 'cmake to use (default plugin.cmakePath, then PATH).' },
-    'cuda-compiler': { type: 'string', arg: 'PATH', description: 'nvcc whose toolkit to use (default plugin.cudaCompiler, then PATH, then /usr/local/cuda/bin/nvcc).' },
+    ...BUILD_TOOL_OPTIONS,
   },
   examples: ['jetson-agent runner build', 'jetson-agent runner build --force --json'],
   async run(ctx) {
@@ -25,11 +24,7 @@ export const runnerBuildCommand: CommandSpec = {
       const r = await buildRunner(pctx, {
         ...(source ? { source: path.resolve(source) } : {}),
         force: ctx.options.force === true,
-        cmakePath: optString(ctx, 'cmake') ?? env.config.plugin.cmakePath,
-        cudaCompiler: optString(ctx, 'cuda-compiler') ?? env.config.plugin.cudaCompiler,
-        timeoutMs: env.config.plugin.buildTimeoutSec * 1000,
-        signal: ctx.signal,
-        onProgress: progress.onProgress,
+        ...buildToolRequest(ctx, env, progress.onProgress),
       });
       progress.done();
       ctx.out.result({ cached: r.cached, artifact: r.artifact });
