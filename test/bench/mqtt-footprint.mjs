@@ -19,6 +19,16 @@ const state = mkdtempSync(path.join(os.tmpdir(), 'bench-'));
 const demoModel = process.env.BENCH_DEMO_MODEL === '1';
 const env = { ...process.env, JETSON_AGENT_INFERENCE_DEMO_MODEL: String(demoModel), JETSON_AGENT_INFERENCE_PORT: '0', JETSON_AGENT_STATE_DIR: state, JETSON_AGENT_DEVICE_ID: 'bench-1', JETSON_AGENT_MQTT_EMBEDDED_PORT: '0', JETSON_AGENT_HEALTH_INTERVAL_SEC: '5', JETSON_AGENT_LOG_LEVEL: 'info' };
 delete env.NODE_OPTIONS;
+// Measure what ships: the agent unit's Environment= lines (NODE_ENV, MALLOC_ARENA_MAX) apply, as
+// under systemd. BENCH_UNIT_ENV=0 measures a bare `node agent/dist/main.js run` instead.
+const unitEnv = {};
+if (process.env.BENCH_UNIT_ENV !== '0') {
+  for (const line of readFileSync(path.join(root, 'systemd', 'jetson-agent.service'), 'utf8').split('\n')) {
+    const m = /^Environment=([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
+    if (m) unitEnv[m[1]] = m[2];
+  }
+  Object.assign(env, unitEnv);
+}
 const fleetMode = process.env.BENCH_BROKER === 'mosquitto';
 let mosquitto;
 if (fleetMode) {
@@ -83,6 +93,7 @@ const result = {
   demoModel,
   broker: fleetMode ? 'external mosquitto (fleet board)' : 'embedded aedes (standalone)',
   nodeFlags,
+  unitEnv,
   node: process.version,
   cpus: os.cpus().length,
   cpuModel: os.cpus()[0]?.model,

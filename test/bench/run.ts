@@ -31,6 +31,8 @@ const THREADS = Math.max(1, os.availableParallelism() - 1);
 const RAW_RUNS = 40;
 const HTTP_RUNS = 40;
 const LOAD_SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
+// The server's dynamic batcher limit: the daemon's inference.maxBatch default unless BENCH_MAX_BATCH is set (0 = by backend).
+const MAX_BATCH = Number(process.env.BENCH_MAX_BATCH ?? (InferenceSection.properties.maxBatch.default as number));
 
 const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -131,7 +133,7 @@ async function load(url: string, body: Buffer, connections: number) {
 async function benchSize(h: number, w: number, extraConvs: number) {
   const loadAvgStart = r1(os.loadavg()[0] ?? 0);
   // One worker with every core as intra-op threads: the same threads as the raw session.
-  const stack = makeStack({ workers: 1, intraOpThreads: THREADS, service: { maxBatch: 4, batchDelayMs: InferenceSection.properties.batchDelayMs.default as number, maxQueue: 64, warmupRuns: 3 } });
+  const stack = makeStack({ workers: 1, intraOpThreads: THREADS, service: { maxBatch: MAX_BATCH, batchDelayMs: InferenceSection.properties.batchDelayMs.default as number, maxQueue: 64, warmupRuns: 3 } });
   const servable = stack.shelf.add('bench', `${h}x${w}`, { height: h, width: w, seed: 1, extraConvs });
   const raw = await rawSession(stack.shelf.bytes.get(servable.kind === 'onnxruntime' ? servable.onnxPath : '')!, h, w);
   await stack.service.activate(servable);

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { CmakeInfo } from '../core/contracts/board.js';
-import { run, which } from '../platform/exec.js';
+import { probe, which } from '../platform/exec.js';
 import { cmakeVersionFromShareDir, parseCmakeVersion } from './parse.js';
 import { compareVersions } from './catalog.js';
 import type { HostReader } from './host-reader.js';
@@ -52,7 +52,7 @@ async function runCmakes(
     if (!file || seen.has(file)) continue;
     seen.add(file);
     try {
-      const res = await run(file, ['--version'], { timeoutMs: 15_000, reject: false, ...(signal ? { signal } : {}) });
+      const res = await probe(file, ['--version'], { timeoutMs: 15_000, ...(signal ? { signal } : {}) });
       const parsed = parseCmakeVersion(res.stdout);
       if (parsed.warning) reader.warn(`${file}: ${parsed.warning}`);
       if (parsed.value && (!best || compareVersions(parsed.value, best.version) > 0)) best = { version: parsed.value, path: file };

@@ -1,5 +1,5 @@
 import { AgentError } from '../core/errors.js';
-import { sliceBatch, type Engine, type EngineOutputs } from './engine.js';
+import { sliceBatch, type Engine, type EngineInfo, type EngineOutputs } from './engine.js';
 import type { TensorPool } from './tensor-pool.js';
 
 /**
@@ -8,6 +8,18 @@ import type { TensorPool } from './tensor-pool.js';
  * has waited `delayMs`, and only while the engine has a free slot (so under load batches form
  * from what queued while the engine was busy). A full queue rejects with OVERLOADED.
  */
+/**
+ * inference.maxBatch 0 (auto): the dynamic batch limit for a backend. A GPU engine runs a batch
+ * of 4 in much less than four single runs, which is what a dynamic batcher is for (serving.md
+ * §5.1). ONNX Runtime on the CPU runs a batch in as long as its images one after another, and
+ * copying the images into the batch tensor is extra main-thread work: with batches the server
+ * spent 34 ms of CPU per request against 29 ms without, at the same inference throughput
+ * (docs/benchmarks.md, 2026-11-28 04:31).
+ */
+export function autoMaxBatch(backend: EngineInfo['backend']): number {
+  return backend === 'tensorrt' ? 4 : 1;
+}
+
 export interface BatcherOptions {
   readonly maxBatch: number;
   readonly delayMs: number;

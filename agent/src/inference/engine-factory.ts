@@ -23,6 +23,7 @@ export type EngineFactory = (servable: Servable, options?: { readonly pool?: Ten
 export interface EngineFactoryOptions {
   readonly workers: number;
   readonly intraOpThreads: number;
+  /** Cap on the engine's batch (KServe requests); 0 = the model package's maxBatch. */
   readonly maxBatch: number;
   readonly log: Logger;
   /** trt-runner binary (inference.trtRunner); wins over findTrtRunner. */
@@ -50,7 +51,7 @@ export function defaultEngineFactory(o: EngineFactoryOptions): EngineFactory {
           inputName: prepared.inputName,
           inputShape: [m.input.channels, m.input.height, m.input.width],
           outputNames,
-          maxBatch: Math.min(m.maxBatch, o.maxBatch),
+          maxBatch: Math.min(m.maxBatch, o.maxBatch || m.maxBatch),
           workers: o.workers,
           intraOpThreads: o.intraOpThreads,
           log: o.log.child({ model: `${m.name}@${m.version}` }),
@@ -69,7 +70,7 @@ export function defaultEngineFactory(o: EngineFactoryOptions): EngineFactory {
           runnerPath,
           enginePath: servable.enginePath,
           inputShape: [m.input.channels, m.input.height, m.input.width],
-          maxBatch: Math.min(m.maxBatch, o.maxBatch),
+          maxBatch: Math.min(m.maxBatch, o.maxBatch || m.maxBatch),
           requestTimeoutMs: o.runnerTimeoutMs ?? 10_000,
           startTimeoutMs: 60_000,
           restartBackoffMs: [200, 10_000],

@@ -29,9 +29,19 @@ interface Pending {
 
 interface Slot {
   worker: Worker;
-  busy: boolean;
+  /** Runs posted to this worker and not answered yet (≤ PIPELINE_DEPTH). */
+  inflight: number;
   pending: Map<number, Pending>;
 }
+
+/**
+ * Runs posted to one worker at a time: the one it is running and the next, waiting in its
+ * message port. With one, the worker idled from the end of each run until the main thread
+ * had handled the result and posted the next batch; the main thread is often mid-way through
+ * a tensor write or an HTTP response then, and those gaps cost ~15 % of the worker's time at
+ * concurrency 4 (docs/benchmarks.md). The worker runs its requests one after another.
+ */
+export const PIPELINE_DEPTH = 2;
 
 /**
  * The worker script is compiled JS. From agent/dist it sits next to this file; when this
@@ -65,7 +75,7 @@ export class OrtEngine implements Engine {
       inputShape: o.inputShape,
       outputNames: o.outputNames,
       maxBatch: o.maxBatch,
-      concurrency: o.workers,
+      concurrency: o.workers * PIPELINE_DEPTH,
     };
   }
 
@@ -88,7 +98,7 @@ export class OrtEngine implements Engine {
   private spawn(): Promise<Slot> {
     const init: WorkerInit = { model: this.o.model, inputName: this.o.inputName, intraOpThreads: this.o.intraOpThreads };
     const worker = new Worker(this.url!, { workerData: init, execArgv: [] });
-    const slot: Slot = { worker, busy: false, pending: new Map() };
+    const slot: Slot = { worker, inflight: 0, pending: new Map() };
     return new Promise<Slot>((resolve, reject) => {
       let loaded = false;
       worker.on('message', (m: WorkerReply) => {
@@ -155,7 +165,7 @@ export class OrtEngine implements Engine {
   }
 
   private release(slot: Slot): void {
-    slot.busy = false;
+    slot.inflight--;
     this.wake();
   }
 
@@ -167,9 +177,11 @@ export class OrtEngine implements Engine {
   private async acquire(): Promise<Slot> {
     for (;;) {
       if (this.unloading) throw new AgentError('ENGINE_FAILED', 'The engine is unloading.');
-      const free = this.slots.find((s) => !s.busy && s.worker.threadId >= 0);
+      // The least loaded live worker with room: an idle worker before a busy one's queue.
+      let free: Slot | undefined;
+      for (const s of this.slots) if (s.worker.threadId >= 0 && s.inflight < PIPELINE_DEPTH && (!free || s.inflight < free.inflight)) free = s;
       if (free) {
-        free.busy = true;
+        free.inflight++;
         return free;
       }
       await new Promise<void>((r) => this.waiting.push(r));

@@ -27,8 +27,11 @@ sessionPromise.then(
   (err: unknown) => port.postMessage({ type: 'load-error', message: err instanceof Error ? err.message : String(err) } satisfies WorkerReply),
 );
 
+// The engine posts up to two runs ahead (ort-engine.ts PIPELINE_DEPTH); they run one after
+// another, in arrival order, never side by side on the same intra-op threads.
+let chain: Promise<void> = Promise.resolve();
 port.on('message', (msg: WorkerRequest) => {
-  void handle(msg);
+  chain = chain.then(() => handle(msg));
 });
 
 async function handle(msg: WorkerRequest): Promise<void> {

@@ -1,7 +1,7 @@
 import type { Servable } from '../core/contracts/model.js';
 import { AgentError, toAgentError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import { Batcher } from './batcher.js';
+import { autoMaxBatch, Batcher } from './batcher.js';
 import { TensorPool } from './tensor-pool.js';
 import type { EngineFactory } from './engine-factory.js';
 import { compareGolden, type GoldenSet } from './golden.js';
@@ -71,6 +71,7 @@ export interface InferenceServiceOptions {
   readonly engineFactory: EngineFactory;
   readonly metrics: InferenceMetrics;
   readonly log: Logger;
+  /** Dynamic batch limit (inference.maxBatch); 0 = autoMaxBatch(backend). */
   readonly maxBatch: number;
   readonly batchDelayMs: number;
   readonly maxQueue: number;
@@ -237,7 +238,7 @@ export class InferenceService implements InferenceControl {
       const built = await this.o.engineFactory(servable, { pool });
       const batcher = new Batcher(built.engine, {
         pool,
-        maxBatch: Math.min(this.o.maxBatch, m.maxBatch),
+        maxBatch: Math.min(this.o.maxBatch || autoMaxBatch(built.engine.info.backend), m.maxBatch),
         delayMs: this.o.batchDelayMs,
         maxQueue: this.o.maxQueue,
         onBatch: (size, waits) => {

@@ -1,4 +1,4 @@
-import { spawn as nodeSpawn } from 'node:child_process';
+import { execFile, spawn as nodeSpawn } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { ResultPromise } from 'execa';
 import { AgentError } from '../core/errors.js';
@@ -127,6 +127,49 @@ export async function run(file: string, args: readonly string[], options: ExecOp
     });
   }
   return out;
+}
+
+export interface ProbeOptions {
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * A short query whose whole output is small (`cmake --version`) and whose exit code the caller
+ * inspects. Plain child_process, not execa: the daemon's start-up board detection is the only
+ * subprocess an idle agent runs, and loading execa for it kept ~3 MB of JS heap for the life of
+ * the process (idle footprint, docs/benchmarks.md). Builds and converters use `run()`.
+ */
+export function probe(file: string, args: readonly string[], options: ProbeOptions): Promise<ExecResult> {
+  const started = Date.now();
+  const shown = [file, ...args].join(' ');
+  return new Promise((resolve, reject) => {
+    execFile(
+      file,
+      [...args],
+      { timeout: options.timeoutMs, killSignal: 'SIGKILL', maxBuffer: 1024 * 1024, encoding: 'utf8', ...(options.signal ? { signal: options.signal } : {}) },
+      (err, stdout, stderr) => {
+        const durationMs = Date.now() - started;
+        if (!err) return resolve({ command: shown, exitCode: 0, stdout, stderr, durationMs });
+        const e = err as NodeJS.ErrnoException & { code?: string | number; killed?: boolean; signal?: string | null };
+        if (e.code === 'ENOENT') {
+          return reject(new AgentError('EXEC_NOT_FOUND', `Program not found: ${file}.`, { hint: 'Install it or put its directory on PATH.', details: { program: file } }));
+        }
+        if (e.name === 'AbortError' || options.signal?.aborted) return reject(new AgentError('CANCELED', `Canceled: ${shown}.`, { details: { command: shown } }));
+        if (e.killed && e.signal === 'SIGKILL') {
+          return reject(
+            new AgentError('TIMEOUT', `Timed out after ${options.timeoutMs} ms: ${shown}.`, {
+              hint: 'Check why the command hangs.',
+              details: { command: shown, stderrTail: tailLines(stderr) },
+            }),
+          );
+        }
+        if (typeof e.code === 'number') return resolve({ command: shown, exitCode: e.code, stdout, stderr, durationMs });
+        if (e.signal) return resolve({ command: shown, exitCode: 128, stdout, stderr, durationMs, signal: e.signal });
+        reject(new AgentError('EXEC_FAILED', `Could not run ${shown}: ${e.message}.`, { hint: 'Check the program and its permissions.', details: { command: shown } }));
+      },
+    );
+  });
 }
 
 /** Locate an executable on PATH (or in extra directories). Returns undefined when absent. */

@@ -56,3 +56,24 @@ t.test('the same image letterboxed at different sizes gives the same boxes in or
   t.ok(a.length > 0 && b.length > 0);
   t.ok(Math.abs(a[0]!.box.x1 - 2 * b[0]!.box.x1) < 12 && Math.abs(a[0]!.box.x2 - 2 * b[0]!.box.x2) < 12, `top box ${JSON.stringify(a[0])} ≈ 2 × ${JSON.stringify(b[0])}`);
 });
+
+t.test('inference.maxBatch 0: ONNX Runtime runs every image alone; an explicit limit batches', async (t) => {
+  const jpeg = await noisyJpeg(640, 360);
+  const execs = async (maxBatch: number): Promise<{ images: number; runs: number }> => {
+    // A 50 ms batch delay makes the idle engine wait for company, so a limit > 1 does batch.
+    const s = makeStack({ service: { maxBatch, batchDelayMs: 50 } });
+    t.teardown(() => s.close());
+    await s.service.activate(s.shelf.add('toy', '1', { seed: 3 }));
+    const before = await s.app.inject({ method: 'GET', url: '/metrics' });
+    const count = (body: string, name: string): number => Number(new RegExp(`${name}\\{[^}]*\\} (\\d+)`).exec(body)?.[1] ?? 0);
+    const res = await Promise.all(Array.from({ length: 4 }, () => s.app.inject({ method: 'POST', url: '/v1/detect', headers: { 'content-type': 'image/jpeg' }, payload: jpeg })));
+    t.same(res.map((r) => r.statusCode), [200, 200, 200, 200]);
+    const after = (await s.app.inject({ method: 'GET', url: '/metrics' })).body;
+    return { images: count(after, 'nv_inference_count') - count(before.body, 'nv_inference_count'), runs: count(after, 'nv_inference_exec_count') - count(before.body, 'nv_inference_exec_count') };
+  };
+  const auto = await execs(0);
+  t.same(auto, { images: 4, runs: 4 }, 'auto: batch 1 on the CPU backend');
+  const batched = await execs(4);
+  t.equal(batched.images, 4);
+  t.ok(batched.runs < 4, `maxBatch 4 formed batches (${batched.runs} runs for 4 images)`);
+});
