@@ -97,7 +97,7 @@ const result = {
   node: process.version,
   cpus: os.cpus().length,
   cpuModel: os.cpus()[0]?.model,
-  idleRssMB: { max: Math.max(...rss) / 1024, mean: rss.reduce((a, b) => a + b, 0) / rss.length / 1024, endSplit: split },
+  idleRssMB: { max: Math.max(...rss) / 1024, maxAtSec: rss.indexOf(Math.max(...rss)) + 1, meanAfter10s: rss.slice(10).reduce((a, b) => a + b, 0) / Math.max(1, rss.length - 10) / 1024, mean: rss.reduce((a, b) => a + b, 0) / rss.length / 1024, endSplit: split },
   idleCpuPctOfOneCore: cpuPct,
   messages: counts,
   healthPayloadBytes: healthBytes,

@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import * as ort from 'onnxruntime-node';
@@ -103,6 +103,17 @@ async function sequential(url: string, body: Buffer, headers: Record<string, str
 async function load(url: string, body: Buffer, connections: number) {
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
+  // The main thread's garbage collections during the run: major GCs are the long pauses.
+  const gc = { major: 0, minor: 0, ms: 0 };
+  const gcObs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind;
+      if (kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) gc.major++;
+      else if (kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) gc.minor++;
+      gc.ms += e.duration;
+    }
+  });
+  gcObs.observe({ entryTypes: ['gc'] });
   const elu0 = performance.eventLoopUtilization();
   const cpu0 = process.cpuUsage();
   const res = await client<{ reqPerSec: number; p50: number; p99: number; non2xx: number; errors: number; total: number }>(
@@ -110,6 +121,7 @@ async function load(url: string, body: Buffer, connections: number) {
     body,
   );
   loop.disable();
+  gcObs.disconnect();
   const elu = performance.eventLoopUtilization(elu0);
   const cpu = process.cpuUsage(cpu0);
   return {
@@ -127,6 +139,7 @@ async function load(url: string, body: Buffer, connections: number) {
     errors: res.errors,
     loopDelayP99Ms: r1(loop.percentile(99) / 1e6),
     loopDelayMaxMs: r1(loop.max / 1e6),
+    gcPer100Req: res.total ? { major: r1((gc.major * 100) / res.total), minor: r1((gc.minor * 100) / res.total), ms: r1((gc.ms * 100) / res.total) } : null,
   };
 }
 
@@ -160,6 +173,7 @@ async function benchSize(h: number, w: number, extraConvs: number) {
     overheadVsRawP50Ms: r1(http1248.p50 - raw.p50),
     throughput,
     throughputRatioC4: Math.round((throughput[1]!.reqPerSec / raw.throughput) * 100) / 100,
+    throughputRatioC8: Math.round((throughput[2]!.reqPerSec / raw.throughput) * 100) / 100,
     averageBatch: exec ? r1(inf / exec) : null,
     // 1-minute load average before and after: a shared machine skews absolute numbers.
     loadAvg: [loadAvgStart, r1(os.loadavg()[0] ?? 0)],
@@ -191,7 +205,7 @@ for (const [h, w, extra] of [
   results.push({ extraConvs: extra, ...(await benchSize(h, w, extra)) });
 }
 
-const rows: string[][] = [['model', 'raw p50/p99', 'detect 1248×384 p50/p99', 'stages p50 dec/pre/inf/post', 'overhead p50 (outside infer)', 'detect 1920×1080 p50/p99', 'kserve bin p50', 'raw inf/s', 'c1/c4/c8 req/s', 'c4 ÷ raw', 'avg batch', 'loop p99 @c8', 'main ms/req @c4', 'CPU ms: raw/inf, server/req @c4', 'load avg']];
+const rows: string[][] = [['model', 'raw p50/p99', 'detect 1248×384 p50/p99', 'stages p50 dec/pre/inf/post', 'overhead p50 (outside infer)', 'detect 1920×1080 p50/p99', 'kserve bin p50', 'raw inf/s', 'c1/c4/c8 req/s', 'c4/c8 ÷ raw', 'avg batch', 'loop p99 @c8', 'major GCs /100 req @c8', 'main ms/req @c4', 'CPU ms: raw/inf, server/req @c4', 'load avg']];
 for (const r of results) {
   const st = r.http.jpeg1248x384.stagesP50;
   rows.push([
@@ -204,9 +218,10 @@ for (const r of results) {
     `${r.http.kserveBinaryTensor.p50}`,
     `${r.raw.throughput}`,
     r.throughput.map((x) => x.reqPerSec).join('/'),
-    `${r.throughputRatioC4}`,
+    `${r.throughputRatioC4}/${r.throughputRatioC8}`,
     `${r.averageBatch}`,
     `${r.throughput[2]?.loopDelayP99Ms}`,
+    `${r.throughput[2]?.gcPer100Req?.major}`,
     `${r.throughput[1]?.mainThreadMsPerReq}`,
     `${r.raw.cpuMsPerInference}/${r.throughput[1]?.serverCpuMsPerReq}`,
     r.loadAvg.join('→'),

@@ -4,6 +4,7 @@ import type { Batcher } from './batcher.js';
 import { sliceBatch, type Engine, type EngineOutputs } from './engine.js';
 import { batchedNms } from './nms.js';
 import { toDetections, type Detection } from './postprocess.js';
+import type { Placement } from './letterbox.js';
 import { decodeImage } from './preprocess.js';
 import type { TensorPool } from './tensor-pool.js';
 import { writeTensor } from './tensor.js';
@@ -78,6 +79,38 @@ export class ModelRuntime {
   async detect(bytes: Uint8Array, o: DetectOptions = {}, onStage?: (stage: string, ms: number) => void): Promise<DetectResult> {
     const m = this.parts.servable.model;
     const t0 = performance.now();
+    const { tensor, placement, decodeMs, preprocessMs } = await this.toTensor(bytes);
+    const t2 = performance.now();
+    const out = await this.parts.batcher.submit(tensor);
+    const inferMs = ms(t2);
+    const t3 = performance.now();
+    const nmsOut = this.nmsOutputs(out);
+    const detections = toDetections(nmsOut, placement, {
+      labels: m.classes,
+      threshold: o.threshold ?? m.nms.confidenceThreshold,
+      maxDetections: o.maxDetections ?? this.parts.defaultMaxDetections,
+      normalized: this.parts.nms?.isNormalized ?? true,
+    });
+    const postprocessMs = ms(t3);
+    const timings = { decodeMs, preprocessMs, inferMs, postprocessMs, totalMs: ms(t0) };
+    if (onStage) for (const [k, v] of Object.entries(timings)) if (k !== 'totalMs') onStage(k.replace(/Ms$/, ''), v);
+    return {
+      model: { name: m.name, version: m.version },
+      image: { width: placement.srcWidth, height: placement.srcHeight },
+      detections,
+      timings,
+    };
+  }
+
+  /**
+   * Decode + tensor write. The decoded pixels (1.4 MB at 1248×384) die here, before the request
+   * waits for the engine: held across that wait (~100 ms at concurrency 8) they outlived young-
+   * generation GCs, were promoted, and their external memory set off a major GC every few
+   * requests (docs/benchmarks.md, 2026-11-28 04:55).
+   */
+  private async toTensor(bytes: Uint8Array): Promise<{ tensor: Float32Array; placement: Placement; decodeMs: number; preprocessMs: number }> {
+    const m = this.parts.servable.model;
+    const t0 = performance.now();
     const img = await decodeImage(bytes, {
       netWidth: m.input.width,
       netHeight: m.input.height,
@@ -90,27 +123,7 @@ export class ModelRuntime {
     const len = m.input.channels * m.input.width * m.input.height;
     const tensor = this.parts.pool?.take(len) ?? new Float32Array(len);
     writeTensor(img.pixels, img.channels, img.placement, { channels: m.input.channels, colorOrder: m.input.colorOrder, mean: m.input.mean, scale: m.input.scale }, tensor);
-    const preprocessMs = ms(t1);
-    const t2 = performance.now();
-    const out = await this.parts.batcher.submit(tensor);
-    const inferMs = ms(t2);
-    const t3 = performance.now();
-    const nmsOut = this.nmsOutputs(out);
-    const detections = toDetections(nmsOut, img.placement, {
-      labels: m.classes,
-      threshold: o.threshold ?? m.nms.confidenceThreshold,
-      maxDetections: o.maxDetections ?? this.parts.defaultMaxDetections,
-      normalized: this.parts.nms?.isNormalized ?? true,
-    });
-    const postprocessMs = ms(t3);
-    const timings = { decodeMs, preprocessMs, inferMs, postprocessMs, totalMs: ms(t0) };
-    if (onStage) for (const [k, v] of Object.entries(timings)) if (k !== 'totalMs') onStage(k.replace(/Ms$/, ''), v);
-    return {
-      model: { name: m.name, version: m.version },
-      image: { width: img.placement.srcWidth, height: img.placement.srcHeight },
-      detections,
-      timings,
-    };
+    return { tensor, placement: img.placement, decodeMs, preprocessMs: ms(t1) };
   }
 
   /**

@@ -305,7 +305,10 @@ export class InferenceService implements InferenceControl {
    * an engine under a running request. `name` (and `version`) must match the active model.
    */
   async use<T>(name: string | undefined, version: string | undefined, fn: (rt: ModelRuntime) => Promise<T>): Promise<T> {
-    const rt = this.pick(name, version);
+    return this.hold(this.pick(name, version), fn);
+  }
+
+  private async hold<T>(rt: ModelRuntime, fn: (rt: ModelRuntime) => Promise<T>): Promise<T> {
     rt.enter();
     try {
       return await fn(rt);
@@ -330,17 +333,29 @@ export class InferenceService implements InferenceControl {
   }
 
   /** POST /v1/detect with accounting. */
-  async detect(bytes: Uint8Array, name: string | undefined, o: DetectOptions): Promise<DetectResult> {
+  detect(bytes: Uint8Array, name: string | undefined, o: DetectOptions): Promise<DetectResult> {
+    return this.infer(name, undefined, (rt) => rt.detect(bytes, o, (stage, ms) => this.o.metrics.stage.observe(ms / 1000, { stage })));
+  }
+
+  /**
+   * One inference request on the picked model (use()), counted the same way whichever route
+   * sent it (/v1/detect, KServe infer): success/failure metrics, the latency window, and the
+   * counters that health telemetry and a deployment's probation read.
+   */
+  async infer<T>(name: string | undefined, version: string | undefined, fn: (rt: ModelRuntime) => Promise<T>): Promise<T> {
     const t0 = performance.now();
+    let rt: ModelRuntime | undefined;
     try {
-      const res = await this.use(name, undefined, (rt) => rt.detect(bytes, o, (stage, ms) => this.o.metrics.stage.observe(ms / 1000, { stage })));
-      this.o.metrics.success.inc({ model: res.model.name, version: res.model.version });
+      rt = this.pick(name, version);
+      // `fn` (and the image bytes it holds) is not captured by anything that outlives the call.
+      const res = await this.hold(rt, fn);
+      this.o.metrics.success.inc({ model: rt.name, version: rt.version });
       this.account(performance.now() - t0, null);
       return res;
     } catch (err) {
       const e = toAgentError(err);
-      const rt = this.active;
-      this.o.metrics.failure.inc({ model: rt?.name ?? '', version: rt?.version ?? '', reason: e.code });
+      const on = rt ?? this.active;
+      this.o.metrics.failure.inc({ model: on?.name ?? '', version: on?.version ?? '', reason: e.code });
       this.account(performance.now() - t0, e.code, e.httpStatus >= 500);
       throw e;
     }

@@ -194,3 +194,25 @@ t.test('KServe binary outputs over HTTP: binary_data_output, per-output binary_d
     t.match(e.error, msg, name);
   }
 });
+
+t.test('KServe infer counts like /v1/detect: metrics, health window, probation counters', async (t) => {
+  const s = makeStack();
+  t.teardown(() => s.close());
+  await s.service.activate(s.shelf.add('toy', '7', { height: 64, width: 96 }));
+  const before = s.service.counters();
+  const data = Array.from({ length: 3 * 64 * 96 }, () => 0.5);
+  const ok = await s.app.inject({ method: 'POST', url: '/v2/models/toy/infer', payload: { inputs: [{ name: 'Input', datatype: 'FP32', shape: [1, 3, 64, 96], data }] } });
+  t.equal(ok.statusCode, 200, ok.body);
+  const bad = await s.app.inject({ method: 'POST', url: '/v2/models/toy/infer', payload: { inputs: [{ name: 'Input', datatype: 'FP32', shape: [1, 3, 2, 2], data: [0, 0, 0, 0] }] } });
+  t.equal(bad.statusCode, 400, 'a wrong shape is the client’s error');
+  const after = s.service.counters();
+  t.same(
+    { requests: after.requests - before.requests, errors: after.errors - before.errors, serverErrors: after.serverErrors - before.serverErrors },
+    { requests: 2, errors: 1, serverErrors: 0 },
+    'both requests counted; the 400 is not held against the model',
+  );
+  t.equal(s.service.stats(60_000).requests, 2, 'in the latency window health telemetry reads');
+  const metrics = (await s.app.inject('/metrics')).body;
+  t.match(metrics, /nv_inference_request_success\{model="toy",version="7"\} 1/);
+  t.match(metrics, /nv_inference_request_failure\{model="toy",reason="BAD_REQUEST",version="7"\} 1/);
+});

@@ -32,6 +32,10 @@ export function detectRoutes(deps: ServerDeps): FastifyPluginAsync {
       const model = q.model;
       if (model !== undefined && (typeof model !== 'string' || model === '')) throw new AgentError('BAD_REQUEST', 'Query parameter model must be a model name.');
       const body = req.body;
+      // The image is read once, by the decoder; not keeping it on the request lets it die before
+      // the response (see ModelRuntime.toTensor: bytes held across the engine wait get promoted
+      // and cost major GCs under load).
+      (req as { body: unknown }).body = undefined;
       return withDeadline(
         deps.limits.requestTimeoutMs,
         deps.service.detect(body, model, { ...(threshold !== undefined ? { threshold } : {}), maxDetections: maxDetections ?? deps.limits.maxDetections }),

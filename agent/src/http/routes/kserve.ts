@@ -138,7 +138,7 @@ export function kserveRoutes(deps: ServerDeps): FastifyPluginAsync {
     const infer = async (p: { name: string; version?: string }, body: unknown, headerLen: string | undefined, reply: FastifyReply) => {
       const encoded = await withDeadline(
         deps.limits.requestTimeoutMs,
-        svc.use(p.name, p.version, async (rt) => {
+        svc.infer(p.name, p.version, async (rt) => {
           const { tensor, batch, req, raw } = readInput(rt, body, headerLen);
           // Validated before inference: a bad output request costs no model run.
           const sel = selectOutputs(OUTPUT_NAMES, req, raw);
