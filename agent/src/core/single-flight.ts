@@ -52,10 +52,11 @@ export class SingleFlight {
           );
     let setFree: () => void = () => undefined;
     const free = new Promise<void>((r) => (setFree = r));
-    const done = task({ signal: controller.signal, name });
     this.current = { name, controller, free };
     try {
-      return await done;
+      // Inside the try: a task that throws before returning its promise still clears the
+      // deadline timer and the caller's abort listener.
+      return await task({ signal: controller.signal, name });
     } finally {
       if (timer) clearTimeout(timer);
       options.signal?.removeEventListener('abort', onOuter);

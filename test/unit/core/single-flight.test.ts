@@ -71,3 +71,23 @@ t.test('runQueued also waits when the run it waited for failed', async (t) => {
   await t.rejects(restart, { code: 'TIMEOUT' });
   t.equal(await convert, 'engine');
 });
+
+t.test('a task that throws before returning a promise frees the runner and leaves no deadline timer behind', async (t) => {
+  const sf = new SingleFlight();
+  const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  const before = timers();
+  const outer = new AbortController();
+  await t.rejects(
+    sf.run(
+      'broken',
+      () => {
+        throw new AgentError('EXEC_NOT_FOUND', 'no cmake');
+      },
+      { deadlineMs: 60_000, signal: outer.signal },
+    ),
+    { code: 'EXEC_NOT_FOUND' },
+  );
+  t.equal(timers(), before, 'the 60 s deadline timer was cleared');
+  t.equal(sf.busy, undefined);
+  t.equal(await sf.run('next', async () => 'ran'), 'ran', 'the runner is free');
+});
