@@ -42,7 +42,7 @@ export function makeStack(
   const shelf = o.shelf ?? new ModelShelf();
   const metrics = new InferenceMetrics();
   const service = new InferenceService({
-    engineFactory: defaultEngineFactory({ workers: o.workers ?? 1, intraOpThreads: o.intraOpThreads ?? 1, maxBatch: 8, log: silentLogger, inMemory: shelf.bytes, trtRunner: o.trtRunner ?? '', runnerTimeoutMs: 2000 }),
+    engineFactory: defaultEngineFactory({ workers: o.workers ?? 1, intraOpThreads: o.intraOpThreads ?? 1, maxBatch: 0, log: silentLogger, inMemory: shelf.bytes, trtRunner: o.trtRunner ?? '', runnerTimeoutMs: 2000 }),
     metrics,
     log: silentLogger,
     maxBatch: 4,

@@ -3,12 +3,6 @@ import { sliceBatch, type Engine, type EngineInfo, type EngineOutputs } from './
 import type { TensorPool } from './tensor-pool.js';
 
 /**
- * Dynamic batching in front of an engine (serving.md §5.1, Triton's dynamic batcher): single
- * images queue in arrival order; a batch leaves as soon as maxBatch images wait or the oldest
- * has waited `delayMs`, and only while the engine has a free slot (so under load batches form
- * from what queued while the engine was busy). A full queue rejects with OVERLOADED.
- */
-/**
  * inference.maxBatch 0 (auto): the dynamic batch limit for a backend. A GPU engine runs a batch
  * of 4 in much less than four single runs, which is what a dynamic batcher is for (serving.md
  * §5.1). ONNX Runtime on the CPU runs a batch in as long as its images one after another, and
@@ -37,6 +31,12 @@ interface Item {
   reject(e: unknown): void;
 }
 
+/**
+ * Dynamic batching in front of an engine (serving.md §5.1, Triton's dynamic batcher): single
+ * images queue in arrival order; a batch leaves as soon as maxBatch images wait or the oldest
+ * has waited `delayMs`, and only while the engine has a free slot (so under load batches form
+ * from what queued while the engine was busy). A full queue rejects with OVERLOADED.
+ */
 export class Batcher {
   private readonly queue: Item[] = [];
   private running = 0;

@@ -17,7 +17,7 @@ export interface EngineInfo {
   readonly inputShape: readonly [number, number, number];
   readonly outputNames: readonly string[];
   readonly maxBatch: number;
-  /** Batches the engine can run at once (ORT: worker count). */
+  /** Batches the engine takes at once (ORT: workers × PIPELINE_DEPTH, running or next in line). */
   readonly concurrency: number;
 }
 

@@ -196,7 +196,14 @@ export class OrtEngine implements Engine {
     return new Promise<EngineOutputs>((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
       const msg: WorkerRequest = { type: 'run', id, input, dims: [batch, c, h, w] };
-      slot.worker.postMessage(msg, [input.buffer as ArrayBuffer]);
+      try {
+        slot.worker.postMessage(msg, [input.buffer as ArrayBuffer]);
+      } catch (err) {
+        // Not posted (e.g. a detached input): give the slot's room back.
+        slot.pending.delete(id);
+        this.release(slot);
+        reject(new AgentError('ENGINE_FAILED', `Could not send the input to the ONNX Runtime worker: ${err instanceof Error ? err.message : String(err)}`));
+      }
     });
   }
 

@@ -29,13 +29,21 @@ sessionPromise.then(
 
 // The engine posts up to two runs ahead (ort-engine.ts PIPELINE_DEPTH); they run one after
 // another, in arrival order, never side by side on the same intra-op threads.
+// A release jumps the queue: runs posted before it and not started yet are answered with an
+// error instead of run, so an unload waits for at most the run in progress.
 let chain: Promise<void> = Promise.resolve();
+let releasing = false;
 port.on('message', (msg: WorkerRequest) => {
+  if (msg.type === 'release') releasing = true;
   chain = chain.then(() => handle(msg));
 });
 
 async function handle(msg: WorkerRequest): Promise<void> {
   const session = await sessionPromise;
+  if (msg.type === 'run' && releasing) {
+    port?.postMessage({ type: 'run-error', id: msg.id, message: 'the engine is unloading' } satisfies WorkerReply);
+    return;
+  }
   if (msg.type === 'release') {
     await session.release();
     port?.postMessage({ type: 'released' } satisfies WorkerReply);

@@ -9,7 +9,7 @@
  * Bounded in total, not only per size: every batch length n·C·H·W has its own bucket, so a
  * per-size bound alone lets a burst pin (1+2+3+4)·maxPerSize single items at maxBatch 4 — hundreds
  * of MB on a 4 GB Nano, held while idle. The pool keeps at most `maxItems` single-item tensors'
- * worth of bytes (default 4, the default inference.maxBatch: 23 MB at 3×384×1248). The single-item
+ * worth of bytes (default 4: 23 MB at 3×384×1248). The single-item
  * length is the smallest length seen (every request takes one; batches are multiples of it).
  * Single items are preferred over batch tensors — every request needs one, a batch only when
  * requests pile up — so larger buckets are evicted first and a batch tensor that does not fit is
