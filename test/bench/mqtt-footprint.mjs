@@ -106,4 +106,6 @@ const result = {
 mkdirSync(path.join(root, 'test', 'bench', 'results'), { recursive: true });
 writeFileSync(path.join(root, 'test', 'bench', 'results', `mqtt-footprint${fleetMode ? '-fleet' : ''}.json`), JSON.stringify(result, null, 2) + '\n');
 console.log(JSON.stringify(result, null, 2));
-console.log(`| ${new Date().toISOString().slice(0, 10)} | ${result.cpuModel} ×${result.cpus} | ${seconds} s | ${result.idleRssMB.max.toFixed(1)} MB | ${result.idleCpuPctOfOneCore.toFixed(2)} % | ${counts.health ?? 0} health (${healthBytes} B each) |`);
+// A row in docs/benchmarks.md's footprint table: max / mean / at end (anon + file).
+const r = result.idleRssMB;
+console.log(`| ${new Date().toISOString().slice(0, 16).replace('T', ' ')} | ${result.broker}${nodeFlags.length ? `, ${nodeFlags.join(' ')}` : ''} | ${result.cpuModel} ×${result.cpus} | ${seconds} s | ${r.max.toFixed(1)} / ${r.mean.toFixed(1)} / ${(r.endSplit.anonMB + r.endSplit.fileMB).toFixed(1)} (${r.endSplit.anonMB.toFixed(1)} + ${r.endSplit.fileMB.toFixed(1)}) MB | ${result.idleCpuPctOfOneCore.toFixed(2)} % | ${counts.health ?? 0} health (${healthBytes} B) |`);

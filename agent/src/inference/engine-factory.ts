@@ -38,6 +38,7 @@ export interface EngineFactoryOptions {
 export function defaultEngineFactory(o: EngineFactoryOptions): EngineFactory {
   return async (servable, options = {}) => {
     const m = servable.model;
+    const maxBatch = Math.min(m.maxBatch, o.maxBatch || m.maxBatch);
     switch (servable.kind) {
       case 'onnxruntime': {
         const bytes = o.inMemory?.get(servable.onnxPath) ?? (await readBytes(servable.onnxPath));
@@ -51,7 +52,7 @@ export function defaultEngineFactory(o: EngineFactoryOptions): EngineFactory {
           inputName: prepared.inputName,
           inputShape: [m.input.channels, m.input.height, m.input.width],
           outputNames,
-          maxBatch: Math.min(m.maxBatch, o.maxBatch || m.maxBatch),
+          maxBatch,
           workers: o.workers,
           intraOpThreads: o.intraOpThreads,
           log: o.log.child({ model: `${m.name}@${m.version}` }),
@@ -70,7 +71,7 @@ export function defaultEngineFactory(o: EngineFactoryOptions): EngineFactory {
           runnerPath,
           enginePath: servable.enginePath,
           inputShape: [m.input.channels, m.input.height, m.input.width],
-          maxBatch: Math.min(m.maxBatch, o.maxBatch || m.maxBatch),
+          maxBatch,
           requestTimeoutMs: o.runnerTimeoutMs ?? 10_000,
           startTimeoutMs: 60_000,
           restartBackoffMs: [200, 10_000],

@@ -6,11 +6,11 @@
  * the ONNX Runtime worker with the result (transferred both ways) and from the batcher once it
  * has copied single items into a batch.
  *
- * Bounded in total, not only per size: every batch length n·C·H·W has its own bucket, so a
- * per-size bound alone lets a burst pin (1+2+3+4)·maxPerSize single items at maxBatch 4 — hundreds
- * of MB on a 4 GB Nano, held while idle. The pool keeps at most `maxItems` single-item tensors'
- * worth of bytes (default 4: 23 MB at 3×384×1248). The single-item
- * length is the smallest length seen (every request takes one; batches are multiples of it).
+ * Bounded in total, which also bounds each size: every batch length n·C·H·W has its own
+ * bucket, so a bound per size alone let a burst pin (1+2+3+4)·8 single items at batch 4 —
+ * hundreds of MB on a 4 GB Nano, held while idle. The pool keeps at most `maxItems` single-item
+ * tensors' worth of bytes (default 4: 23 MB at 3×384×1248). The single-item length is the
+ * smallest length seen (every request takes one; batches are multiples of it).
  * Single items are preferred over batch tensors — every request needs one, a batch only when
  * requests pile up — so larger buckets are evicted first and a batch tensor that does not fit is
  * dropped to the garbage collector.
@@ -21,10 +21,7 @@ export class TensorPool {
   private retained = 0;
   private single = Infinity;
 
-  constructor(
-    private readonly maxPerSize = 8,
-    private readonly maxItems = 4,
-  ) {}
+  constructor(private readonly maxItems = 4) {}
 
   /** A tensor of `length` floats with arbitrary contents (the caller overwrites all of it). */
   take(length: number): Float32Array {
@@ -42,7 +39,6 @@ export class TensorPool {
     this.single = Math.min(this.single, n);
     const cap = this.maxItems * this.single;
     let list = this.free.get(n);
-    if (list && list.length >= this.maxPerSize) return;
     // Make room by dropping longer (batch) tensors, longest first; never shorter ones.
     if (this.retained + n > cap) {
       for (const len of [...this.free.keys()].filter((l) => l > n).sort((a, b) => b - a)) {

@@ -47,6 +47,16 @@ export function tailLines(text: string, n = TAIL_LINES): string {
   return lines.slice(-n).join('\n');
 }
 
+// The errors every way of starting a program can end in (run, probe, spawnLines): one wording each.
+const notFound = (file: string): AgentError =>
+  new AgentError('EXEC_NOT_FOUND', `Program not found: ${file}.`, { hint: 'Install it or put its directory on PATH.', details: { program: file } });
+const canceled = (shown: string): AgentError => new AgentError('CANCELED', `Canceled: ${shown}.`, { details: { command: shown } });
+const timedOut = (shown: string, timeoutMs: number, stderrTail: string): AgentError =>
+  new AgentError('TIMEOUT', `Timed out after ${timeoutMs} ms: ${shown}.`, {
+    hint: 'Raise the deadline or check why the command hangs (see its log).',
+    details: { command: shown, stderrTail },
+  });
+
 export async function run(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
   const started = Date.now();
   const shown = [file, ...redactArgs(args, options.redact)].join(' ');
@@ -95,21 +105,9 @@ export async function run(file: string, args: readonly string[], options: ExecOp
   const stderr = String(result.stderr ?? '');
   const redact = (s: string): string => redactArgs([s], options.redact)[0] ?? s;
 
-  if (result.failed && (result as { code?: string }).code === 'ENOENT') {
-    throw new AgentError('EXEC_NOT_FOUND', `Program not found: ${file}.`, {
-      hint: 'Install it or put its directory on PATH.',
-      details: { program: file },
-    });
-  }
-  if (result.isCanceled) {
-    throw new AgentError('CANCELED', `Canceled: ${shown}.`, { details: { command: shown } });
-  }
-  if (result.timedOut) {
-    throw new AgentError('TIMEOUT', `Timed out after ${options.timeoutMs ?? 0} ms: ${shown}.`, {
-      hint: 'Raise the deadline or check why the command hangs (see its log).',
-      details: { command: shown, stderrTail: redact(tailLines(stderr)) },
-    });
-  }
+  if (result.failed && (result as { code?: string }).code === 'ENOENT') throw notFound(file);
+  if (result.isCanceled) throw canceled(shown);
+  if (result.timedOut) throw timedOut(shown, options.timeoutMs ?? 0, redact(tailLines(stderr)));
   const exitCode = result.exitCode ?? (result.signal ? 128 : 1);
   const out: ExecResult = {
     command: shown,
@@ -152,18 +150,9 @@ export function probe(file: string, args: readonly string[], options: ProbeOptio
         const durationMs = Date.now() - started;
         if (!err) return resolve({ command: shown, exitCode: 0, stdout, stderr, durationMs });
         const e = err as NodeJS.ErrnoException & { code?: string | number; killed?: boolean; signal?: string | null };
-        if (e.code === 'ENOENT') {
-          return reject(new AgentError('EXEC_NOT_FOUND', `Program not found: ${file}.`, { hint: 'Install it or put its directory on PATH.', details: { program: file } }));
-        }
-        if (e.name === 'AbortError' || options.signal?.aborted) return reject(new AgentError('CANCELED', `Canceled: ${shown}.`, { details: { command: shown } }));
-        if (e.killed && e.signal === 'SIGKILL') {
-          return reject(
-            new AgentError('TIMEOUT', `Timed out after ${options.timeoutMs} ms: ${shown}.`, {
-              hint: 'Check why the command hangs.',
-              details: { command: shown, stderrTail: tailLines(stderr) },
-            }),
-          );
-        }
+        if (e.code === 'ENOENT') return reject(notFound(file));
+        if (e.name === 'AbortError' || options.signal?.aborted) return reject(canceled(shown));
+        if (e.killed && e.signal === 'SIGKILL') return reject(timedOut(shown, options.timeoutMs, tailLines(stderr)));
         if (typeof e.code === 'number') return resolve({ command: shown, exitCode: e.code, stdout, stderr, durationMs });
         if (e.signal) return resolve({ command: shown, exitCode: 128, stdout, stderr, durationMs, signal: e.signal });
         reject(new AgentError('EXEC_FAILED', `Could not run ${shown}: ${e.message}.`, { hint: 'Check the program and its permissions.', details: { command: shown } }));
@@ -235,9 +224,7 @@ export async function spawnLines(file: string, args: readonly string[], options:
   try {
     return await new Promise((resolve, reject) => {
       child.once('error', (err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOENT') {
-          reject(new AgentError('EXEC_NOT_FOUND', `Program not found: ${file}.`, { hint: 'Install it or put its directory on PATH.', details: { program: file } }));
-        } else reject(err);
+        reject(err.code === 'ENOENT' ? notFound(file) : err);
       });
       child.once('close', (code, signal) => resolve({ exitCode: code, signal }));
     });

@@ -29,28 +29,18 @@ t.test('/proc/stat: busy % per CPU and overall between two samples (idle + iowai
   t.same(parseProcStat(''), { all: null, cpus: [] });
 });
 
+/** A /proc/stat text: the aggregate `cpu` line, then one `cpuN` line per online core ([user, idle] ticks). */
+const procStat = (all: readonly [number, number], cores: Readonly<Record<number, readonly [number, number]>>): string =>
+  [`cpu  ${all[0]} 0 0 ${all[1]} 0 0 0 0 0 0`, ...Object.entries(cores).map(([n, [user, idle]]) => `cpu${n} ${user} 0 0 ${idle} 0 0 0 0 0 0`), ''].join('\n');
+
 t.test('/proc/stat: per-core load matched by core number when nvpmodel takes a core offline and back', async (t) => {
-  const four = parseProcStat(`cpu  4000 0 0 36000 0 0 0 0 0 0
-cpu0 1000 0 0 9000 0 0 0 0 0 0
-cpu1 1000 0 0 9000 0 0 0 0 0 0
-cpu2 1000 0 0 9000 0 0 0 0 0 0
-cpu3 1000 0 0 9000 0 0 0 0 0 0
-`);
+  const four = parseProcStat(procStat([4000, 36000], { 0: [1000, 9000], 1: [1000, 9000], 2: [1000, 9000], 3: [1000, 9000] }));
   // cpu1 offline: cpu2 and cpu3 move up one line. cpu0 +50/100 busy, cpu2 +90/100, cpu3 +10/100.
-  const three = parseProcStat(`cpu  4150 0 0 36150 0 0 0 0 0 0
-cpu0 1050 0 0 9050 0 0 0 0 0 0
-cpu2 1090 0 0 9010 0 0 0 0 0 0
-cpu3 1010 0 0 9090 0 0 0 0 0 0
-`);
+  const three = parseProcStat(procStat([4150, 36150], { 0: [1050, 9050], 2: [1090, 9010], 3: [1010, 9090] }));
   t.same(three.cpus.map((c) => c.cpu), [0, 2, 3]);
   t.same(coreBusyPct(four.cpus, three.cpus), [50, 90, 10], 'each core against its own previous ticks');
   // cpu1 back online with no previous sample in the last reading: its average since boot (10 %).
-  const back = parseProcStat(`cpu  4250 0 0 36250 0 0 0 0 0 0
-cpu0 1100 0 0 9100 0 0 0 0 0 0
-cpu1 1000 0 0 9000 0 0 0 0 0 0
-cpu2 1140 0 0 9060 0 0 0 0 0 0
-cpu3 1020 0 0 9180 0 0 0 0 0 0
-`);
+  const back = parseProcStat(procStat([4250, 36250], { 0: [1100, 9100], 1: [1000, 9000], 2: [1140, 9060], 3: [1020, 9180] }));
   t.same(coreBusyPct(three.cpus, back.cpus), [50, 10, 50, 10]);
   t.same(coreBusyPct(undefined, four.cpus), [10, 10, 10, 10], 'first reading: since boot');
 });

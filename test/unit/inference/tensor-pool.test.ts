@@ -14,7 +14,7 @@ t.test('pool: reuse by length, bounded, detached or partial views refused', asyn
   pool.give(new Float32Array(6));
   pool.give(new Float32Array(6));
   pool.give(new Float32Array(6));
-  t.equal(pool.size(6), 2, 'at most maxPerSize per length');
+  t.equal(pool.size(6), 2, 'at most maxItems single items');
   t.equal(pool.take(4).length, 4, 'another length is a fresh tensor');
   pool.give(new Float32Array(new ArrayBuffer(48), 8, 4));
   t.equal(pool.size(4), 0, 'a view into a larger buffer is not pooled (it would alias)');
