@@ -23,8 +23,9 @@ export interface ReplaceOptions {
  * Running processes keep the old inode (no SIGBUS as with `cp` over a mapped file).
  */
 export async function replaceFileAtomic(target: string, data: Uint8Array, options: ReplaceOptions): Promise<void> {
-  const asRoot = options.uid !== undefined && options.gid !== undefined && process.getuid?.() === 0;
-  await writeFileAtomic(target, data, { mode: options.mode, ...(asRoot ? { owner: { uid: options.uid ?? 0, gid: options.gid ?? 0 } } : {}) });
+  const { uid, gid } = options;
+  const owner = uid !== undefined && gid !== undefined && process.getuid?.() === 0 ? { uid, gid } : undefined;
+  await writeFileAtomic(target, data, { mode: options.mode, ...(owner ? { owner } : {}) });
 }
 
 /** Remove leftover dot-temp files of replaceFileAtomic for `target` (after a crash). */
@@ -143,8 +144,8 @@ export async function tryLockFile(file: string): Promise<{ release: () => Promis
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    const pid = Number.parseInt((await fsp.readFile(file, 'utf8').catch(() => '')).trim(), 10);
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) return { heldBy: pid };
+    const pid = await lockHolder(file);
+    if (pid !== undefined && pid !== process.pid) return { heldBy: pid };
     // Stale (owner gone) or unreadable half-written lock: move it aside and retry.
     await fsp.rename(file, `${file}.stale-${process.pid}`).catch(() => undefined);
     await fsp.rm(`${file}.stale-${process.pid}`, { force: true });

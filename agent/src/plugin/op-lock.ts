@@ -4,10 +4,6 @@ import { mkdirp } from '../platform/fs.js';
 import { lockHolder, tryLockFile } from '../platform/library.js';
 import type { PluginContext } from './context.js';
 
-/**
- * One plugin operation at a time across processes (CLI, root helper, daemon drift check):
- * the journal assumes a single writer. A killed owner's lock is taken over.
- */
 const lockFile = (ctx: PluginContext): string => path.join(ctx.state.pluginDir, 'lock');
 
 /** The pid of a live process holding the plugin lock (an install/restore under way), else undefined. */
@@ -15,6 +11,10 @@ export async function pluginLockHolder(ctx: PluginContext): Promise<number | und
   return lockHolder(lockFile(ctx));
 }
 
+/**
+ * One plugin operation at a time across processes (CLI, root helper, daemon drift check):
+ * the journal assumes a single writer. A killed owner's lock is taken over.
+ */
 export async function withPluginLock<T>(ctx: PluginContext, fn: () => Promise<T>): Promise<T> {
   await mkdirp(ctx.state.pluginDir, 0o755);
   const lock = await tryLockFile(lockFile(ctx));

@@ -75,8 +75,8 @@ export async function callPluginHelper(o: HelperCallOptions): Promise<PluginResu
       // Canceled (deadline, cancel, shutdown) before the helper took it: take the request back,
       // or the helper would install later with nobody waiting and the next call would be
       // refused as BUSY by our own stale file.
-      await withdraw();
-      throw err;
+      if (await withdraw()) throw err;
+      throw takenAnyway(err, o.request);
     }
   }
 
@@ -93,8 +93,24 @@ export async function callPluginHelper(o: HelperCallOptions): Promise<PluginResu
         hint: 'Check `systemctl status jetson-agent-plugin` and `journalctl -u jetson-agent-plugin`, then `jetson-agent plugin status`.',
       });
     }
-    await sleep(poll, o.signal, clock);
+    try {
+      await sleep(poll, o.signal, clock);
+    } catch (err) {
+      throw takenAnyway(err, o.request);
+    }
   }
+}
+
+/**
+ * Canceled (deadline, cancel, shutdown) after the root helper took the request: it goes on and
+ * may still swap the library, which the caller must not read as "nothing happened".
+ */
+function takenAnyway(err: unknown, request: PluginRequest): AgentError {
+  const e = err instanceof AgentError ? err : undefined;
+  return new AgentError(e?.code ?? 'CANCELED', `${e?.message ?? String(err)} The plugin helper had already taken request ${request.id}: the ${request.op} may still complete.`, {
+    hint: 'Check what the board runs now with `jetson-agent plugin status` before retrying.',
+    cause: err,
+  });
 }
 
 /** A failed result as an AgentError: the install's own code when it printed one, else PLUGIN_HELPER_FAILED. */

@@ -251,7 +251,7 @@ t.test('one plugin operation at a time: a live owner of the lock → BUSY; a dea
   t.notOk(existsSync(path.join(ctx.state.pluginDir, 'lock')), 'lock released');
 });
 
-// After root (the helper unit or Ansible) swapped the plugin, the unprivileged agent must still
+// The tests below: after root (the helper unit or Ansible) swapped the plugin, the unprivileged agent must still
 // read the status (daemon drift check, `plugin-status` request); it must not try recovery,
 // which rewrites the system library. Needs root to switch to another user.
 const asRoot = { skip: process.getuid?.() !== 0 ? 'needs root to run the CLI as another user' : false };
@@ -309,7 +309,7 @@ t.test('a swap under way (journal + live lock holder) is reported as in progress
   t.match(left.reason, /interrupted plugin restore .* awaits recovery/);
 });
 
-t.test('the unprivileged agent reads what root installed, and is told when recovery awaits root', { skip: process.getuid?.() !== 0 ? 'needs root to run the CLI as another user' : false }, async (t) => {
+t.test('the unprivileged agent reads what root installed, and is told when recovery awaits root', asRoot, async (t) => {
   const { b, ctx, dir, good } = setup(t);
   const before = sha(b.hostTarget);
   await installPlugin(ctx, { candidateFile: good, builtFor: { arch: '53', branch: 'release/7.1', tensorrt: '7.1.3' } });

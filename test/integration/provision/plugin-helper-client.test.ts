@@ -106,3 +106,21 @@ t.test('a failed result keeps the install command\'s own code; a refused request
   t.equal(refused.code, 'PLUGIN_HELPER_FAILED');
   t.match(refused.message, /PLUGIN_ARTIFACT_HASH_MISMATCH: artifact sha256 is .*\(stderr: ldconfig: cannot open\)/);
 });
+
+t.test('canceled after the helper took the request: the error says the swap may still complete', async (t) => {
+  const state = t.testdir({});
+  const plugin = path.join(state, 'plugin');
+  const ac = new AbortController();
+  // A helper that takes the request and then works longer than the caller waits.
+  const helper = setInterval(() => {
+    if (!existsSync(path.join(plugin, 'request.json'))) return;
+    renameSync(path.join(plugin, 'request.json'), path.join(plugin, 'request.processing.json'));
+    clearInterval(helper);
+    setTimeout(() => ac.abort(new AgentError('TIMEOUT', '"plugin-rebuild" ran past its deadline.')), 50);
+  }, 10);
+  t.teardown(() => clearInterval(helper));
+  const err = await callPluginHelper({ stateDir: state, request: REQ, pickupTimeoutMs: 5000, resultTimeoutMs: 60_000, pollMs: 20, signal: ac.signal }).catch((e: unknown) => e);
+  t.equal((err as AgentError).code, 'TIMEOUT', 'the caller’s own reason');
+  t.match((err as AgentError).message, /already taken request rebuild-1: the install may still complete/);
+  t.match((err as AgentError).hint, /jetson-agent plugin status/);
+});
