@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const src = path.join(root, 'agent', 'src');
+const sources = [path.join(root, 'agent', 'src'), path.join(root, 'agent', 'console')];
 const marker = path.join(root, 'agent', 'dist', 'main.js');
 
 function newest(dir) {
@@ -17,10 +17,15 @@ function newest(dir) {
   return t;
 }
 
-const stale = !existsSync(marker) || newest(src) > statSync(marker).mtimeMs;
+const consoleMarker = path.join(root, 'agent', 'dist', 'console', 'index.html');
+const built = Math.min(existsSync(marker) ? statSync(marker).mtimeMs : 0, existsSync(consoleMarker) ? statSync(consoleMarker).mtimeMs : 0);
+const stale = Math.max(...sources.map(newest)) > built;
 if (stale) {
   console.error('jetson-agent: building agent/dist (sources changed) …');
   const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-  const r = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
-  if (r.status !== 0) process.exit(r.status ?? 1);
+  // The same steps as `npm run build`.
+  for (const args of [[tsc, '-p', path.join(root, 'tsconfig.build.json')], [tsc, '-p', path.join(root, 'agent', 'console')], [path.join(root, 'scripts', 'copy-console-assets.mjs')]]) {
+    const r = spawnSync(process.execPath, args, { stdio: 'inherit' });
+    if (r.status !== 0) process.exit(r.status ?? 1);
+  }
 }

@@ -8,6 +8,7 @@ import { InferenceMetrics } from '../../agent/src/inference/metrics.js';
 import { InferenceService, type InferenceServiceOptions } from '../../agent/src/inference/service.js';
 import type { ServableResolver } from '../../agent/src/inference/resolver.js';
 import { buildServer, type HttpLimits } from '../../agent/src/http/server.js';
+import type { ConsoleDeps } from '../../agent/src/http/console/deps.js';
 
 /** Generated models held in memory for tests (seeded weights, TAO YOLOv3 interface). */
 export class ModelShelf {
@@ -37,7 +38,15 @@ export interface Stack {
 }
 
 export function makeStack(
-  o: { service?: Partial<Omit<InferenceServiceOptions, 'engineFactory' | 'metrics' | 'log'>>; limits?: Partial<HttpLimits>; workers?: number; intraOpThreads?: number; shelf?: ModelShelf; trtRunner?: string } = {},
+  o: {
+    service?: Partial<Omit<InferenceServiceOptions, 'engineFactory' | 'metrics' | 'log'>>;
+    limits?: Partial<HttpLimits>;
+    workers?: number;
+    intraOpThreads?: number;
+    shelf?: ModelShelf;
+    trtRunner?: string;
+    console?: ConsoleDeps;
+  } = {},
 ): Stack {
   const shelf = o.shelf ?? new ModelShelf();
   const metrics = new InferenceMetrics();
@@ -60,6 +69,7 @@ export function makeStack(
     resolveServable: shelf.resolver(),
     limits: { bodyLimitBytes: 16 * 1024 * 1024, requestTimeoutMs: 30_000, token: '', maxDetections: 100, ...o.limits },
     version: 'test',
+    ...(o.console ? { console: o.console } : {}),
   });
   return {
     app,

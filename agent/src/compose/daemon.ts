@@ -13,7 +13,11 @@ import { createPluginContext } from './plugin-context.js';
 import { inferenceComponent } from './inference.js';
 import { createModelFlow } from './model-flow.js';
 import { mqttComponents } from './mqtt-stack.js';
-import { agentStats, rolloutHooks } from './rollout-hooks.js';
+import { agentStats, liveAgentStats, rolloutHooks } from './rollout-hooks.js';
+import { systemClock } from '../platform/clock.js';
+import { LiveBoard } from './live-board.js';
+import { DeploymentHistory, historyFile } from './deploy-history.js';
+import { consoleDeps } from './console.js';
 import { pluginRebuildOp, restartInferenceOp, type RequestOpsDeps } from './request-ops.js';
 import { isTerminal } from '../core/contracts/deployment.js';
 
@@ -32,16 +36,27 @@ export async function daemonComponents(env: AgentEnv, options: DaemonOptions = {
   // One long operation at a time for the whole daemon (conversions, inference restarts, plugin rebuilds).
   const runner = new SingleFlight();
   const flow = createModelFlow(env, board, runner);
-  const inference = inferenceComponent(env, (builtIn) => flow.resolver(builtIn));
+  const live = new LiveBoard(env.config.inference.consoleSampleSec, systemClock, env.log.child({ module: 'console' }));
+  const history = new DeploymentHistory(historyFile(env.stateDir), env.log.child({ module: 'history' }));
+  let deviceId: string | null = null;
   let executor: RolloutExecutor | undefined;
+  const inProgress = () => {
+    const cur = executor?.memory.current;
+    return cur && !isTerminal(cur.state) ? cur : undefined;
+  };
+  const inference = inferenceComponent(env, (builtIn) => flow.resolver(builtIn), {
+    console: consoleDeps(env, board, live, history, () => deviceId),
+    // A deployment's own switches are recorded once, when it ends (onReport below).
+    onSwitch: (m, previous) => {
+      if (inProgress()) return;
+      void history.record({ at: new Date(systemClock.now()).toISOString(), kind: 'switch', model: { name: m.name, version: m.version }, previous: previous ? { name: previous.name, version: previous.version } : null });
+    },
+  });
   const ops: RequestOpsDeps = {
     env,
     runner,
     service: () => inference.service(),
-    deploymentInProgress: () => {
-      const cur = executor?.memory.current;
-      return cur && !isTerminal(cur.state) ? cur : undefined;
-    },
+    deploymentInProgress: inProgress,
   };
   const mqtt = await mqttComponents(env, {
     agentVersion: options.agentVersion,
@@ -55,6 +70,8 @@ export async function daemonComponents(env: AgentEnv, options: DaemonOptions = {
       'restart-inference': restartInferenceOp(ops),
     },
     onExecutor: (e) => (executor = e),
+    onReport: (r) => void history.report(r),
+    live: { board: live, liveStats: liveAgentStats(() => inference.service()), onDevice: (id) => (deviceId = id) },
   });
   return [
     stateLayoutComponent(env),

@@ -9,7 +9,8 @@ import { DEMO_MODEL_NAME, demoServable } from '../inference/demo-model.js';
 import { InferenceMetrics } from '../inference/metrics.js';
 import { localResolver, type ServableResolver } from '../inference/resolver.js';
 import type { Servable } from '../core/contracts/model.js';
-import { InferenceService } from '../inference/service.js';
+import { InferenceService, type ModelRef } from '../inference/service.js';
+import type { ConsoleDeps } from '../http/console/deps.js';
 import { buildServer } from '../http/server.js';
 import { cpuCount } from '../platform/cpu.js';
 import { systemClock } from '../platform/clock.js';
@@ -38,7 +39,14 @@ export interface InferenceComponent extends Component {
  * servables into the resolver; without it, the local resolver (built-ins +
  * state/models/*\/servable.json) is used.
  */
-export function inferenceComponent(env: AgentEnv, makeResolver?: (builtIn: readonly Servable[]) => ServableResolver): InferenceComponent {
+export interface InferenceExtras {
+  /** The board console's data (served at GET / when inference.console is true). */
+  readonly console?: ConsoleDeps;
+  /** After every recorded switch of the serving model, with the one it replaced. */
+  readonly onSwitch?: (active: ModelRef, previous: ModelRef | null) => void;
+}
+
+export function inferenceComponent(env: AgentEnv, makeResolver?: (builtIn: readonly Servable[]) => ServableResolver, extras: InferenceExtras = {}): InferenceComponent {
   const cfg = env.config.inference;
   const log = env.log.child({ module: 'inference' });
   let service: InferenceService | undefined;
@@ -71,7 +79,10 @@ export function inferenceComponent(env: AgentEnv, makeResolver?: (builtIn: reado
       // inference.trtRunner wins; else the runner `jetson-agent runner build` recorded (binary sha256 checked).
       const findTrtRunner = async (): Promise<string | undefined> => (await currentRunner(env.stateDir))?.file;
       service = new InferenceService({
-        onSwitch: (m) => void record(m),
+        onSwitch: (m) => {
+          void record(m);
+          extras.onSwitch?.(m, service?.status().previous ?? null);
+        },
         engineFactory: defaultEngineFactory({ workers: cfg.workers, intraOpThreads: intraOp, maxBatch: cfg.maxBatch, log, inMemory, trtRunner: cfg.trtRunner, findTrtRunner, runnerTimeoutMs: cfg.runnerTimeoutMs }),
         metrics,
         log,
@@ -91,6 +102,7 @@ export function inferenceComponent(env: AgentEnv, makeResolver?: (builtIn: reado
         limits: { bodyLimitBytes: cfg.bodyLimitBytes, requestTimeoutMs: cfg.requestTimeoutMs, token: cfg.token, maxDetections: cfg.maxDetections },
         version: await packageVersion(),
         log,
+        ...(cfg.console && extras.console ? { console: extras.console } : {}),
       });
       if (!LOOPBACK_HOSTS.has(cfg.host) && !cfg.token) log.warn({ host: cfg.host }, 'inference endpoint bound to a non-loopback address without inference.token');
       await app.listen({ host: cfg.host, port: cfg.port });

@@ -6,7 +6,9 @@ import type { BoardInfo } from '../core/contracts/board.js';
 import { KeyRing } from '../core/envelope.js';
 import { DeviceMqtt } from '../mqtt/client.js';
 import type { EmbeddedBroker } from '../mqtt/embedded-broker.js';
-import { HealthService, noAgentStats, type AgentStatsSource } from '../health/service.js';
+import { HealthService, noAgentStats, type AgentStatsSource, type HealthServiceOptions } from '../health/service.js';
+import type { DeploymentReport } from '../core/contracts/deployment.js';
+import type { LiveBoard } from './live-board.js';
 import { TegrastatsReader } from '../health/tegrastats-reader.js';
 import { RolloutExecutor, type DeploymentHooks } from '../rollout/executor.js';
 import { rollbackOp, type RequestHandlers } from '../rollout/requests.js';
@@ -33,6 +35,13 @@ export interface MqttStackDeps {
   readonly redactedConfig?: () => unknown;
   /** Receives the rollout executor once started (the inbox hands packages to `deployLocal`). */
   readonly onExecutor?: (executor: RolloutExecutor | undefined) => void;
+  /** Every deployment report the executor publishes (the deployment history). */
+  readonly onReport?: (report: DeploymentReport) => void;
+  /**
+   * The board console's feed: gets every published health snapshot, and a live collector
+   * (`liveStats`: counters that are not drained) to sample with while a console watches.
+   */
+  readonly live?: { readonly board: LiveBoard; readonly liveStats: AgentStatsSource; readonly onDevice: (deviceId: string) => void };
 }
 
 const notWired = (): Promise<never> =>
@@ -68,9 +77,22 @@ async function findTegrastats(env: AgentEnv): Promise<string | null> {
   return (await which('tegrastats')) ?? null;
 }
 
+/** The executor's report sink, also handing every report to `onReport`. */
+function withReports<S extends { publish: (r: DeploymentReport) => Promise<void> }>(sink: S, onReport: ((r: DeploymentReport) => void) | undefined): S {
+  if (!onReport) return sink;
+  return {
+    ...sink,
+    publish: (r: DeploymentReport) => {
+      onReport(r);
+      return sink.publish(r);
+    },
+  };
+}
+
 export async function mqttComponents(env: AgentEnv, deps: MqttStackDeps): Promise<Component[]> {
   const { config, log } = env;
   const deviceId = await resolveDeviceId(env);
+  deps.live?.onDevice(deviceId);
   const prefix = config.mqtt.topicPrefix;
   const topics = deviceTopics(prefix, deviceId);
   const components: Component[] = [];
@@ -115,7 +137,7 @@ export async function mqttComponents(env: AgentEnv, deps: MqttStackDeps): Promis
         hooks,
         keys,
         facts,
-        ...reportSink(client, prefix, deviceId, log),
+        ...withReports(reportSink(client, prefix, deviceId, log), deps.onReport),
         defaults: {
           deadlines: {
             received: d.receivedTimeoutSec,
@@ -167,32 +189,55 @@ export async function mqttComponents(env: AgentEnv, deps: MqttStackDeps): Promis
 
   const tegrastatsBin = deps.board.isJetson ? await findTegrastats(env) : null;
   const reader = tegrastatsBin ? new TegrastatsReader({ binary: tegrastatsBin, intervalMs: config.health.tegrastatsIntervalMs, log: log.child({ module: 'tegrastats' }) }) : null;
-  components.push(
-    new HealthService({
-      deviceId,
-      isJetson: deps.board.isJetson,
-      paths: env.paths,
-      stateDir: env.stateDir,
-      agentVersion: deps.agentVersion,
-      intervalSec: config.health.intervalSec,
-      thresholds: { maxTempC: config.health.maxTempC, minFreeDiskBytes: config.health.minFreeDiskBytes, maxErrorRate: config.health.maxErrorRate },
-      tegrastats: reader,
-      tegrastatsInstalled: tegrastatsBin !== null,
-      stats: {
-        ...noAgentStats,
-        ...deps.stats,
-        // The executor knows the last deployment better than any other source.
-        lastDeployment: () => {
-          const r = executor?.memory.current ?? executor?.memory.lastTerminal;
-          return r ? { deploymentId: r.deploymentId, state: r.state, updatedAt: r.updatedAt } : null;
-        },
+  const healthOptions: HealthServiceOptions = {
+    deviceId,
+    isJetson: deps.board.isJetson,
+    paths: env.paths,
+    stateDir: env.stateDir,
+    agentVersion: deps.agentVersion,
+    intervalSec: config.health.intervalSec,
+    thresholds: { maxTempC: config.health.maxTempC, minFreeDiskBytes: config.health.minFreeDiskBytes, maxErrorRate: config.health.maxErrorRate },
+    tegrastats: reader,
+    tegrastatsInstalled: tegrastatsBin !== null,
+    stats: {
+      ...noAgentStats,
+      ...deps.stats,
+      // The executor knows the last deployment better than any other source.
+      lastDeployment: () => {
+        const r = executor?.memory.current ?? executor?.memory.lastTerminal;
+        return r ? { deploymentId: r.deploymentId, state: r.state, updatedAt: r.updatedAt } : null;
       },
-      publish: async (s) => {
-        if (client) await client.publish(topics.health, s);
+    },
+    publish: async (s) => {
+      deps.live?.board.emit(s);
+      if (client) await client.publish(topics.health, s);
+    },
+    log: log.child({ module: 'health' }),
+    clock: systemClock,
+  };
+  components.push(new HealthService(healthOptions));
+  const live = deps.live;
+  if (live) {
+    // A second collector for the console: it shares the tegrastats reader (reads its state,
+    // never starts or stops it) and has its own /proc deltas and non-draining counters.
+    const sampler = new HealthService({
+      ...healthOptions,
+      stats: { ...healthOptions.stats, inference: () => live.liveStats.inference() },
+      publish: (s) => {
+        live.board.emit(s);
+        return Promise.resolve();
       },
-      log: log.child({ module: 'health' }),
-      clock: systemClock,
-    }),
-  );
+    });
+    components.push({
+      name: 'console-sampler',
+      start: async () => {
+        // Primes its /proc deltas: the first live point is then a real interval, not the
+        // average since boot.
+        await sampler.collect().catch(() => undefined);
+        await live.board.setSampler(() => sampler.tick());
+      },
+      stop: () => live.board.setSampler(undefined),
+    });
+  }
   return components;
 }

@@ -123,3 +123,19 @@ export function agentStats(service: () => InferenceService | undefined): AgentSt
     lastDeployment: () => null,
   };
 }
+
+/**
+ * The same agent section for the console's live samples: counters only, the latencies are left
+ * for the published snapshot (draining them here would take them from the MQTT health). The
+ * console's latency figures come from /metrics (http/console/serving-stats.ts).
+ */
+export function liveAgentStats(service: () => InferenceService | undefined): AgentStatsSource {
+  const base = agentStats(service);
+  return {
+    ...base,
+    inference: () => {
+      const s = service();
+      return s ? { ...modelCounts(s), latenciesMs: [] } : { requests: 0, errors: 0, latenciesMs: [] };
+    },
+  };
+}

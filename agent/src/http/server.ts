@@ -9,6 +9,10 @@ import { sendError, toHttpError } from './errors.js';
 import { detectRoutes } from './routes/detect.js';
 import { kserveRoutes } from './routes/kserve.js';
 import { opsRoutes } from './routes/ops.js';
+import { consoleRoutes } from './routes/console.js';
+import { CONSOLE_EVENTS_ROUTE, consoleEventsRoutes } from './routes/console-events.js';
+import type { ConsoleDeps } from './console/deps.js';
+import { ConsoleHub } from './console/hub.js';
 
 export interface HttpLimits {
   readonly bodyLimitBytes: number;
@@ -25,9 +29,19 @@ export interface ServerDeps {
   readonly limits: HttpLimits;
   readonly version: string;
   readonly log?: Logger;
+  /** The board console (GET /); absent = no console routes (inference.console false). */
+  readonly console?: ConsoleDeps;
 }
 
 const OPEN_ROUTES = new Set(['/healthz', '/readyz', '/v2/health/live', '/v2/health/ready']);
+
+/**
+ * Routes open without the token: probes, and the console's page and assets (static files that
+ * carry no data; the page asks for the token before it reads anything guarded).
+ */
+export function isOpenRoute(path: string, consoleOn: boolean): boolean {
+  return OPEN_ROUTES.has(path) || (consoleOn && (path === '/' || /^\/console\/[^/]+$/.test(path)));
+}
 
 /** The fastify app (STYLE: a factory, never listens; tests use inject() or listen on port 0). */
 export function buildServer(deps: ServerDeps): FastifyInstance {
@@ -58,9 +72,14 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
 
   const started = new WeakMap<object, number>();
   app.addHook('onRequest', (req, _reply, next) => {
-    started.set(req, performance.now());
-    m.inflight.set(++inflight);
-    if (deps.limits.token && !OPEN_ROUTES.has(req.url.split('?')[0] ?? '') && req.headers.authorization !== `Bearer ${deps.limits.token}`) {
+    const path = req.url.split('?')[0] ?? '';
+    // The console's event stream stays open for as long as the page: it is not a request in
+    // flight, and its length is not a latency.
+    if (path !== CONSOLE_EVENTS_ROUTE) {
+      started.set(req, performance.now());
+      m.inflight.set(++inflight);
+    }
+    if (deps.limits.token && !isOpenRoute(path, deps.console !== undefined) && req.headers.authorization !== `Bearer ${deps.limits.token}`) {
       next(new AgentError('UNAUTHORIZED', 'A valid bearer token is required.', { hint: 'Send Authorization: Bearer <inference.token>.' }));
       return;
     }
@@ -98,6 +117,16 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   void app.register(detectRoutes(deps));
   void app.register(kserveRoutes(deps));
   void app.register(opsRoutes(deps));
+  if (deps.console) {
+    const hub = new ConsoleHub(deps.console, m, () => deps.service.status());
+    hub.start();
+    app.addHook('onClose', (_app, next) => {
+      hub.stop();
+      next();
+    });
+    void app.register(consoleRoutes({ service: deps.service, console: deps.console, hub, tokenConfigured: deps.limits.token !== '', version: deps.version }));
+    void app.register(consoleEventsRoutes(hub, { sampleSec: deps.console.sampleSec, historySec: deps.console.historySec }));
+  }
   return app;
 }
 

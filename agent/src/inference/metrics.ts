@@ -19,14 +19,26 @@ abstract class Metric {
   abstract lines(): string[];
 }
 
+/** One labelled series of a metric, for in-process readers (the console's serving stats). */
+export interface Series<T> {
+  readonly labels: Labels;
+  readonly value: T;
+}
+
 export class Counter extends Metric {
   private readonly values = new Map<string, number>();
+  private readonly labelSets = new Map<string, Labels>();
   constructor(name: string, help: string) {
     super(name, help, 'counter');
   }
   inc(labels: Labels = {}, by = 1): void {
     const k = key(labels);
+    if (!this.labelSets.has(k)) this.labelSets.set(k, { ...labels });
     this.values.set(k, (this.values.get(k) ?? 0) + by);
+  }
+  /** Every series with its labels: the numbers /metrics renders. */
+  series(): Series<number>[] {
+    return [...this.values].map(([k, v]) => ({ labels: this.labelSets.get(k) ?? {}, value: v }));
   }
   get(labels: Labels = {}): number {
     return this.values.get(key(labels)) ?? 0;
@@ -69,6 +81,7 @@ interface HistData {
 
 export class Histogram extends Metric {
   private readonly data = new Map<string, HistData>();
+  private readonly labelSets = new Map<string, Labels>();
   constructor(
     name: string,
     help: string,
@@ -79,10 +92,17 @@ export class Histogram extends Metric {
   observe(value: number, labels: Labels = {}): void {
     const k = key(labels);
     let d = this.data.get(k);
-    if (!d) this.data.set(k, (d = { counts: new Array<number>(this.buckets.length).fill(0), sum: 0, count: 0 }));
+    if (!d) {
+      this.data.set(k, (d = { counts: new Array<number>(this.buckets.length).fill(0), sum: 0, count: 0 }));
+      this.labelSets.set(k, { ...labels });
+    }
     for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]!) d.counts[i]!++;
     d.sum += value;
     d.count++;
+  }
+  /** Every series with its labels; `counts[i]` is cumulative (≤ buckets[i]), as /metrics renders it. */
+  series(): Series<{ readonly counts: readonly number[]; readonly sum: number; readonly count: number }>[] {
+    return [...this.data].map(([k, d]) => ({ labels: this.labelSets.get(k) ?? {}, value: { counts: [...d.counts], sum: d.sum, count: d.count } }));
   }
   lines(): string[] {
     const out: string[] = [];

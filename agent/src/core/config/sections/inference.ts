@@ -27,6 +27,9 @@ export const InferenceSection = Type.Object(
       description: 'Hot swap: beside = load the new model next to the old (no gap); replace = unload first, for boards where two models do not fit (503 + Retry-After during the gap).',
     }),
     warmupRuns: Type.Integer({ default: 3, minimum: 0, description: 'Inference runs before a model is switched in.' }),
+    console: Type.Boolean({ default: true, description: 'Serve the board console at GET / (read-only views; activate and rollback need inference.token, docs/console.md).' }),
+    consoleSampleSec: Type.Integer({ default: 2, minimum: 1, maximum: 60, description: 'While a console is open, how often the board is sampled for its live charts (the MQTT health period is unchanged).' }),
+    consoleHistorySec: Type.Integer({ default: 600, minimum: 60, maximum: 3600, description: 'How much board and serving history the console charts keep in memory.' }),
   },
   { default: {}, additionalProperties: false },
 );
