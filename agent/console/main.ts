@@ -15,6 +15,7 @@ interface State {
   readonly history: readonly HistoryRow[];
   readonly auth: { readonly tokenConfigured: boolean };
   readonly historySec: number;
+  readonly historyRev: number;
 }
 interface BoardPoint {
   readonly t: number;
@@ -31,6 +32,7 @@ interface Tick {
   readonly board: BoardPoint;
   readonly serving: ServingPoint;
   readonly model: { readonly active: { name: string; version: string } | null; readonly state: string };
+  readonly historyRev: number;
 }
 
 const span = 600_000;
@@ -132,7 +134,13 @@ function needToken(message: string): void {
   ($('token-input') as HTMLInputElement).focus();
 }
 
-async function loadState(): Promise<void> {
+let loading: Promise<void> | undefined;
+function loadState(): Promise<void> {
+  loading ??= fetchState().finally(() => (loading = undefined));
+  return loading;
+}
+
+async function fetchState(): Promise<void> {
   try {
     state = await getJson<State>('/v1/console/state');
   } catch (err) {
@@ -196,7 +204,7 @@ async function stream(): Promise<void> {
             addServing(t.serving);
             const a = t.model.active;
             const cur = state?.status.active;
-            if (state && (a?.name !== cur?.name || a?.version !== cur?.version || t.model.state !== state.status.state)) void loadState();
+            if (state && (a?.name !== cur?.name || a?.version !== cur?.version || t.model.state !== state.status.state || t.historyRev !== state.historyRev)) void loadState();
           }
           redraw();
         }

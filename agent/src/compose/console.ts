@@ -28,6 +28,7 @@ export function consoleDeps(env: AgentEnv, board: BoardInfo, live: LiveBoard, hi
     storedModels: async () =>
       (await listPackages(env.stateDir)).map((p) => ({ name: p.name, version: p.version, network: p.network, format: p.format, sha256: p.sha256, sizeBytes: p.sizeBytes, addedAt: p.addedAt })),
     history: () => history.read(),
+    historyRevision: () => history.revision,
     now: () => systemClock.now(),
   };
 }

@@ -15,6 +15,12 @@ export const historyFile = (stateDir: string): string => path.join(stateDir, 'de
  */
 export class DeploymentHistory {
   private chain: Promise<void> = Promise.resolve();
+  private rev = 0;
+
+  /** Goes up with every write: the console reloads the history when it changes. */
+  get revision(): number {
+    return this.rev;
+  }
 
   constructor(
     private readonly file: string,
@@ -42,6 +48,7 @@ export class DeploymentHistory {
         entries.push(entry);
         await mkdirp(path.dirname(this.file), 0o750);
         await writeJsonAtomic(this.file, { v: HISTORY_VERSION, entries: entries.slice(-HISTORY_MAX_ENTRIES) });
+        this.rev++;
       })
       .catch((err: unknown) => this.log.warn({ file: this.file, err: String(err) }, 'could not record the deployment history'));
     return this.chain;

@@ -13,6 +13,7 @@ import { consoleRoutes } from './routes/console.js';
 import { CONSOLE_EVENTS_ROUTE, consoleEventsRoutes } from './routes/console-events.js';
 import type { ConsoleDeps } from './console/deps.js';
 import { ConsoleHub } from './console/hub.js';
+import { crossOriginRefusal } from './csrf.js';
 
 export interface HttpLimits {
   readonly bodyLimitBytes: number;
@@ -78,6 +79,13 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     if (path !== CONSOLE_EVENTS_ROUTE) {
       started.set(req, performance.now());
       m.inflight.set(++inflight);
+    }
+    if (path.startsWith('/v1/admin/')) {
+      const refused = crossOriginRefusal(req.headers);
+      if (refused) {
+        next(refused);
+        return;
+      }
     }
     if (deps.limits.token && !isOpenRoute(path, deps.console !== undefined) && req.headers.authorization !== `Bearer ${deps.limits.token}`) {
       next(new AgentError('UNAUTHORIZED', 'A valid bearer token is required.', { hint: 'Send Authorization: Bearer <inference.token>.' }));

@@ -45,6 +45,7 @@ function consoleDeps(dir: string, feed: BoardFeed, history: HistoryEntry[] = [])
     builtInModels: [{ name: 'toy', version: '1' }],
     storedModels: async () => [{ name: 'yolov3-kitti', version: '2.0.0', network: 'yolov3', format: 'etlt', sha256: 'a'.repeat(64), sizeBytes: 123, addedAt: '2026-01-01T00:00:00.000Z' }],
     history: async () => history,
+    historyRevision: () => history.length,
     now: () => Date.now(),
   };
 }

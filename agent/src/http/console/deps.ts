@@ -34,5 +34,7 @@ export interface ConsoleDeps {
   readonly builtInModels: readonly { readonly name: string; readonly version: string }[];
   storedModels(): Promise<readonly StoredModelInfo[]>;
   history(): Promise<readonly HistoryEntry[]>;
+  /** Changes whenever the history does (each tick carries it, so the page reloads only then). */
+  historyRevision(): number;
   now(): number;
 }

@@ -9,6 +9,7 @@ export interface ConsoleTick {
   readonly board: BoardPoint;
   readonly serving: ServingPoint;
   readonly model: { readonly active: { name: string; version: string } | null; readonly state: InferenceStatus['state'] };
+  readonly historyRev: number;
 }
 
 /**
@@ -50,6 +51,7 @@ export class ConsoleHub {
       board: boardPoint(s),
       serving: servingPoint(this.last, reading),
       model: { active: st.active ? { name: st.active.name, version: st.active.version } : null, state: st.state },
+      historyRev: this.deps.historyRevision(),
     };
     this.last = reading;
     this.board.push(tick.board);

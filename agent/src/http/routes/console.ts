@@ -62,6 +62,8 @@ export function consoleRoutes(d: ConsoleRouteDeps): FastifyPluginAsync {
 
     app.get('/v1/console/state', async () => {
       const status = d.service.status();
+      // Read before the history, so a write in between shows as a newer revision in the next tick.
+      const historyRev = d.console.historyRevision();
       const [stored, history] = await Promise.all([d.console.storedModels(), d.console.history()]);
       const is = (r: { name: string; version: string } | null, m: { name: string; version: string }): boolean => r?.name === m.name && r.version === m.version;
       const models = [
@@ -77,6 +79,7 @@ export function consoleRoutes(d: ConsoleRouteDeps): FastifyPluginAsync {
         auth: { tokenConfigured: d.tokenConfigured },
         sampleSec: d.console.sampleSec,
         historySec: d.console.historySec,
+        historyRev,
       };
     });
   };
