@@ -80,12 +80,15 @@ export class LineChart {
     g.setTransform(dpr, 0, 0, dpr, 0, 0);
     g.clearRect(0, 0, w, h);
     const points = [...this.series.values()].flat();
+    // Show what there is, from one minute up to the kept history (a fresh page is not a sliver).
+    const first = Math.min(now, ...points.map((p) => p[0]));
+    const span = Math.min(this.spanMs, Math.max(60_000, now - first));
     this.empty.hidden = points.length > 0;
     this.root.dataset.series = String(this.series.size);
     const lo = this.o.min ?? 0;
     const hi = this.o.max ?? Math.max(1, ...points.map((p) => p[1])) * 1.1;
     const padL = 34;
-    const x = (t: number): number => padL + ((t - (now - this.spanMs)) / this.spanMs) * (w - padL - 4);
+    const x = (t: number): number => padL + ((t - (now - span)) / span) * (w - padL - 4);
     const y = (v: number): number => h - 14 - ((v - lo) / (hi - lo || 1)) * (h - 22);
     g.strokeStyle = 'rgba(127,127,127,0.25)';
     g.fillStyle = 'rgba(160,160,160,0.9)';
@@ -99,7 +102,7 @@ export class LineChart {
       g.stroke();
       g.fillText(this.fmt(v, hi - lo < 10 ? 1 : 0), 2, y(v) + 3);
     }
-    g.fillText(`−${Math.round(this.spanMs / 60000)} min`, padL, h - 2);
+    g.fillText(span >= 120_000 ? `−${Math.round(span / 60000)} min` : `−${Math.round(span / 1000)} s`, padL, h - 2);
     g.fillText('now', w - 24, h - 2);
     let i = 0;
     for (const s of this.series.values()) {

@@ -49,7 +49,7 @@ t.test('a Jetson snapshot: GPU, thermal zones (PMIC excluded), INA3221 rails', a
   t.equal(p.gpuPct, 37);
   t.same(p.ram, { usedBytes: 1000, totalBytes: 4000 });
   t.same(p.swap, { usedBytes: 500, totalBytes: 2000 });
-  t.same(p.tempsC, { cpu: 51.5, 'CPU-therm': 52, CPU: 50, GPU: 48.5 });
+  t.same(p.tempsC, { 'CPU-therm': 52 }, 'thermal zones only (PMIC-Die and offline zones left out), not tegrastats or the CPU again');
   t.same(p.railsMW, { VDD_IN: 5000 }, 'sysfs rails win; a rail without power is left out');
   t.same(p.reasons, [{ code: 'TEMP_HIGH', severity: 'degraded', message: 'hot' }]);
 });
@@ -57,6 +57,8 @@ t.test('a Jetson snapshot: GPU, thermal zones (PMIC excluded), INA3221 rails', a
 t.test('rails fall back to tegrastats; a laptop has no GPU and no rails', async (t) => {
   const jp = boardPoint(snapshot({ tegrastats: { running: true, restarts: 0, sample: { rails: { POM_5V_IN: { curMW: 933, avgMW: 933 } } } }, gpuLoadPct: null, thermal: [], rails: [], nvpmodel: null }));
   t.same(jp.railsMW, { POM_5V_IN: 933 });
+  const noZones = boardPoint(snapshot({ tegrastats: { running: true, restarts: 0, sample: { temps: { CPU: 50, GPU: 48.5, PMIC: 100, AO: null } } }, gpuLoadPct: null, thermal: [], rails: [], nvpmodel: null }));
+  t.same(noZones.tempsC, { CPU: 50, GPU: 48.5 }, "without sysfs zones: tegrastats' temperatures (PMIC and offline left out)");
   const laptop = boardPoint(snapshot(null));
   t.equal(laptop.gpuPct, null);
   t.same(laptop.railsMW, {});

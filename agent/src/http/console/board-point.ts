@@ -13,7 +13,7 @@ export interface BoardPoint {
   readonly gpuPct: number | null;
   readonly ram: { readonly usedBytes: number; readonly totalBytes: number };
   readonly swap: { readonly usedBytes: number; readonly totalBytes: number };
-  /** °C by sensor name (the CPU temperature as `cpu`, then the Jetson thermal zones by type, then tegrastats' names). */
+  /** °C by sensor name: the Jetson thermal zones by type, else tegrastats' names, else the CPU temperature as `cpu`. */
   readonly tempsC: Readonly<Record<string, number>>;
   /** mW by rail name (INA3221 sysfs first, else tegrastats' current power). */
   readonly railsMW: Readonly<Record<string, number>>;
@@ -27,12 +27,14 @@ export function boardPoint(s: HealthSnapshot): BoardPoint {
   const temp = (name: string, v: unknown): void => {
     if (typeof v === 'number' && !FAKE_ZONE.test(name) && !(name in tempsC)) tempsC[name] = v;
   };
-  temp('cpu', s.system.cpuTempC);
+  // One source, so a sensor is not drawn twice under two names: the sysfs thermal zones on a
+  // Jetson (the CPU temperature is one of them), else tegrastats' temperatures, else the CPU's.
   for (const z of s.jetson?.thermal ?? []) temp(z.type, z.tempC);
   const sampleTemps = s.jetson?.tegrastats.sample?.temps;
-  if (sampleTemps && typeof sampleTemps === 'object') {
+  if (Object.keys(tempsC).length === 0 && sampleTemps && typeof sampleTemps === 'object') {
     for (const [name, v] of Object.entries(sampleTemps as Record<string, unknown>)) temp(name, v);
   }
+  if (Object.keys(tempsC).length === 0) temp('cpu', s.system.cpuTempC);
   const railsMW: Record<string, number> = {};
   for (const r of s.jetson?.rails ?? []) if (r.powerMW !== null) railsMW[r.name] = r.powerMW;
   const sampleRails = s.jetson?.tegrastats.sample?.rails;
