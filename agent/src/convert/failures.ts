@@ -31,7 +31,7 @@ const RULES: readonly Rule[] = [
     diagnose: (m) => ({
       code: 'CONVERTER_LIB_MISMATCH',
       message: `The converter and the installed TensorRT libraries do not match (undefined symbol ${m[1] ?? ''}).`,
-      hint: 'Install the converter build for the installed JetPack, and check that libnvinfer_plugin matches libnvinfer (jetson-agent plugin verify).',
+      hint: 'Install the converter build for the installed JetPack, and check that libnvinfer_plugin matches libnvinfer (`jetson-agent plugin status`).',
     }),
   },
   {
@@ -40,7 +40,7 @@ const RULES: readonly Rule[] = [
     diagnose: (m) => ({
       code: 'PLUGIN_MISSING',
       message: `TensorRT has no plugin ${m[1] ?? ''} version ${m[2] ?? ''}; the stock libnvinfer_plugin lacks the plugins TLT models need.`,
-      hint: 'Build and install TensorRT OSS libnvinfer_plugin for this board (jetson-agent plugin build, then plugin swap), then convert again.',
+      hint: 'Build and install TensorRT OSS libnvinfer_plugin for this board (`jetson-agent plugin build`, then `jetson-agent plugin install`), then convert again.',
     }),
   },
   {
@@ -48,7 +48,7 @@ const RULES: readonly Rule[] = [
     diagnose: () => ({
       code: 'PLUGIN_MISSING',
       message: 'A plugin used by the model is not registered with TensorRT.',
-      hint: 'Build and install TensorRT OSS libnvinfer_plugin for this board (jetson-agent plugin build, then plugin swap).',
+      hint: 'Build and install TensorRT OSS libnvinfer_plugin for this board (`jetson-agent plugin build`, then `jetson-agent plugin install`).',
     }),
   },
   {
@@ -57,7 +57,7 @@ const RULES: readonly Rule[] = [
     diagnose: () => ({
       code: 'PLUGIN_MISSING',
       message: 'The installed libnvinfer_plugin cannot build this YOLOv3 model (IPluginV2DynamicExt with implicit batch).',
-      hint: 'Install the TensorRT OSS libnvinfer_plugin built for this TensorRT (jetson-agent plugin build, then plugin swap).',
+      hint: 'Install the TensorRT OSS libnvinfer_plugin built for this TensorRT (`jetson-agent plugin build`, then `jetson-agent plugin install`).',
     }),
   },
   {
