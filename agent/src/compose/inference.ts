@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Component } from '../core/lifecycle.js';
-import { toAgentError } from '../core/errors.js';
+import { AgentError, toAgentError } from '../core/errors.js';
 import type { AgentEnv } from '../cli/types.js';
 import { packageVersion } from '../cli/program.js';
 import { defaultEngineFactory } from '../inference/engine-factory.js';
@@ -18,6 +18,27 @@ import { readInFlight, readServing, recordsAtStart, servingFile, servingRecorder
 import { currentRunner } from '../plugin/runner-artifact.js';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/** A bind failure of the endpoint as the operator's error: what is wrong and the key to change. */
+export function listenError(err: unknown, host: string, port: number): AgentError {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const bindCodes = ['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN'];
+  if (!code || !bindCodes.includes(code)) return toAgentError(err);
+  const why =
+    code === 'EADDRINUSE'
+      ? 'the address is in use (another agent, or another server on that port)'
+      : code === 'EACCES'
+        ? 'permission denied (ports below 1024 need privileges)'
+        : `the address is not bindable on this host (${code})`;
+  return new AgentError('HTTP_PORT_IN_USE', `The inference endpoint cannot listen on ${host}:${port}: ${why}.`, {
+    hint:
+      code === 'EADDRINUSE'
+        ? `Stop the other process (\`ss -ltnp 'sport = :${port}'\` shows it), or set inference.port (env JETSON_AGENT_INFERENCE_PORT; 0 = any free port).`
+        : 'Set inference.host (env JETSON_AGENT_INFERENCE_HOST) to an address of this host, or inference.port to a free port above 1023.',
+    cause: err,
+    details: { host, port },
+  });
+}
 
 export interface InferenceComponent extends Component {
   /** Set after start(): the typed control surface for the rollout flow (InferenceControl). */
@@ -105,7 +126,11 @@ export function inferenceComponent(env: AgentEnv, makeResolver?: (builtIn: reado
         ...(cfg.console && extras.console ? { console: extras.console } : {}),
       });
       if (!LOOPBACK_HOSTS.has(cfg.host) && !cfg.token) log.warn({ host: cfg.host }, 'inference endpoint bound to a non-loopback address without inference.token');
-      await app.listen({ host: cfg.host, port: cfg.port });
+      try {
+        await app.listen({ host: cfg.host, port: cfg.port });
+      } catch (err) {
+        throw listenError(err, cfg.host, cfg.port);
+      }
       const a = app.server.address();
       addr = a && typeof a === 'object' ? { host: a.address, port: a.port } : undefined;
       log.info({ ...addr, workers: cfg.workers, intraOpThreads: intraOp }, 'inference endpoint listening');

@@ -80,3 +80,16 @@ t.test('standalone: a taken port fails with a coded error naming the key to chan
   t.match(d.log(), /MQTT_BROKER_PORT_IN_USE/);
   t.match(d.log(), /mqtt\.embedded\.port/);
 });
+
+t.test('a taken HTTP port fails with HTTP_PORT_IN_USE naming the key to change', async (t) => {
+  const dir = t.testdir({ state: {} });
+  const blocker = createServer();
+  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+  t.teardown(() => blocker.close());
+  const port = (blocker.address() as { port: number }).port;
+  const d = startDaemon({ JETSON_AGENT_STATE_DIR: path.join(dir, 'state'), JETSON_AGENT_INFERENCE_PORT: String(port) });
+  t.equal(await d.exited, 1);
+  t.match(d.log(), new RegExp(`jetson-agent: HTTP_PORT_IN_USE: The inference endpoint cannot listen on 127\\.0\\.0\\.1:${port}: the address is in use`));
+  t.match(d.log(), /inference\.port \(env JETSON_AGENT_INFERENCE_PORT; 0 = any free port\)/);
+  t.notMatch(d.log(), /: INTERNAL:|This is a bug/);
+});
