@@ -3,6 +3,7 @@ import { AgentError, UsageError, toAgentError } from '../core/errors.js';
 import { suggest } from '../core/config/suggest.js';
 import { createAgentEnv } from '../compose/agent-env.js';
 import { GLOBAL_OPTIONS } from './globals.js';
+import { expandHome } from '../platform/paths.js';
 import { commandHelp, groupHelp } from './help.js';
 import type { AgentEnv, CommandContext, CommandSpec, GlobalOptions, OptionValues, Output } from './types.js';
 
@@ -137,11 +138,16 @@ export async function runProgram(program: ProgramSpec, argv: readonly string[], 
     const v = parsed.values[k];
     return typeof v === 'string' ? v : undefined;
   };
+  // Paths get `~` expanded: `--config=~/x` reaches us unexpanded from every shell.
+  const pathOpt = (k: string): string | undefined => {
+    const v = str(k);
+    return v === undefined ? undefined : expandHome(v, io.env);
+  };
   const global: GlobalOptions = {
     json: parsed.values.json === true,
-    ...(str('config') !== undefined ? { configFile: str('config') } : {}),
-    ...(str('root') !== undefined ? { root: str('root') } : {}),
-    ...(str('state-dir') !== undefined ? { stateDir: str('state-dir') } : {}),
+    ...(pathOpt('config') !== undefined ? { configFile: pathOpt('config') } : {}),
+    ...(pathOpt('root') !== undefined ? { root: pathOpt('root') } : {}),
+    ...(pathOpt('state-dir') !== undefined ? { stateDir: pathOpt('state-dir') } : {}),
     ...(str('log-level') !== undefined ? { logLevel: str('log-level') } : {}),
   };
   const out = makeOutput(io, global.json);

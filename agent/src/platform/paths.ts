@@ -1,4 +1,5 @@
 import path from 'node:path';
+import os from 'node:os';
 
 /**
  * Every host path is built from one root (default `/`, `--root DIR`, `hostRoot:` in config)
@@ -30,4 +31,13 @@ export class HostPaths {
   get isRealRoot(): boolean {
     return this.root === '/';
   }
+}
+
+/**
+ * `~` and `~/…` → the home directory, as a shell would have done (it does not for
+ * `--config=~/x` or a quoted "~/x"). `~user` is left alone. HOME first, like the shell.
+ */
+export function expandHome(p: string, env: Readonly<Record<string, string | undefined>> = process.env): string {
+  if (p !== '~' && !p.startsWith('~/')) return p;
+  return path.join(env.HOME || os.homedir(), p.slice(1));
 }

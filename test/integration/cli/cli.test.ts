@@ -139,3 +139,18 @@ function runUnprivileged(args: string[], env: Record<string, string>): Promise<{
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+t.test('--config, --state-dir and --root expand ~ (the shell does not for --config=~/x or a quoted "~/x")', async (t) => {
+  const home = t.testdir({ 'agent.yaml': 'deviceId: from-home-config\n', state: {} });
+  const r = await runCli(['config', 'print', '--json', '--config=~/agent.yaml', '--state-dir', '~/state', '--root=~'], { env: { HOME: home } });
+  t.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { configFile: string; config: { deviceId: string; stateDir: string; hostRoot: string } };
+  const cfg = out.config;
+  t.equal(out.configFile, path.join(home, 'agent.yaml'));
+  t.equal(cfg.deviceId, 'from-home-config', 'the file under HOME was read');
+  t.equal(cfg.stateDir, path.join(home, 'state'));
+  t.equal(cfg.hostRoot, home);
+  const missing = await runCli(['config', 'print', '--config=~/nope.yaml'], { env: { HOME: home } });
+  t.equal(missing.code, 1);
+  t.match(missing.stderr, new RegExp(`Config file ${path.join(home, 'nope.yaml').replace(/[.]/g, '\\.')} does not exist`), 'the error names the expanded path');
+});
