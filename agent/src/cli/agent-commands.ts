@@ -3,7 +3,7 @@ import { runCommand } from './commands/run.js';
 import { configCheckCommand, configDocsCommand, configPrintCommand } from './commands/config.js';
 import { versionCommand } from './commands/version.js';
 import { detectCommand } from './commands/detect.js';
-import { modelsAddCommand, modelsListCommand, modelsRemoveCommand } from './commands/models.js';
+import { modelsAddCommand, modelsListCommand, modelsPruneCommand, modelsRemoveCommand } from './commands/models.js';
 import { modelInspectCommand } from './commands/model-inspect.js';
 import { specShowCommand } from './commands/spec-show.js';
 import { convertCommand, enginesListCommand } from './commands/convert.js';
@@ -25,6 +25,7 @@ export const agentCommands: readonly CommandSpec[] = [
   modelsAddCommand,
   modelsListCommand,
   modelsRemoveCommand,
+  modelsPruneCommand,
   modelInspectCommand,
   specShowCommand,
   convertCommand,

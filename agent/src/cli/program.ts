@@ -4,6 +4,7 @@ import { suggest } from '../core/config/suggest.js';
 import { createAgentEnv } from '../compose/agent-env.js';
 import { GLOBAL_OPTIONS } from './globals.js';
 import { expandHome } from '../platform/paths.js';
+import { palette, useColor } from './style.js';
 import { commandHelp, groupHelp } from './help.js';
 import type { AgentEnv, CommandContext, CommandSpec, GlobalOptions, OptionValues, Output } from './types.js';
 
@@ -15,7 +16,7 @@ export interface ProgramSpec {
 
 export interface ProgramIo {
   readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  readonly stderr: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly signal?: AbortSignal;
 }
@@ -34,6 +35,9 @@ function makeOutput(io: ProgramIo, json: boolean): Output {
   return {
     json,
     isTTY: Boolean(io.stdout.isTTY),
+    color: palette(useColor(Boolean(io.stdout.isTTY), io.env, json)),
+    colorErr: palette(useColor(Boolean(io.stderr.isTTY), io.env, json)),
+    errTTY: Boolean(io.stderr.isTTY),
     print: (text) => {
       if (!json) io.stdout.write(text.endsWith('\n') ? text : text + '\n');
     },
@@ -52,7 +56,11 @@ export async function runProgram(program: ProgramSpec, argv: readonly string[], 
   const reportError = (err: unknown): number => {
     const e = toAgentError(err);
     if (wantsJson) io.stdout.write(JSON.stringify({ error: { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) } }) + '\n');
-    else io.stderr.write(`${program.name}: ${e.toLine()}\n`);
+    else {
+      const p = palette(useColor(Boolean(io.stderr.isTTY), io.env, false));
+      const line = e.toLine();
+      io.stderr.write(`${program.name}: ${p.enabled ? `${p.red(p.bold(e.code))}${line.slice(e.code.length)}` : line}\n`);
+    }
     return e.exitCode;
   };
 

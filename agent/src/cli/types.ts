@@ -1,6 +1,7 @@
 import type { Logger } from '../core/log.js';
 import type { Config } from '../core/config/schema.js';
 import type { HostPaths } from '../platform/paths.js';
+import type { Palette } from './style.js';
 
 export interface OptionSpec {
   readonly type: 'string' | 'boolean';
@@ -40,6 +41,12 @@ export interface AgentEnv {
 export interface Output {
   readonly json: boolean;
   readonly isTTY: boolean;
+  /** Colours for stdout (TTY, not --json, no NO_COLOR: cli/style.ts). */
+  readonly color: Palette;
+  /** Colours for stderr (progress, diagnostics). */
+  readonly colorErr: Palette;
+  /** stderr is a TTY: progress may redraw one line. */
+  readonly errTTY: boolean;
   /** Human output (ignored with --json). */
   print(text: string): void;
   /** Machine output (printed only with --json). */

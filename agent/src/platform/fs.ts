@@ -299,3 +299,13 @@ export async function chmodOwnedNoFollow(file: string, mode: number, kind: 'file
     await fh.close();
   }
 }
+
+/** Bytes of the regular files under `p` (links not followed); 0 when it does not exist. */
+export async function treeBytes(p: string): Promise<number> {
+  const st = await lstatMaybe(p);
+  if (!st) return 0;
+  if (!st.isDirectory()) return st.isFile() ? st.size : 0;
+  let n = 0;
+  for (const e of await listDir(p)) n += await treeBytes(path.join(p, e));
+  return n;
+}

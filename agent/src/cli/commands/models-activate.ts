@@ -1,6 +1,6 @@
-import { AgentError, UsageError } from '../../core/errors.js';
-import { isErrorCode } from '../../core/error-codes.js';
+import { UsageError } from '../../core/errors.js';
 import type { CommandSpec } from '../types.js';
+import { daemonCall } from './daemon-client.js';
 
 /**
  * `jetson-agent models activate NAME@VERSION`: asks the running daemon's inference endpoint
@@ -22,28 +22,11 @@ export const modelsActivateCommand: CommandSpec = {
     const warmupRuns = typeof wr === 'string' ? Number(wr) : undefined;
     if (warmupRuns !== undefined && (!Number.isInteger(warmupRuns) || warmupRuns < 0)) throw new UsageError('--warmup-runs must be a non-negative integer.');
     const env = await ctx.agent();
-    const { host, port, token } = env.config.inference;
-    const target = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-    const url = `http://${target.includes(':') ? `[${target}]` : target}:${port}/v1/admin/models/activate`;
-    let res: Response;
-    try {
-      res = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-        body: JSON.stringify({ name: m[1], version: m[2], ...(warmupRuns !== undefined ? { warmupRuns } : {}) }),
-        signal: ctx.signal,
-      });
-    } catch (err) {
-      throw new AgentError('MODEL_NOT_READY', `The daemon's inference endpoint at ${url} is not reachable.`, {
-        cause: err,
-        hint: 'Start the daemon (jetson-agent run) or check inference.host/inference.port.',
-      });
-    }
-    const body = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string }; active?: { name: string; version: string }; previous?: { name: string; version: string } | null };
-    if (!res.ok) {
-      const code = body.error?.code && isErrorCode(body.error.code) ? body.error.code : 'INTERNAL';
-      throw new AgentError(code, body.error?.message ?? `HTTP ${res.status}`);
-    }
+    const body = await daemonCall<{ active?: { name: string; version: string }; previous?: { name: string; version: string } | null }>(env, '/v1/admin/models/activate', {
+      method: 'POST',
+      body: { name: m[1], version: m[2], ...(warmupRuns !== undefined ? { warmupRuns } : {}) },
+      signal: ctx.signal,
+    });
     ctx.out.result(body);
     ctx.out.print(`active: ${body.active?.name}@${body.active?.version}${body.previous ? ` (previous: ${body.previous.name}@${body.previous.version})` : ''}`);
   },
