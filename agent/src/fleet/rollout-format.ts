@@ -11,6 +11,23 @@ export function progressLine(rec: RolloutRecord, now: number): string {
   return `${rec.deploymentId} ${rec.progress.phase} ${wave} | ${counts} | ${rec.decision} | ${formatDuration(Math.max(0, now - Date.parse(rec.createdAt)) - ((now - Date.parse(rec.createdAt)) % 1000))}`;
 }
 
+/**
+ * The rollout's progress, short enough for an 80-column progress line (cli/progress.ts):
+ * fraction = settled devices (succeeded, failed, timed out) of those it targets; detail = wave
+ * and counts (fail = failed + timed out, run = in progress, wait = pending + queued).
+ */
+export function progressParts(rec: RolloutRecord): { fraction: number | null; detail: string } {
+  const c = rec.counts;
+  const wave = `w${Math.min(rec.progress.wave + 1, rec.plan.waves.length)}/${rec.plan.waves.length}`;
+  if (!c) return { fraction: null, detail: `${wave} starting` };
+  const targeted = c.total - c.incompatible - c.excluded;
+  const settled = c.succeeded + c.failed + c.timedOut;
+  return {
+    fraction: targeted > 0 ? settled / targeted : null,
+    detail: `${wave} ok ${c.succeeded} fail ${c.failed + c.timedOut} run ${c.inProgress} wait ${c.pending + c.queued}`,
+  };
+}
+
 /** `rollout status`: the record in words. */
 export function formatStatus(rec: RolloutRecord, now: number): string {
   const heartbeat = now - Date.parse(rec.writer.heartbeatAt);

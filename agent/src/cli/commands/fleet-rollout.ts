@@ -8,7 +8,8 @@ import { planRollout } from '../../fleet/plan.js';
 import { formatPlan } from '../../fleet/plan-format.js';
 import { parsePolicy } from '../../fleet/policy.js';
 import { initialProgress } from '../../fleet/reducer.js';
-import { formatStatus, progressLine } from '../../fleet/rollout-format.js';
+import { formatStatus, progressParts } from '../../fleet/rollout-format.js';
+import { ProgressLine } from '../progress.js';
 import { ROLLOUT_RECORD_VERSION, type RolloutRecord } from '../../fleet/rollout-record.js';
 import { HEARTBEAT_MS, operatorRollback, persist, runRollout } from '../../fleet/runner.js';
 import { parseTargetSelector } from '../../fleet/targets.js';
@@ -21,21 +22,28 @@ import { BROKER_OPTIONS, brokerFrom, signingKeyFrom } from './fleet-broker.js';
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const KEY_OPTION = { key: { type: 'string' as const, arg: 'PRIVATE', description: 'Fleet signing key (manifest check, signed rollback requests).' } };
 
+/** One progress line (elapsed, ETA at the rate so far); each new decision printed above it. */
+function rolloutProgress(ctx: CommandContext, rec: RolloutRecord): { step: (r: RolloutRecord) => void; end: (r: RolloutRecord) => void } {
+  const line = new ProgressLine(ctx.out, rec.deploymentId, { startedAt: Date.parse(rec.createdAt) });
+  let decision = '';
+  const step = (r: RolloutRecord): void => {
+    if (r.decision !== decision) {
+      decision = r.decision;
+      line.log(`${r.deploymentId}: ${r.decision}`);
+    }
+    line.update({ ...progressParts(r), bar: false });
+  };
+  return { step, end: (r) => line.end({ ...progressParts(r), bar: false, detail: `${progressParts(r).detail} ${r.progress.phase}` }) };
+}
+
 async function drive(ctx: CommandContext, session: FleetSession, rec: RolloutRecord, key: KeyObject): Promise<number> {
-  let lastLine = '';
-  const tty = ctx.out.isTTY && !ctx.out.json;
+  const progress = rolloutProgress(ctx, rec);
   const final = await runRollout(session, rec, {
     key,
     signal: ctx.signal,
-    onStep: (_step, r) => {
-      const line = progressLine(r, Date.now());
-      const key2 = line.replace(/ \| [^|]*$/, '');
-      if (tty) process.stderr.write(`\r\x1b[K${line}`);
-      else if (key2 !== lastLine && !ctx.out.json) ctx.out.info(line);
-      lastLine = key2;
-    },
+    onStep: (_step, r) => progress.step(r),
   });
-  if (tty) process.stderr.write('\n');
+  progress.end(final);
   ctx.out.result({ deploymentId: final.deploymentId, phase: final.progress.phase, decision: final.decision, counts: final.counts, abort: final.progress.abort ?? null, rolledBack: final.rolledBack });
   ctx.out.print(formatStatus(final, Date.now()));
   if (ctx.signal.aborted && final.progress.phase === 'running') {
@@ -195,14 +203,13 @@ export const fleetRolloutStatusCommand: CommandSpec = {
     try {
       let rec = loadRecord(session, id);
       if (ctx.options.watch === true) {
-        let last = '';
+        const progress = rolloutProgress(ctx, rec);
         while (rec.progress.phase === 'running' && !ctx.signal.aborted) {
-          const line = progressLine(rec, Date.now());
-          if (line.replace(/ \| [^|]*$/, '') !== last) ctx.out.info(line);
-          last = line.replace(/ \| [^|]*$/, '');
+          progress.step(rec);
           await session.nextChange(HEARTBEAT_MS, ctx.signal);
           rec = session.rollouts.get(id) ?? rec;
         }
+        progress.end(rec);
       }
       ctx.out.result(rec);
       ctx.out.print(formatStatus(rec, Date.now()));
