@@ -19,6 +19,11 @@ export interface ProgressState {
   readonly etaMs?: number | null;
   /** Draw the bar (default true); a detail that already counts things may do without. */
   readonly bar?: boolean;
+  /**
+   * How long the work took last time (e.g. the previous engine build on this board): without a
+   * measured fraction, the bar and ETA follow the elapsed time against it (capped at 99 %).
+   */
+  readonly expectedMs?: number;
 }
 
 /** 12s, 3m05s, 1h02m. */
@@ -41,7 +46,12 @@ function clip(s: string, width: number): string {
 }
 
 /** The line, never wider than `width`: the numbers first, then the detail, then the label (at least 12 columns). */
-export function progressText(p: ProgressState, elapsedMs: number, width = MAX_WIDTH, c?: Palette): string {
+export function progressText(state: ProgressState, elapsedMs: number, width = MAX_WIDTH, c?: Palette): string {
+  const expected = state.expectedMs;
+  const p: ProgressState =
+    state.fraction === null && expected !== undefined && expected > 0
+      ? { ...state, fraction: Math.min(0.99, elapsedMs / expected), etaMs: elapsedMs < expected ? expected - elapsedMs : null }
+      : state;
   const eta = p.etaMs !== undefined ? p.etaMs : rateEta(p.fraction, elapsedMs);
   const pct = p.fraction === null ? '' : `${String(Math.floor(Math.min(1, Math.max(0, p.fraction)) * 100)).padStart(3)}%`;
   const barWidth = 12;
@@ -84,7 +94,9 @@ export class ProgressLine {
   ) {
     this.now = o.now ?? (() => Date.now());
     this.write = o.write ?? ((s) => process.stderr.write(s));
-    this.width = Math.min(MAX_WIDTH, o.columns ?? process.stderr.columns ?? MAX_WIDTH);
+    // A pty without a size (script(1), some CI runners) reports 0 columns.
+    const cols = o.columns ?? process.stderr.columns;
+    this.width = cols && cols > 20 ? Math.min(MAX_WIDTH, cols) : MAX_WIDTH;
     this.t0 = o.startedAt ?? this.now();
     this.state = { label, fraction: null, detail: '' };
     if (this.live) {

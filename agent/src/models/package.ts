@@ -24,7 +24,14 @@ export interface CreateOptions extends Omit<ManifestInputs, 'modelFileName' | 'f
   readonly out: string;
   /** Optional: prove the key decrypts the .etlt before shipping it (the key is not packaged). */
   readonly key?: ModelKey;
+  /**
+   * Called as each step starts, with the model bytes the finished steps went through and the
+   * bytes of all steps (each step reads or writes the whole model once), for a progress line.
+   */
+  readonly onStep?: (step: PackageStep, doneBytes: number, totalBytes: number) => void;
 }
+
+export type PackageStep = 'checking' | 'copying' | 'writing' | 'hashing';
 
 export interface CreateResult {
   readonly file: string;
@@ -48,6 +55,10 @@ async function mustBeFile(p: string, what: string): Promise<void> {
 
 export async function createPackage(o: CreateOptions): Promise<CreateResult> {
   await mustBeFile(o.model, 'Model file');
+  const modelBytes = (await statMaybe(o.model))?.size ?? 0;
+  const steps: PackageStep[] = ['checking', 'copying', 'writing', 'hashing'];
+  const step = (s: PackageStep): void => o.onStep?.(s, steps.indexOf(s) * modelBytes, steps.length * modelBytes);
+  step('checking');
   const format = formatFromName(o.model);
   if (!format) throw new UsageError(`--model ${o.model}: expected a .etlt or .onnx file.`);
   let etltInputName: string | undefined;
@@ -107,6 +118,7 @@ export async function createPackage(o: CreateOptions): Promise<CreateResult> {
   try {
     const entries = ['model.json', manifest.file];
     await writeJsonAtomic(path.join(stage, 'model.json'), manifest);
+    step('copying');
     await copyFileAtomic(o.model, path.join(stage, manifest.file));
     if (o.specFile && manifest.spec) {
       await copyFileAtomic(o.specFile, path.join(stage, manifest.spec));
@@ -123,6 +135,7 @@ export async function createPackage(o: CreateOptions): Promise<CreateResult> {
         if (!entries.includes(c.image)) entries.push(c.image);
       }
     }
+    step('writing');
     await createTar(tmpOut, stage, entries, /\.(t?gz)$/.test(o.out));
     await renamePath(tmpOut, path.resolve(o.out));
   } finally {
@@ -130,5 +143,6 @@ export async function createPackage(o: CreateOptions): Promise<CreateResult> {
     await removePath(tmpOut);
   }
   const st = await statMaybe(o.out);
+  step('hashing');
   return { file: path.resolve(o.out), sha256: await sha256File(o.out), sizeBytes: st?.size ?? 0, manifest };
 }

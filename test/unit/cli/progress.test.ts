@@ -3,7 +3,7 @@ import { ProgressLine, progressText, rateEta, shortDuration } from '../../../age
 import { palette } from '../../../agent/src/cli/style.js';
 import { progressParts } from '../../../agent/src/fleet/rollout-format.js';
 import type { Output } from '../../../agent/src/cli/types.js';
-import type { RolloutRecord } from '../../../agent/src/fleet/types.js';
+import type { RolloutRecord } from '../../../agent/src/fleet/rollout-record.js';
 
 const out = (errTTY: boolean, json = false): Output => ({
   json,

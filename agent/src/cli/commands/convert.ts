@@ -9,6 +9,7 @@ import { statMaybe } from '../../platform/fs.js';
 import type { Precision } from '../../convert/args.js';
 import type { CommandSpec } from '../types.js';
 import { optInt, optString } from './opts.js';
+import { ProgressLine } from '../progress.js';
 
 const PRECISIONS: readonly Precision[] = ['fp32', 'fp16', 'int8'];
 
@@ -39,6 +40,13 @@ export const convertCommand: CommandSpec = {
       found = await findPackage(env.stateDir, ref);
     }
     const board = await detectBoard(env.paths, { env: ctx.env });
+    const name = `${found.pkg.name}@${found.pkg.version}`;
+    const dryRun = ctx.options['dry-run'] === true;
+    // The ETA is the last engine build on this board (same TensorRT and arch): conversion
+    // prints no measure of its own, and one build is the best predictor of the next.
+    const last = (await listEngines(env.stateDir, board)).filter((e) => e.status === 'ready' && e.durationMs > 0).at(-1);
+    const progress = dryRun ? undefined : new ProgressLine(ctx.out, `convert ${name}`);
+    progress?.update({ detail: board.isJetson ? 'building the TensorRT engine' : 'preparing the ONNX Runtime model', ...(last ? { expectedMs: last.durationMs } : {}) });
     const outcome = await convertPackage(
       convertDeps(env, board, env.log.child({ module: 'convert' })),
       {
@@ -47,12 +55,20 @@ export const convertCommand: CommandSpec = {
         manifest: found.manifest,
         ...(precision ? { precision: precision as Precision } : {}),
         ...(maxBatch !== undefined ? { maxBatch } : {}),
-        dryRun: ctx.options['dry-run'] === true,
+        dryRun,
         signal: ctx.signal,
-        onLine: (line) => ctx.out.info(`  | ${line}`),
+        onLine: (line) => (progress ? progress.log(`  | ${line}`) : ctx.out.info(`  | ${line}`)),
+      },
+    ).then(
+      (o) => {
+        progress?.end({ fraction: 1, detail: o.dryRun || !o.cached ? 'done' : 'cached', expectedMs: 0 });
+        return o;
+      },
+      (err: unknown) => {
+        progress?.end({ detail: 'failed' });
+        throw err;
       },
     );
-    const name = `${found.pkg.name}@${found.pkg.version}`;
     if (outcome.dryRun) {
       ctx.out.result({ target: outcome.target, converter: outcome.converter, args: outcome.args, engine: outcome.engine, cacheKey: outcome.key, cached: outcome.cached });
       ctx.out.print(outcome.converter ? `${[outcome.converter, ...outcome.args].join(' ')}\n# engine: ${outcome.engine}${outcome.cached ? ' (cached)' : ''}` : `# ${name}: ONNX Runtime model (in-process preparation, no converter) → ${outcome.engine}${outcome.cached ? ' (cached)' : ''}`);

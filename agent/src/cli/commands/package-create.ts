@@ -1,5 +1,7 @@
 import { UsageError } from '../../core/errors.js';
-import { createPackage } from '../../models/package.js';
+import path from 'node:path';
+import { createPackage, type PackageStep } from '../../models/package.js';
+import { ProgressLine } from '../progress.js';
 import { loadKeyFile } from '../../models/keyring.js';
 import { parseDims } from '../../models/package-manifest.js';
 import type { CommandSpec } from '../types.js';
@@ -38,7 +40,10 @@ export const packageCreateCommand: CommandSpec = {
     const classes = optString(ctx, 'classes')?.split(',').map((c) => c.trim()).filter(Boolean);
     const input = optString(ctx, 'input');
     const opt = <K extends string>(k: K, v: string | number | undefined) => (v === undefined ? {} : { [k]: v });
+    const progress = new ProgressLine(ctx.out, `package ${path.basename(out)}`);
+    const label: Record<PackageStep, string> = { checking: 'checking the model', copying: 'copying', writing: /\.t?gz$/.test(out) ? 'writing tar.gz' : 'writing tar', hashing: 'sha256' };
     const r = await createPackage({
+      onStep: (s, done, total) => progress.update({ detail: label[s], fraction: total > 0 ? done / total : null }),
       model,
       out,
       ...opt('specFile', optString(ctx, 'spec')),
@@ -53,7 +58,11 @@ export const packageCreateCommand: CommandSpec = {
       ...(classes ? { classes } : {}),
       ...(input ? { dims: parseDims(input) } : {}),
       ...(keyFile ? { key: await loadKeyFile(keyFile) } : {}),
+    }).catch((err: unknown) => {
+      progress.end({ detail: 'failed' });
+      throw err;
     });
+    progress.end({ detail: 'done', fraction: 1 });
     ctx.out.result({ file: r.file, sha256: r.sha256, sizeBytes: r.sizeBytes, manifest: r.manifest });
     ctx.out.print(`${r.sha256}  ${r.file}`);
     ctx.out.info(`${r.manifest.name}@${r.manifest.version}: ${r.manifest.network} ${r.manifest.format}, input ${r.manifest.input.channels}x${r.manifest.input.height}x${r.manifest.input.width}, classes [${r.manifest.classes.join(', ')}]`);
