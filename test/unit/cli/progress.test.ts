@@ -33,7 +33,7 @@ t.test('a progress line never reaches 80 columns, whatever the label and detail'
       t.match(line, /1h02m/, 'elapsed is always there');
     }
   }
-  t.match(progressText({ label: 'convert yolo@1', fraction: 0.5, detail: 'building' }, 60_000), /^convert yolo@1 building \[######\.\.\.\.\.\.\]  50% 1m00s ETA 1m00s$/);
+  t.equal(progressText({ label: 'convert yolo@1', fraction: 0.5, detail: 'building' }, 60_000), 'convert yolo@1 building [######......]  50% 1m00s ETA 1m00s');
   t.ok(progressText({ label: 'a', fraction: 0.5, detail: 'b' }, 60_000, 40).length < 40, 'a narrower terminal is honoured');
 });
 
@@ -78,7 +78,7 @@ t.test('on a pipe: a line per stage or tenth, no carriage returns; on a TTY: red
   q.update({ detail: 'building', fraction: null });
   q.log('converter: 12 layers fused');
   q.end();
-  t.match(tty[0], /^\r\x1b\[Kconvert m@1 building 0s$/);
+  t.equal(tty[0], '\r\u001b[Kconvert m@1 building 0s');
   t.equal(tty[1], '\r\x1b[K', 'the line is cleared before a log line');
   t.equal(tty[2], 'converter: 12 layers fused\n');
   t.match(tty.at(-1), /^\n$/);
