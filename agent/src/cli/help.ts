@@ -11,7 +11,7 @@ function optionLines(options: Readonly<Record<string, OptionSpec>>): string[] {
 }
 
 export function commandHelp(program: string, cmd: CommandSpec): string {
-  const pos = (cmd.positionals ?? []).map((p) => (p.required ? `<${p.name}>` : `[${p.name}]`)).join(' ');
+  const pos = (cmd.positionals ?? []).map((p) => (p.required ? `<${p.name}${p.variadic ? '...' : ''}>` : `[${p.name}${p.variadic ? '...' : ''}]`)).join(' ');
   const lines = [`Usage: ${program} ${cmd.path.join(' ')}${cmd.options && Object.keys(cmd.options).length ? ' [options]' : ''}${pos ? ' ' + pos : ''}`, '', cmd.summary];
   if (cmd.description) lines.push('', cmd.description);
   if (cmd.positionals?.length) {

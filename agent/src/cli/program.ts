@@ -129,7 +129,7 @@ export async function runProgram(program: ProgramSpec, argv: readonly string[], 
     io.stdout.write(commandHelp(program.name, cmd));
     return 0;
   }
-  const maxPos = cmd.positionals?.length ?? 0;
+  const maxPos = cmd.positionals?.at(-1)?.variadic ? Infinity : (cmd.positionals?.length ?? 0);
   const required = (cmd.positionals ?? []).filter((p) => p.required).length;
   if (parsed.positionals.length > maxPos || parsed.positionals.length < required) {
     const missing = cmd.positionals?.[parsed.positionals.length];

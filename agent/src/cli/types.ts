@@ -15,6 +15,8 @@ export interface OptionSpec {
 export interface PositionalSpec {
   readonly name: string;
   readonly required?: boolean;
+  /** The last positional only: takes every remaining argument (IMAGE...). */
+  readonly variadic?: boolean;
   readonly description: string;
 }
 

@@ -1,6 +1,7 @@
 import t from 'tap';
 import path from 'node:path';
-import { runCli } from '../../helpers/cli.js';
+import { readFileSync } from 'node:fs';
+import { REPO_ROOT, runCli } from '../../helpers/cli.js';
 import { startAgent } from '../../helpers/agent-process.js';
 import { noisyJpeg } from '../../helpers/inference.js';
 
@@ -31,4 +32,34 @@ t.test('`jetson-agent run` serves the demo model out of the box; models activate
   agent.child.kill('SIGTERM');
   t.equal(await agent.exited, 0, log());
   t.match(log(), /"msg":"stopped cleanly"/);
+});
+
+t.test('`jetson-agent detect IMAGE` runs the serving model on the image through the daemon; no daemon: a coded error, not a usage error', async (t) => {
+  const dir = t.testdir({ state: {} });
+  const image = path.join(REPO_ROOT, 'samples', 'demo.jpg');
+  const none = await runCli(['detect', image, '--state-dir', path.join(dir, 'state')], { env: { JETSON_AGENT_INFERENCE_PORT: '9' } });
+  t.equal(none.code, 1, 'not a usage error (exit 2)');
+  t.match(none.stderr, /^jetson-agent: MODEL_NOT_READY: The daemon's inference endpoint at http:\/\/127\.0\.0\.1:9\/v1\/detect is not reachable\. Start the daemon/m);
+  t.match((await runCli(['detect', '--threshold', '0.3'])).stderr, /USAGE: --threshold applies to images/);
+
+  const agent = startAgent(['--state-dir', path.join(dir, 'state')]);
+  t.teardown(() => agent.kill());
+  const port = await agent.port();
+  await agent.waitLog(/"msg":"model activated"/);
+  const env = { JETSON_AGENT_INFERENCE_PORT: String(port) };
+  const api = (await (await fetch(`http://127.0.0.1:${port}/v1/detect?threshold=0.3`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: readFileSync(image) })).json()) as { detections: { label: string; score: number }[] };
+  const json = await runCli(['detect', image, '--threshold', '0.3', '--json', '--state-dir', path.join(dir, 'state')], { env });
+  t.equal(json.code, 0, json.stderr);
+  const got = JSON.parse(json.stdout) as { model: { name: string }; image: { width: number }; detections: unknown[] };
+  t.match(got, { model: { name: 'demo-yolov3' }, image: { width: 1280, height: 720 } });
+  t.same(got.detections, api.detections, 'the same answer as the API');
+  const human = await runCli(['detect', image, image, '--threshold', '0.3', '--state-dir', path.join(dir, 'state')], { env });
+  t.equal(human.code, 0, human.stderr);
+  t.equal(human.stdout.match(/^demo\.jpg {2}1280×720 {2}demo-yolov3@generated-1 {2}\d+ detections? {2}[\d.]+ ms$/gm)?.length, 2, 'one header per image');
+  t.match(human.stdout, new RegExp(`^ {2}${api.detections[0]?.label ?? '?'} +${api.detections[0]?.score.toFixed(3) ?? '?'} +\\d+ \\d+ \\d+ \\d+$`, 'm'));
+  const bad = await runCli(['detect', path.join(REPO_ROOT, 'package.json'), '--state-dir', path.join(dir, 'state')], { env });
+  t.equal(bad.code, 1);
+  t.match(bad.stderr, /IMAGE_UNDECODABLE: .*package\.json/);
+  agent.child.kill('SIGTERM');
+  t.equal(await agent.exited, 0);
 });
