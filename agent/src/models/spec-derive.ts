@@ -132,10 +132,15 @@ function readAnchors(r: SpecReader, top: SpecMessage, block: { name: string; msg
     return a;
   };
   const anchors = { big: group('big'), mid: group('mid'), small: group('small') };
-  // yolo_v4/utils/spec_loader.py: tiny has no small anchors; the others need all three groups.
-  if (network === 'yolov4-tiny' && anchors.small.length > 0) r.warn(posOf(block.msg, 'small_anchor_shape'), `${block.name}.small_anchor_shape is not supported by YOLOv4-tiny (TAO refuses it)`);
-  if (network === 'yolov4' && (anchors.big.length === 0 || anchors.mid.length === 0 || anchors.small.length === 0)) {
-    r.warn(posOf(top, block.name), `${block.name} lacks big, mid or small_anchor_shape (TAO requires all three for YOLOv4)`);
+  // yolo_v4/utils/spec_loader.py: cspdarknet_tiny has no small anchors; every other YOLOv4 arch
+  // (cspdarknet_tiny_3l included) needs all three groups.
+  const arch = r.str(block.msg, 'arch', `${block.name}.arch`);
+  if (block.name === 'yolov4_config' && arch === 'cspdarknet_tiny') {
+    if (anchors.small.length > 0) r.warn(posOf(block.msg, 'small_anchor_shape'), `${block.name}.small_anchor_shape is not supported by cspdarknet_tiny (TAO refuses it)`);
+  } else if (block.name === 'yolov4_config') {
+    // YOLOv3's anchors are optional (yolov3_config.proto); YOLOv4's are not.
+    const missing = (['big', 'mid', 'small'] as const).filter((k) => anchors[k].length === 0).map((k) => `${k}_anchor_shape`);
+    if (missing.length) r.warn(posOf(top, block.name), `${block.name} lacks ${missing.join(', ')} (TAO requires all three groups for ${arch ?? 'this arch'})`);
   }
   return anchors;
 }

@@ -107,7 +107,7 @@ export function readMean(r: SpecReader, aug: SpecMessage | undefined, channels: 
   const missing = order.filter((k) => !means.has(k));
   if (missing.length) {
     throw r.invalid(
-      `augmentation_config.image_mean lacks ${missing.map((k) => `'${k}'`).join(', ')} for a ${channels}-channel input (TAO needs ${order.map((k) => `'${k}'`).join(', ')}; keys are case-sensitive)`,
+      `augmentation_config.image_mean lacks ${missing.join(', ')} for a ${channels}-channel input (TAO needs the keys ${order.join(', ')}, case-sensitive)`,
       posOf(aug, 'image_mean'),
     );
   }
