@@ -31,7 +31,7 @@ export interface ExportedNmsAttributes {
 export interface SpecNmsResult {
   readonly nms: SpecNms;
   readonly plugin: ExportedNmsAttributes;
-  /** nms_config.force_on_cpu: TAO's own training-time evaluation only; not exported. */
+  /** nms_config.force_on_cpu: declared, not read by TAO's YOLO code nor exported (docs/reference/tao-specs.md §7). */
   readonly forceOnCpu: boolean | null;
 }
 
