@@ -99,6 +99,7 @@ export const ERROR_CODES = {
   ENGINE_FAILED: op(500, 'The inference backend failed to load or run the model (worker or runner crashed).'),
   WARMUP_FAILED: op(500, 'A new model failed its warm-up runs; the previous model keeps serving.'),
   GOLDEN_MISMATCH: op(500, "A new model's detections on the package's golden images differ beyond tolerance; the previous model keeps serving."),
+  MODEL_DOES_NOT_FIT: op(507, 'A model needs more memory than the board has even with the serving model unloaded; refused before anything was unloaded.'),
   NO_PREVIOUS_MODEL: op(409, 'Rollback was asked for but no previous model is known.'),
   FLEET_PACKAGE_INVALID: op(400, 'A model package tar cannot be read or has no valid model.json (name, version).'),
   FLEET_KEY_INVALID: op(400, 'A signing or public key file is not an Ed25519 PEM key.'),
