@@ -46,7 +46,7 @@ export const ERROR_CODES = {
   MODEL_MANIFEST_INVALID: op(400, 'model.json does not match the schema; every problem is listed with its path.'),
   MODEL_NOT_FOUND: op(404, 'No stored package or loaded model matches the given name@version (or sha256).'),
   SPEC_SYNTAX: op(400, 'The TLT experiment spec is not valid protobuf text; line and column are given.'),
-  SPEC_INVALID: op(400, 'The TLT experiment spec lacks a field needed to derive the model (e.g. preprocessing size).'),
+  SPEC_INVALID: op(400, 'The TLT/TAO experiment spec lacks a field needed to derive the model (e.g. the input size), or a value is wrong; file:line:col is given.'),
   ETLT_CORRUPT: op(400, 'The .etlt file is truncated or its header is malformed.'),
   ETLT_BAD_KEY: op(400, 'The .etlt does not decrypt to a model with the given key.'),
   KEYRING_INSECURE: op(500, 'The model keyring file is readable by group or others; it is refused.'),
