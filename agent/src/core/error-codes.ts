@@ -67,6 +67,7 @@ export const ERROR_CODES = {
   PLUGIN_BRANCH_UNKNOWN: op(500, 'The TensorRT version is unknown, so no TensorRT OSS branch can be chosen; pass --ref.'),
   PLUGIN_ARCH_UNKNOWN: op(500, 'No GPU arch is known (not a detected Jetson); pass --gpu-archs.'),
   PLUGIN_SOURCE_UNAVAILABLE: op(500, 'The TensorRT OSS source could not be fetched or unpacked; a partial clone was removed.'),
+  PLUGIN_TREE_UNREADABLE: op(500, 'The source tree\'s CMakeLists.txt files do not parse or define no libnvinfer_plugin target; nothing was built.'),
   PLUGIN_BUILD_FAILED: op(500, 'cmake or make failed; the log tail is in the message and the full log in state/builds/<id>/build.log.'),
   PLUGIN_OUTPUT_NOT_FOUND: op(500, 'The build finished but no libnvinfer_plugin.so.<x.y.z> was found in out/ or build/.'),
   PLUGIN_NO_BUILD: op(500, '--last-build was given but no plugin build is recorded in the state dir.'),

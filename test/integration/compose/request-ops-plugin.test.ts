@@ -19,7 +19,7 @@ import { opsRig, writeAgentConfig } from '../../helpers/request-rig.js';
  * jetson-agent-plugin.path starts it (when request.json appears), as this user against the
  * fixture root. Then the same request with no helper watching: PLUGIN_HELPER_NOT_RUNNING.
  */
-const FIXTURE = path.join(REPO_ROOT, 'test', 'fixtures', 'trt-oss');
+const FIXTURE = path.join(REPO_ROOT, 'test', 'fixtures', 'trt-oss', 'release-7.1');
 const NVCC_DOUBLE = path.join(REPO_ROOT, 'test', 'fixtures', 'bin', 'nvcc-double');
 const HELPER_JS = path.join(REPO_ROOT, 'agent', 'dist', 'bin', 'jetson-agent-plugin-helper.js');
 const sha = (f: string): string => createHash('sha256').update(readFileSync(f)).digest('hex');
