@@ -55,6 +55,7 @@ export const ERROR_CODES = {
   // conversion (issue #4)
   CONVERTER_NOT_FOUND: op(500, 'No tlt-converter/tao-converter/trtexec was found; the hint names the build for this JetPack.'),
   CONVERTER_LIB_MISMATCH: op(500, 'The converter was built for another TensorRT (missing libnvinfer.so.N or undefined symbol).'),
+  TENSORRT_PLUGIN_REMOVED: op(422, 'The model needs a plugin (BatchedNMS_TRT, BatchTilePlugin_TRT …) that this TensorRT (11+) no longer has; re-export with EfficientNMS or stay on TensorRT 10.'),
   PLUGIN_MISSING: op(500, 'A TensorRT plugin the model needs (BatchTilePlugin_TRT, BatchedNMS_TRT …) is not registered.'),
   ENGINE_VERSION_MISMATCH: op(500, 'An engine was built by another TensorRT version and must be rebuilt on this board.'),
   OUT_OF_MEMORY: op(500, 'The converter ran out of GPU/CPU memory.'),
