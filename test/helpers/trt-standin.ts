@@ -30,7 +30,7 @@ export function makeTensorrtStandinRoot(root: string, version: string, parts: { 
   // Compile against a private include dir so `headers: false` can still build the libraries.
   const build = path.join(root, '.standin-include');
   cpSync(path.join(STANDIN, 'include'), build, { recursive: true });
-  // Same macro layout as the real NvInferVersion.h (jetson-platform.md §3.3).
+  // Same macro layout as the real NvInferVersion.h (NVIDIA/TensorRT include/NvInferVersion.h before 10.11).
   writeFileSync(path.join(build, 'NvInferVersion.h'), `#define NV_TENSORRT_MAJOR ${major}\n#define NV_TENSORRT_MINOR ${minor}\n#define NV_TENSORRT_PATCH ${patch}\n#define NV_TENSORRT_BUILD 0\n`);
   if (parts.headers !== false) cpSync(build, inc, { recursive: true });
   const cudaInc = path.join(cuda, 'include');

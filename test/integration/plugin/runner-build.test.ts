@@ -108,7 +108,7 @@ t.test('TensorRT 8.5.2 (stand-in): built, recorded, cache hit, --force, and the 
 
   const run = runOnBogusEngine(a.file, path.join(path.dirname(a.file), 'build'));
   t.equal(run.status, 1);
-  t.match(run.stderr, /initLibNvInferPlugins called/, 'plugins are initialised before deserialising (tlt-models.md §7)');
+  t.match(run.stderr, /initLibNvInferPlugins called/, 'plugins are initialised before deserialising (agent/native/trt-runner/main.cpp: BatchedNMS lives in libnvinfer_plugin)');
   t.match(run.message, /deserializeCudaEngine failed/);
 
   const logMtime = statSync(a.buildLog).mtimeMs;
