@@ -55,6 +55,7 @@ export const ERROR_CODES = {
   // conversion (issue #4)
   CONVERTER_NOT_FOUND: op(500, 'No tlt-converter/tao-converter/trtexec was found; the hint names the build for this JetPack.'),
   CONVERTER_LIB_MISMATCH: op(500, 'The converter was built for another TensorRT (missing libnvinfer.so.N or undefined symbol).'),
+  TENSORRT_PLUGIN_REMOVED: op(422, 'The model needs a plugin (BatchedNMS_TRT, BatchTilePlugin_TRT …) that this TensorRT (11+) no longer has; re-export with EfficientNMS or stay on TensorRT 10.'),
   PLUGIN_MISSING: op(500, 'A TensorRT plugin the model needs (BatchTilePlugin_TRT, BatchedNMS_TRT …) is not registered.'),
   ENGINE_VERSION_MISMATCH: op(500, 'An engine was built by another TensorRT version and must be rebuilt on this board.'),
   OUT_OF_MEMORY: op(500, 'The converter ran out of GPU/CPU memory.'),
@@ -67,6 +68,7 @@ export const ERROR_CODES = {
   PLUGIN_BRANCH_UNKNOWN: op(500, 'The TensorRT version is unknown, so no TensorRT OSS branch can be chosen; pass --ref.'),
   PLUGIN_ARCH_UNKNOWN: op(500, 'No GPU arch is known (not a detected Jetson); pass --gpu-archs.'),
   PLUGIN_SOURCE_UNAVAILABLE: op(500, 'The TensorRT OSS source could not be fetched or unpacked; a partial clone was removed.'),
+  PLUGIN_TREE_UNREADABLE: op(500, 'The source tree\'s CMakeLists.txt files do not parse or define no libnvinfer_plugin target; nothing was built.'),
   PLUGIN_BUILD_FAILED: op(500, 'cmake or make failed; the log tail is in the message and the full log in state/builds/<id>/build.log.'),
   PLUGIN_OUTPUT_NOT_FOUND: op(500, 'The build finished but no libnvinfer_plugin.so.<x.y.z> was found in out/ or build/.'),
   PLUGIN_NO_BUILD: op(500, '--last-build was given but no plugin build is recorded in the state dir.'),

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { PLUGIN_NAME_PATTERN } from '../tensorrt-plugins.js';
 
 /**
  * The payload inside a signed deployment envelope (DESIGN §8; operations.md §8 "Manifest
@@ -29,6 +30,14 @@ export const ManifestRequires = Type.Object(
     jetpack: Type.Optional(VersionRange),
     /** Free bytes in the state dir needed beyond the package itself (engine, unpacked files). */
     minFreeDiskBytes: Type.Optional(Type.Integer({ minimum: 0 })),
+    /**
+     * TensorRT plugin creators the model needs (`BatchedNMS_TRT` …). A device whose TensorRT
+     * no longer has one (TensorRT 11 removed BatchedNMS/BatchTile) refuses the manifest with
+     * TENSORRT_PLUGIN_REMOVED before downloading anything. Agents older than this field reject
+     * a manifest that carries it (unknown key, MANIFEST_INVALID), so the controller writes it
+     * only when the package needs a plugin (docs/rollouts.md).
+     */
+    plugins: Type.Optional(Type.Array(Type.String({ pattern: PLUGIN_NAME_PATTERN }), { minItems: 1, maxItems: 32 })),
   },
   { additionalProperties: false },
 );
