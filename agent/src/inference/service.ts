@@ -8,6 +8,7 @@ import { compareGolden, type GoldenSet } from './golden.js';
 import type { InferenceMetrics } from './metrics.js';
 import { ModelRuntime, type DetectOptions, type DetectResult } from './model-runtime.js';
 import { LatencyWindow, type WindowStats } from './window.js';
+import { Semaphore } from './semaphore.js';
 
 /** What the rollout flow (MQTT) and the CLI/admin route use. */
 export interface ActivateOptions {
@@ -82,6 +83,11 @@ export interface InferenceServiceOptions {
   readonly drainTimeoutMs: number;
   /** `beside` (default): load the new model next to the old one (no gap). `replace`: unload first (one model in memory). */
   readonly swapMode?: 'beside' | 'replace';
+  /**
+   * Low-priority (evaluation) requests decoding or inferring at once (default 3: enough to keep
+   * a two-deep engine pipeline fed while one more decodes).
+   */
+  readonly lowLaneLimit?: number;
   /** Called after every switch of the serving model (activation or rollback), e.g. to remember it across restarts. */
   readonly onSwitch?: (active: ModelRef) => void;
 }
@@ -100,8 +106,10 @@ export class InferenceService implements InferenceControl {
   private readonly totals = { requests: 0, errors: 0, serverErrors: 0 };
   private recent: number[] = [];
   private closed = false;
+  private readonly lowLane: Semaphore;
 
   constructor(private readonly o: InferenceServiceOptions) {
+    this.lowLane = new Semaphore(o.lowLaneLimit ?? 3, o.maxQueue);
     o.metrics.ready.collect(() => (this.active ? 1 : 0));
     o.metrics.pending.collect(() => this.queueDepth());
   }
@@ -334,7 +342,30 @@ export class InferenceService implements InferenceControl {
 
   /** POST /v1/detect with accounting. */
   detect(bytes: Uint8Array, name: string | undefined, o: DetectOptions): Promise<DetectResult> {
+    if (o.priority === 'low') return this.detectLow(bytes, name, o);
     return this.infer(name, undefined, (rt) => rt.detect(bytes, o, (stage, ms) => this.o.metrics.stage.observe(ms / 1000, { stage })));
+  }
+
+  /**
+   * Evaluation traffic (priority low): at most `lowLaneLimit` such requests decode or infer at
+   * once (the rest wait here, not in the engine queue), and the batcher runs them only when no
+   * live request waits. They are left out of the latency window, health latencies and the
+   * probation counters, which describe live traffic.
+   */
+  private async detectLow(bytes: Uint8Array, name: string | undefined, o: DetectOptions): Promise<DetectResult> {
+    await this.lowLane.acquire();
+    try {
+      const rt = this.pick(name, undefined);
+      const res = await this.hold(rt, (r) => r.detect(bytes, o));
+      this.o.metrics.success.inc({ model: rt.name, version: rt.version });
+      return res;
+    } catch (err) {
+      const e = toAgentError(err);
+      this.o.metrics.failure.inc({ model: this.active?.name ?? '', version: this.active?.version ?? '', reason: e.code });
+      throw e;
+    } finally {
+      this.lowLane.release();
+    }
   }
 
   /**

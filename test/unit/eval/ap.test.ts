@@ -10,7 +10,7 @@ const box = (x1: number, y1: number, x2: number, y2: number) => ({ x1, y1, x2, y
 const gt = (x1: number, y1: number, x2: number, y2: number, difficult = false, classId = 0): GroundTruth => ({ classId, difficult, box: box(x1, y1, x2, y2) });
 const pred = (score: number, x1: number, y1: number, x2: number, y2: number, classId = 0): Prediction => ({ classId, score, box: box(x1, y1, x2, y2) });
 const opts = (mode: 'sample' | 'integrate', extra: Partial<ApOptions> = {}): ApOptions => ({ classes: ['a', 'b'], mode, iouThreshold: 0.5, confidenceThreshold: 0, ...extra });
-const close = (t: Tap.Test, got: number, want: number, msg: string) => t.ok(Math.abs(got - want) < 1e-12, `${msg}: ${got} ≈ ${want}`);
+const close = (t: { ok(v: boolean, m: string): unknown }, got: number, want: number, msg: string) => t.ok(Math.abs(got - want) < 1e-12, `${msg}: ${got} ≈ ${want}`);
 
 t.test('IoU is continuous (no +1 pixel) and ≥ threshold matches', async (t) => {
   close(t, iou(box(0, 0, 10, 10), box(5, 0, 15, 10)), 50 / 150, 'half-overlapping boxes');
