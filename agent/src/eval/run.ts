@@ -41,8 +41,8 @@ export interface EvaluateOptions {
   readonly mode: ApMode;
   readonly iouThreshold: number;
   readonly confidenceThreshold: number;
-  /** The model's input and resize: ground truth is clipped in its frame, as TAO does. */
-  readonly network: { readonly width: number; readonly height: number; readonly resize: ResizeMode };
+  /** The model's input and resize: ground truth is clipped in its frame, as TAO does (absent: to each image). */
+  readonly network?: { readonly width: number; readonly height: number; readonly resize: ResizeMode };
   readonly detect: Detector;
   /** Images in flight at once (default 3). */
   readonly concurrency?: number;
@@ -142,7 +142,7 @@ export async function evaluateDataset(o: EvaluateOptions): Promise<EvalReport> {
     }
     const width = e.image.width ?? 0;
     const height = e.image.height ?? 0;
-    const placement = placeImage(width, height, o.network.width, o.network.height, o.network.resize);
+    const placement = o.network ? placeImage(width, height, o.network.width, o.network.height, o.network.resize) : placeImage(width, height, width, height, 'stretch');
     const preds: Prediction[] = [];
     for (const d of ans.detections) {
       const id = o.mapping.classes.indexOf(d.label.toLowerCase());
