@@ -1,5 +1,7 @@
 import t from 'tap';
-import { readdir, readFile, writeFile, stat } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { FLEET_JS, runCli } from '../../helpers/cli.js';
@@ -72,19 +74,26 @@ t.test('dataset resize: letterbox to the training size, boxes scaled, written wh
   const { data, info } = await sharp(path.join(out, 'image', '000000.png')).raw().toBuffer({ resolveWithObject: true });
   t.ok(data[(40 * info.width + 20) * info.channels + 2]! > 200, 'blue inside the scaled box');
   t.equal(await readFile(path.join(dir, 'label', '000000.txt'), 'utf8'), before, 'the source label is unchanged');
-  t.same((await readdir(path.dirname(out))).filter((n) => n.includes('.tmp-')), [], 'no temporary directory left');
+  t.same((await readdir(path.dirname(out))).filter((n) => n.startsWith(`.${path.basename(out)}.tmp-`)), [], 'no temporary directory left');
   const check = await fleet(['dataset', 'check', out]);
   t.equal(check.code, 0, check.stdout);
   const again = await fleet(['dataset', 'resize', dir, '--to', '100x100', '--out', out]);
   t.equal(again.code, 2, 'an existing output is never overwritten');
 });
 
-t.test('dataset resize: refused up front when the output would not fit on the disk', async (t) => {
+t.test('dataset resize: refused up front when the output would not fit on the disk', { skip: process.getuid?.() !== 0 ? 'needs root to mount a 1 MB tmpfs as the small disk' : false }, async (t) => {
   const dir = t.testdir();
   await goodSet(dir);
-  const out = `${dir}-huge`;
-  const r = await fleet(['dataset', 'resize', dir, '--to', '99999x99999', '--out', out]);
+  const disk = await mkdtemp(path.join(tmpdir(), 'jetson-eval-disk-'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', disk]);
+  t.teardown(async () => {
+    execFileSync('umount', [disk]);
+    await rmdir(disk);
+  });
+  // Two 2000×1000 PNGs: at least 0.5 B/px each → ~2 MB for a 1 MB file system.
+  const out = path.join(disk, 'out');
+  const r = await fleet(['dataset', 'resize', dir, '--to', '2000x1000', '--out', out]);
   t.equal(r.code, 1);
-  t.match(r.stderr, /DATASET_TOO_LARGE: The resized set needs about \d+ MB; .* MB free\. Free space there/);
-  await t.rejects(stat(out), { code: 'ENOENT' }, 'nothing written');
+  t.match(r.stderr, /DATASET_TOO_LARGE: The resized set needs about \d+ MB; .* has 1 MB free\. Free space there/);
+  t.same(await readdir(disk), [], 'nothing written, no temporary directory');
 });

@@ -27,7 +27,7 @@ export const datasetResizeCommand: CommandSpec = {
     let size = spec?.size ?? null;
     if (to !== undefined) {
       const m = /^(\d{1,5})[x×](\d{1,5})$/.exec(to);
-      if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new UsageError(`--to "${to}" is not WxH (e.g. 1248x384).`);
+      if (!m || Number(m[1]) < 1 || Number(m[2]) < 1 || Number(m[1]) > 8192 || Number(m[2]) > 8192) throw new UsageError(`--to "${to}" is not WxH with sides 1–8192 (e.g. 1248x384).`);
       size = { width: Number(m[1]), height: Number(m[2]) };
     }
     if (!size) throw new UsageError('Give --to WxH (or --spec with a preprocessing size).');
