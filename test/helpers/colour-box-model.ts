@@ -26,13 +26,14 @@ const vi = (name: string, elem: number, dims: (number | string)[]): ValueInfo =>
 
 export const MEAN_BGR = [103.939, 116.779, 123.68];
 
-export function colourBoxOnnx(width: number, height: number, scoreThreshold = 0.3): Uint8Array {
+/** `maskThreshold` above 127.5 makes a degraded model: dim objects are no longer seen. */
+export function colourBoxOnnx(width: number, height: number, scoreThreshold = 0.3, maskThreshold = 127.5): Uint8Array {
   const W = width;
   const H = height;
   const nodes: OnnxNode[] = [];
   const inits: Tensor[] = [
     f32('mean', [1, 3, 1, 1], MEAN_BGR),
-    f32('half', [1], [127.5]),
+    f32('half', [1], [maskThreshold]),
     f32('inv255', [1], [1 / 255]),
     f32('one', [1], [1]),
     // Column/row ramps scaled to the normalised frame: max(col · (i+1)/W) = right edge,
