@@ -12,7 +12,7 @@ import { buildManifest, type ManifestInputs } from './package-manifest.js';
 import { looksLikeProtobuf } from './protobuf-sniff.js';
 import { parseSpec } from './spec-parse.js';
 import { parseCalibrationCache } from './calibration.js';
-import { deriveFromSpec } from './spec-derive.js';
+import { deriveFromSpec, type SpecFlags, type SpecWarning } from './spec-derive.js';
 import type { ModelKey } from './keyring.js';
 
 /** `jetson-fleet package create` (issue #4 §1): validate, stage, tar, hash. */
@@ -24,6 +24,8 @@ export interface CreateOptions extends Omit<ManifestInputs, 'modelFileName' | 'f
   readonly out: string;
   /** Optional: prove the key decrypts the .etlt before shipping it (the key is not packaged). */
   readonly key?: ModelKey;
+  /** The caller's flags for spec values (`--input C,H,W` …): named in SPEC_INVALID hints. */
+  readonly specFlags?: SpecFlags;
 }
 
 export interface CreateResult {
@@ -31,6 +33,8 @@ export interface CreateResult {
   readonly sha256: string;
   readonly sizeBytes: number;
   readonly manifest: ModelManifest;
+  /** Spec warnings (unknown fields, replaced values, defaults), each with file:line. */
+  readonly warnings: SpecWarning[];
 }
 
 const GoldenFile = Type.Object({
@@ -64,7 +68,10 @@ export async function createPackage(o: CreateOptions): Promise<CreateResult> {
   let spec: ManifestInputs['spec'];
   if (o.specFile) {
     await mustBeFile(o.specFile, 'Spec file');
-    spec = { fileName: 'spec.txt', summary: deriveFromSpec(parseSpec(await readText(o.specFile), o.specFile), o.specFile) };
+    // --input / --classes replace the spec's values, and spec problems with those values only warn.
+    const overrides = { ...(o.dims ? { dims: o.dims } : {}), ...(o.classes?.length ? { classes: o.classes } : {}) };
+    const summary = deriveFromSpec(parseSpec(await readText(o.specFile), o.specFile), o.specFile, { ...(o.specFlags ? { flags: o.specFlags } : {}), overrides });
+    spec = { fileName: 'spec.txt', summary };
   }
   if (o.calibration) {
     await mustBeFile(o.calibration, 'Calibration cache');
@@ -130,5 +137,5 @@ export async function createPackage(o: CreateOptions): Promise<CreateResult> {
     await removePath(tmpOut);
   }
   const st = await statMaybe(o.out);
-  return { file: path.resolve(o.out), sha256: await sha256File(o.out), sizeBytes: st?.size ?? 0, manifest };
+  return { file: path.resolve(o.out), sha256: await sha256File(o.out), sizeBytes: st?.size ?? 0, manifest, warnings: spec?.summary.warnings ?? [] };
 }

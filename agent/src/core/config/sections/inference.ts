@@ -24,7 +24,16 @@ export const InferenceSection = Type.Object(
     runnerTimeoutMs: Type.Integer({ default: 10000, minimum: 100, description: 'trt-runner: per-inference deadline before the runner is restarted.' }),
     swapMode: Type.Union([Type.Literal('beside'), Type.Literal('replace')], {
       default: 'beside',
-      description: 'Hot swap: beside = load the new model next to the old (no gap); replace = unload first, for boards where two models do not fit (503 + Retry-After during the gap).',
+      description: 'Hot swap: beside = load the new model next to the old (no gap); replace = unload first, for boards where two models do not fit: requests arriving during the gap wait (inference.swapHoldMs) and are answered by the model that serves next.',
+    }),
+    // Default: a TensorRT engine on a Nano is a trt-runner start, CUDA context and engine
+    // deserialisation (seconds), then warm-up and golden images; 15 s leaves room for that and
+    // stays under requestTimeoutMs (30 s), so a held request gets the 503 with Retry-After, not
+    // the 504. Not measured on a board yet (docs/hardware-validation.md says how).
+    swapHoldMs: Type.Integer({
+      default: 15000,
+      minimum: 0,
+      description: 'swapMode replace: how long a request arriving while no model is loaded (drain + unload + load + warm-up + golden check, or the old model reloading after a refused one) waits before it answers 503 MODEL_NOT_READY + Retry-After; at most inference.maxQueue requests wait, more answer 503 OVERLOADED. 0 = no waiting (503 at once). Keep it below inference.requestTimeoutMs.',
     }),
     warmupRuns: Type.Integer({ default: 3, minimum: 0, description: 'Inference runs before a model is switched in.' }),
   },
