@@ -49,6 +49,18 @@ export const ManifestPolicy = Type.Object(
     probationSec: Type.Optional(Type.Integer({ minimum: 0, maximum: 86400 })),
     /** Error ratio during probation above which the device rolls back (default 0.05). */
     maxErrorRate: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    /**
+     * Accuracy gate after warm-up (docs/rollouts.md, "Accuracy gate"): the device evaluates the
+     * engine it built on the package's validation set; below the gate it rolls back with
+     * ACCURACY_REGRESSION. `minMap`: an absolute floor; `maxDrop`: at most this much below the
+     * package's validation.referenceMap.
+     */
+    accuracy: Type.Optional(
+      Type.Union([
+        Type.Object({ minMap: Type.Number({ minimum: 0, maximum: 1 }) }, { additionalProperties: false }),
+        Type.Object({ maxDrop: Type.Number({ minimum: 0, maximum: 1 }) }, { additionalProperties: false }),
+      ]),
+    ),
     /** Per-state deadlines in seconds (override the device defaults). */
     deadlines: Type.Optional(
       Type.Object(
