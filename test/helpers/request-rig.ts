@@ -31,7 +31,7 @@ export async function opsRig(tt: { teardown(fn: () => unknown): void }, agentLog
   let n = 0;
   const request = async (op: string, params?: Record<string, unknown>, timeoutMs = 120_000): Promise<ResponsePayload> => {
     const transaction = `tx-${op}-${++n}`;
-    const payload = { v: 1, transaction, deviceId: DEVICE, expiresAt: new Date(Date.now() + 600_000).toISOString(), ...(params ? { params } : {}) };
+    const payload = { v: 2, op, transaction, deviceId: DEVICE, expiresAt: new Date(Date.now() + 600_000).toISOString(), ...(params ? { params } : {}) };
     const reply = watch.next((m) => m.topic === `${PREFIX}/devices/${DEVICE}/response/${op}` && m.json<ResponsePayload>().transaction === transaction);
     await watch.client.publishAsync(`${PREFIX}/devices/${DEVICE}/request/${op}`, JSON.stringify(signEnvelope(JSON.stringify(payload), fleet.privateKey, 'fleet-1')), { qos: 1 });
     let timer: NodeJS.Timeout | undefined;

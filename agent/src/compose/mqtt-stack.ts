@@ -10,6 +10,7 @@ import { HealthService, noAgentStats, type AgentStatsSource } from '../health/se
 import { TegrastatsReader } from '../health/tegrastats-reader.js';
 import { RolloutExecutor, type DeploymentHooks } from '../rollout/executor.js';
 import { rollbackOp, type RequestHandlers } from '../rollout/requests.js';
+import { RequestReplayCache } from '../rollout/request-replay.js';
 import { readBytes, freeBytes, exists } from '../platform/fs.js';
 import { which } from '../platform/exec.js';
 import { hostName, machineId } from '../platform/host.js';
@@ -136,6 +137,8 @@ export async function mqttComponents(env: AgentEnv, deps: MqttStackDeps): Promis
       });
       await executor.start();
       deps.onExecutor?.(executor);
+      const replay = new RequestReplayCache(env.stateDir, log.child({ module: 'rollout' }));
+      await replay.load(systemClock.now());
       const exec = executor;
       await wireRollout({
         client,
@@ -153,6 +156,8 @@ export async function mqttComponents(env: AgentEnv, deps: MqttStackDeps): Promis
           'restart-inference': undefined,
           ...deps.requestHandlers,
         },
+        replay,
+        requestMaxTtlMs: d.requestMaxTtlSec * 1000,
         log: log.child({ module: 'rollout' }),
         now: () => systemClock.now(),
       });

@@ -134,6 +134,8 @@ export const ERROR_CODES = {
   DEPLOYMENT_SUPERSEDED: op(409, 'A newer desired manifest replaced this deployment before it finished.'),
   DEPLOYMENT_NOT_WIRED: op(501, 'This build has no model store / inference service wired into the rollout executor.'),
   REQUEST_UNKNOWN_OP: op(404, 'An MQTT request names an operation the agent does not know.'),
+  REQUEST_MISDIRECTED: op(421, 'A signed MQTT request names another op or device than the topic it arrived on; nothing ran.'),
+  REQUEST_REPLAYED: op(409, 'A signed MQTT request with this transaction was already accepted by the device (a replay); nothing ran.'),
   // health
   TEGRASTATS_FAILED: op(500, 'tegrastats is missing on a Jetson or keeps exiting; telemetry lacks GPU/power data.'),
 } as const satisfies Record<string, ErrorCodeInfo>;

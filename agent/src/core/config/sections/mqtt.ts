@@ -58,6 +58,12 @@ export const RolloutSection = Type.Object(
     warmTimeoutSec: Type.Integer({ default: 600, minimum: 1, description: 'Deadline of the warming state (load + warm-up + golden check).' }),
     activateTimeoutSec: Type.Integer({ default: 120, minimum: 1, description: 'Deadline of the activating state (traffic switch).' }),
     probationGraceSec: Type.Integer({ default: 120, minimum: 1, description: 'Added to the probation time to form the probation deadline.' }),
+    requestMaxTtlSec: Type.Integer({
+      default: 3600,
+      minimum: 60,
+      maximum: 86400,
+      description: 'A signed MQTT request whose expiresAt lies further ahead of the device clock is refused; accepted requests are remembered (against replay) until they expire.',
+    }),
   },
   { default: {}, additionalProperties: false },
 );
