@@ -444,5 +444,23 @@ t.test('device-side rollout over a real mosquitto', async (t) => {
     t.same(r.model, { name: 'detector', version: '5.0.0' });
   });
 
+  await t.test('a rejected manifest does not burn the sequence: a valid earlier-sequence manifest after an INCOMPATIBLE one is deployed', async (t) => {
+    const bad = pkgBody('7.0.3');
+    const incompatible = manifest(files.add('/p/7.0.3.tar', bad), bad, { sequence: seq + 1000, requires: { socs: ['tegra234'] } });
+    await publishDesired(sign(incompatible));
+    t.match(await terminal(incompatible.deploymentId), { state: 'rejected', error: { code: 'MANIFEST_INCOMPATIBLE' } });
+    const body = pkgBody('7.0.4');
+    const good = manifest(files.add('/p/7.0.4.tar', body), body);
+    t.ok(good.sequence < incompatible.sequence);
+    // Refused as a replay, the manifest gets no report, only a desired.replayed event: wait for either.
+    const replayed = watch.next((m) => m.topic === topics.events.topic && m.body.includes('desired.replayed')).then((m) => ({ replayed: m.body }));
+    await publishDesired(sign(good));
+    const r = await Promise.race([terminal(good.deploymentId), replayed]);
+    t.notOk('replayed' in r, `the valid manifest was not refused as a replay: ${JSON.stringify(r)}`);
+    t.equal('state' in r ? r.state : undefined, 'active');
+    t.equal(executor.memory.highestSequence, good.sequence, 'the counter is the accepted manifest, not the rejected one');
+    t.same(store.serving, { name: 'detector', version: '7.0.4' });
+  });
+
   await executor.stop();
 });
