@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 
 export const MqttSection = Type.Object(
   {
-    url: Type.String({ default: '', description: 'Broker URL (mqtt://, mqtts://); several comma-separated = failover in turn. Empty = start the embedded broker (standalone mode).' }),
+    url: Type.String({ default: '', description: 'Broker URL (mqtt://, mqtts://); several comma-separated = failover in turn. Empty = start the embedded broker (standalone mode). A password in the URL (mqtt://user:pass@host) is shown as *** like mqtt.password; prefer mqtt.password.' }),
     username: Type.String({ default: '', description: 'MQTT user name (default: the device id when a password is set).' }),
     password: Type.String({ default: '', secret: true, description: 'MQTT password.' }),
     caFile: Type.String({ default: '', description: 'CA certificate for mqtts://.' }),
