@@ -25,7 +25,7 @@ export interface OpsRig {
 export async function opsRig(tt: { teardown(fn: () => unknown): void }, agentLog: () => string): Promise<OpsRig> {
   const broker = await new Mosquitto({ users: { [DEVICE]: PASSWORD } }).start();
   tt.teardown(() => broker.close());
-  const watch = await Watcher.connect(broker.url, [`${PREFIX}/devices/${DEVICE}/#`]);
+  const watch = await Watcher.connect(broker.controllerUrl, [`${PREFIX}/devices/${DEVICE}/#`]);
   tt.teardown(() => watch.close());
   const fleet = generateKeyPairSync('ed25519');
   let n = 0;

@@ -117,7 +117,7 @@ t.test('device-side rollout over a real mosquitto', async (t) => {
   t.teardown(() => broker.close());
   const files = await new PackageServer().start();
   t.teardown(() => files.close());
-  const watch = await Watcher.connect(broker.url, [`${PREFIX}/devices/${DEVICE}/#`]);
+  const watch = await Watcher.connect(broker.controllerUrl, [`${PREFIX}/devices/${DEVICE}/#`]);
   t.teardown(() => watch.close());
   const stateDir = mkdtempSync(path.join(os.tmpdir(), 'rollout-'));
   t.teardown(() => rmSync(stateDir, { recursive: true, force: true }));
@@ -160,7 +160,7 @@ t.test('device-side rollout over a real mosquitto', async (t) => {
   const publishDesired = (body: string) => watch.client.publishAsync(topics.desired.topic, body, { qos: 1, retain: true });
   /** What a controller subscribing now would see as the retained report. */
   const retainedReport = async (): Promise<DeploymentReport> => {
-    const late = await Watcher.connect(broker.url, [topics.deployment.topic], { clean: true });
+    const late = await Watcher.connect(broker.controllerUrl, [topics.deployment.topic], { clean: true });
     const m = await late.waitFor(() => true);
     await late.close();
     return m.json<DeploymentReport>();
