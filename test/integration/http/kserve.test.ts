@@ -251,7 +251,7 @@ t.test('hostile KServe bodies answer 400 BAD_REQUEST with a message, never 500; 
   }
   // The same body size as a raw tensor, with a valid header value: still a valid request.
   t.equal((await binary('0', raw)).statusCode, 200, 'a raw tensor with Inference-Header-Content-Length 0 is served');
-  t.equal((await json(input(JSON.stringify([Array.from({ length: 3 }, () => Array.from({ length: 8 }, () => Array(8).fill(0.5)))])))).statusCode, 200, 'data nested exactly like the shape is served');
+  t.equal((await json(input(JSON.stringify([Array.from({ length: 3 }, () => Array.from({ length: 8 }, () => new Array<number>(8).fill(0.5)))])))).statusCode, 200, 'data nested exactly like the shape is served');
 
   // Random damage to a valid request: whatever it becomes, the answer is a 2xx or a 4xx with a code.
   let seed = 7;
@@ -260,7 +260,7 @@ t.test('hostile KServe bodies answer 400 BAD_REQUEST with a message, never 500; 
   const valid = (): Record<string, unknown> => ({ id: 'f', inputs: [{ name: 'Input', shape: [1, 3, 8, 8], datatype: 'FP32', data: Array(per).fill(0.25) }], outputs: [{ name: 'BatchedNMS' }], parameters: {} });
   const damage = (v: unknown, depth: number): unknown => {
     if (depth > 3 || rnd(4) === 0) return junk();
-    if (Array.isArray(v)) return v.length === 0 ? [junk()] : v.map((x, i) => (i === 0 ? damage(x, depth + 1) : x));
+    if (Array.isArray(v)) return v.length === 0 ? [junk()] : (v as unknown[]).map((x, i) => (i === 0 ? damage(x, depth + 1) : x));
     if (v && typeof v === 'object') {
       const o = { ...(v as Record<string, unknown>) };
       const keys = Object.keys(o);
