@@ -95,6 +95,8 @@ export const ERROR_CODES = {
   ROUTE_NOT_FOUND: op(404, 'No HTTP route matches the method and path.'),
   MODEL_NOT_READY: op(503, 'No model is loaded and warmed up yet.'),
   OVERLOADED: op(503, 'The inference queue is full; retry after the Retry-After seconds.'),
+  BODY_BUDGET_EXHAUSTED: op(503, 'Requests being received already hold inference.maxInflightBodyBytes of body; this body was not read. Retry after Retry-After.'),
+  HTTP_REQUEST_TIMEOUT: op(408, 'The client did not send the request headers and body within inference.requestTimeoutMs; the connection was closed.'),
   UNAUTHORIZED: op(401, 'A bearer token is required on this bind address and was missing or wrong.'),
   ENGINE_FAILED: op(500, 'The inference backend failed to load or run the model (worker or runner crashed).'),
   WARMUP_FAILED: op(500, 'A new model failed its warm-up runs; the previous model keeps serving.'),
