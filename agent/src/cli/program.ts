@@ -47,6 +47,9 @@ function makeOutput(io: ProgramIo, json: boolean): Output {
     info: (text) => {
       io.stderr.write(text.endsWith('\n') ? text : text + '\n');
     },
+    progress: (text) => {
+      if (io.stderr.isTTY) io.stderr.write(`\r${text}\x1b[K`);
+    },
   };
 }
 

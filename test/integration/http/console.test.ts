@@ -29,7 +29,7 @@ class TestFeed implements BoardFeed {
       reasons: [],
       system: { cpuLoadPct: cpu, cpuLoadAvgPct: null, memory: { totalBytes: 8, usedBytes: 2, availableBytes: 6 }, swap: { totalBytes: 0, usedBytes: 0 }, disk: { path: '/', totalBytes: null, freeBytes: null }, network: [], uptimeSec: 1, cpuTempC: null },
       jetson: null,
-      agent: { version: '1', uptimeSec: 1, rssBytes: 1, model: null, inference: { requests: 0, errors: 0, latencyP50Ms: null, latencyP99Ms: null }, plugin: null, lastDeployment: null },
+      agent: { version: '1', uptimeSec: 1, rssBytes: 1, model: null, inference: { requests: 0, errors: 0, latencyP50Ms: null, latencyP99Ms: null, swap: { heldRequests: 0, rejectedRequests: 0, longestHoldMs: null } }, plugin: null, lastDeployment: null },
     } satisfies HealthSnapshot;
     for (const l of this.listeners) l(s);
   }

@@ -14,6 +14,7 @@ const out = (errTTY: boolean, json = false): Output => ({
   print: () => undefined,
   result: () => undefined,
   info: () => undefined,
+  progress: () => undefined,
 });
 
 t.test('durations and the ETA at the rate so far', async (t) => {

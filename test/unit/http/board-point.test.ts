@@ -21,7 +21,7 @@ function snapshot(jetson: HealthSnapshot['jetson']): HealthSnapshot {
       cpuTempC: 51.5,
     },
     jetson,
-    agent: { version: '1', uptimeSec: 1, rssBytes: 1, model: null, inference: { requests: 0, errors: 0, latencyP50Ms: null, latencyP99Ms: null }, plugin: null, lastDeployment: null },
+    agent: { version: '1', uptimeSec: 1, rssBytes: 1, model: null, inference: { requests: 0, errors: 0, latencyP50Ms: null, latencyP99Ms: null, swap: { heldRequests: 0, rejectedRequests: 0, longestHoldMs: null } }, plugin: null, lastDeployment: null },
   };
   t.ok(Value.Check(HealthSnapshotSchema, s), 'the fixture is a valid snapshot');
   return s;
