@@ -1,7 +1,7 @@
 import { AgentError, UsageError } from '../core/errors.js';
 import { MODEL_SCHEMA_VERSION, type ModelManifest } from '../core/contracts/model.js';
 import { validateManifest } from './manifest.js';
-import { INPUT_NAMES, OUTPUT_NODES, DEFAULT_MEAN_BGR, DEFAULT_MEAN_GRAY, tensorNormalisation, type SpecSummary } from './spec-derive.js';
+import { INPUT_NAMES, OUTPUT_NODES, DEFAULT_MEAN_BGR, DEFAULT_MEAN_GRAY, tensorNormalisation, type Network, type SpecSummary } from './spec-derive.js';
 
 /**
  * model.json for `jetson-fleet package create`: explicit flags win, then what the TLT spec
@@ -49,7 +49,7 @@ export function buildManifest(i: ManifestInputs): ModelManifest {
   if (!dims) throw new UsageError('The input size is unknown: give --spec (its augmentation_config output_width/output_height), or --input C,H,W.');
   const classes = i.classes && i.classes.length > 0 ? [...i.classes] : (s?.classes ?? []);
   if (classes.length === 0) throw new UsageError('No classes: the spec has no target_class_mapping and --classes was not given.', 'Pass --classes car,cyclist,pedestrian (index = class id).');
-  const knownNet = Object.hasOwn(OUTPUT_NODES, network) ? (network as ModelManifest['network']) : undefined;
+  const knownNet = Object.hasOwn(OUTPUT_NODES, network) ? (network as Network) : undefined;
   const channels = dims.c;
   // The spec's mean holds for the spec's channel count; a 16-bit model gets mean/256 · 256 (spec-input.ts).
   const norm = s && s.input.channels === channels ? tensorNormalisation(s.input.mean, s.input.depth) : { mean: channels === 1 ? DEFAULT_MEAN_GRAY : DEFAULT_MEAN_BGR, scale: 1 };
