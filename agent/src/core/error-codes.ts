@@ -87,6 +87,9 @@ export const ERROR_CODES = {
   // models (ONNX)
   ONNX_INVALID: op(400, 'A file given as an ONNX model does not decode as an ONNX ModelProto.'),
   ONNX_UNSUPPORTED: op(400, 'The ONNX graph has a shape this agent cannot prepare for ONNX Runtime.'),
+  MODEL_FAMILY_UNKNOWN: op(400, 'An ONNX graph matches no detector family the agent knows (or not the one --family names); the message lists its inputs and outputs.'),
+  MODEL_INPUT_MISMATCH: op(400, "The input size or type in the spec or flags disagrees with the graph's own, or the graph's image input is not a float NCHW tensor."),
+  REQUEST_OPTION_UNSUPPORTED: op(400, 'A per-request option does not apply to the serving model (e.g. iou for a model whose NMS is part of the graph).'),
   NMS_ATTRIBUTES_INVALID: op(400, "A BatchedNMS node's attributes would make TensorRT's plugin refuse the model or find nothing (missing/mistyped attribute, topK > 4096, keepTopK > topK)."),
   // inference
   IMAGE_UNDECODABLE: op(400, 'The request body is empty or not a decodable JPEG/PNG image.'),
