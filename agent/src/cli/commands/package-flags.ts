@@ -60,7 +60,7 @@ export function profileFlags(ctx: CommandContext): ProfileFlags | undefined {
   if (p.pad !== undefined && !(Number.isFinite(p.pad) && (p.pad as number) >= 0 && (p.pad as number) <= 255)) throw new UsageError(`--pad "${pad}" is not a pixel value in [0, 255].`);
   if (p.scale !== undefined && !(Number.isFinite(p.scale) && (p.scale as number) > 0)) throw new UsageError(`--scale "${scale}" is not a positive number.`);
   const set = Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined));
-  return Object.keys(set).length > 0 ? (set as ProfileFlags) : undefined;
+  return Object.keys(set).length > 0 ? (set) : undefined;
 }
 
 export function thresholdFlags(ctx: CommandContext): ThresholdFlags | undefined {
@@ -72,7 +72,7 @@ export function thresholdFlags(ctx: CommandContext): ThresholdFlags | undefined 
     only,
   };
   const set = Object.fromEntries(Object.entries(t).filter(([, v]) => v !== undefined));
-  return Object.keys(set).length > 0 ? (set as ThresholdFlags) : undefined;
+  return Object.keys(set).length > 0 ? (set) : undefined;
 }
 
 /** --labels FILE: one class name a line (blank lines and a trailing newline ignored). */
