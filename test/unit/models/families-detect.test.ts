@@ -35,7 +35,7 @@ const cases: [string, OnnxSignature, string, number | null][] = [
 for (const [name, s, family, classes] of cases) {
   t.test(`detects ${name} as ${family}`, async (t) => {
     const m = detectFamily(s);
-    t.equal(m?.family, family, m?.why);
+    t.equal(m?.family, family, m?.why ?? 'no match');
     t.equal(m?.numClasses ?? null, classes);
   });
 }
