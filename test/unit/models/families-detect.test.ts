@@ -70,7 +70,7 @@ t.test('manifest fields: YOLOX profile, thresholds, classes by count', async (t)
   const m = detectFamily(s)!;
   const names = Array.from({ length: 80 }, (_, i) => `c${i}`);
   const f = graphManifestFields({ match: m, sig: s, classes: names, thresholds: { iouThreshold: 0.5 } });
-  t.same(f.input, { name: 'images', channels: 3, height: 416, width: 416, colorOrder: 'bgr', mean: [0, 0, 0], scale: 1, resize: 'letterbox-topleft', pad: 114, resample: 'opencv-linear' });
+  t.same(f.input, { name: 'images', channels: 3, height: 416, width: 416, colorOrder: 'bgr', mean: [0, 0, 0], scale: 1, resize: 'letterbox-topleft', pad: 114, resample: 'opencv-linear', sizeRounding: 'floor' });
   t.same(f.nms, { confidenceThreshold: 0.3, iouThreshold: 0.5, topK: 200, maxDetections: 300 });
   t.same(f.decode, { strides: [8, 16, 32], classAgnostic: true });
   t.throws(() => graphManifestFields({ match: m, sig: s, classes: ['a'] }), /1 class names for a graph with 80 classes/);

@@ -38,6 +38,8 @@ export const ModelInput = Type.Object(
     dtype: Type.Optional(Type.Union([Type.Literal('float32'), Type.Literal('float16')])),
     /** Resize arithmetic: libvips' linear (default) or OpenCV INTER_LINEAR's (half-pixel centres, 11-bit weights). */
     resample: Type.Optional(Type.Union([Type.Literal('libvips-linear'), Type.Literal('opencv-linear')])),
+    /** Resized size from ratio·size: round (TAO, Ultralytics) or floor (YOLOX's int()). */
+    sizeRounding: Type.Optional(Type.Union([Type.Literal('round'), Type.Literal('floor')])),
     /** The graph's batch dimension is symbolic (trtexec then gets --minShapes/--optShapes/--maxShapes). */
     dynamicBatch: Type.Optional(Type.Boolean()),
   },

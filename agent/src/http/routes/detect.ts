@@ -29,6 +29,10 @@ export function detectRoutes(deps: ServerDeps): FastifyPluginAsync {
       const q = (req.query ?? {}) as Record<string, unknown>;
       const threshold = num(q, 'threshold', 0, 1, false);
       const maxDetections = num(q, 'maxDetections', 1, 4096, true);
+      const iou = num(q, 'iou', 0, 1, false);
+      const rawClasses = q.classes;
+      if (rawClasses !== undefined && (typeof rawClasses !== 'string' || rawClasses.trim() === '')) throw new AgentError('BAD_REQUEST', 'Query parameter classes must be a comma-separated list of labels.');
+      const classes = typeof rawClasses === 'string' ? rawClasses.split(',').map((c) => c.trim()).filter(Boolean) : undefined;
       const model = q.model;
       if (model !== undefined && (typeof model !== 'string' || model === '')) throw new AgentError('BAD_REQUEST', 'Query parameter model must be a model name.');
       const body = req.body;
@@ -38,7 +42,13 @@ export function detectRoutes(deps: ServerDeps): FastifyPluginAsync {
       (req as { body: unknown }).body = undefined;
       return withDeadline(
         deps.limits.requestTimeoutMs,
-        deps.service.detect(body, model, { ...(threshold !== undefined ? { threshold } : {}), maxDetections: maxDetections ?? deps.limits.maxDetections }),
+        deps.service.detect(body, model, {
+          ...(threshold !== undefined ? { threshold } : {}),
+          // Absent: the package's maxDetections, else inference.maxDetections (ModelRuntime).
+          ...(maxDetections !== undefined ? { maxDetections } : {}),
+          ...(iou !== undefined ? { iou } : {}),
+          ...(classes ? { classes } : {}),
+        }),
       );
     });
   };

@@ -41,7 +41,7 @@ export const decodeDetectNetV2: Decoder = (outputs, ctx) => {
     case 'dbscan':
       return dbscan(all, ctx.params.dbscanEps ?? 0.2, ctx.params.dbscanMinBoxes ?? 3, ctx.maxDetections);
     default:
-      return nmsCandidates(all, ctx.iouThreshold, ctx.maxDetections, false);
+      return nmsCandidates(all, ctx.iouThreshold, ctx.maxDetections, false, ctx.allowed);
   }
 };
 

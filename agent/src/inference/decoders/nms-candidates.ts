@@ -10,8 +10,9 @@ import { BoxList, type DecodedBoxes } from './types.js';
  * computes plain areas). `maxCandidates` caps the sorted list first (Ultralytics' max_nms 30000).
  * Pure.
  */
-export function nmsCandidates(c: DecodedBoxes, iouThreshold: number, maxOut: number, classAgnostic: boolean, maxCandidates = 30000): DecodedBoxes {
-  const order = Array.from({ length: c.count }, (_, i) => i).sort((p, q) => c.scores[q]! - c.scores[p]! || p - q);
+export function nmsCandidates(c: DecodedBoxes, iouThreshold: number, maxOut: number, classAgnostic: boolean, allowed?: Uint8Array | null, maxCandidates = 30000): DecodedBoxes {
+  const all = Array.from({ length: c.count }, (_, i) => i);
+  const order = (allowed ? all.filter((i) => allowed[c.classes[i]!] === 1) : all).sort((p, q) => c.scores[q]! - c.scores[p]! || p - q);
   const n = Math.min(order.length, maxCandidates);
   const boxes = new Float32Array(n * 4);
   for (let r = 0; r < n; r++) for (let k = 0; k < 4; k++) boxes[r * 4 + k] = c.boxes[order[r]! * 4 + k]!;

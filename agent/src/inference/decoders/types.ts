@@ -19,6 +19,8 @@ export interface DecodeContext {
   readonly maxDetections: number;
   /** tao-batched-nms with the node cut off: the plugin's attributes (inference/nms.ts). */
   readonly batchedNms: NmsAttributes | null;
+  /** Class filter: 1 = keep. Applied before NMS where the NMS runs here (as Ultralytics' `classes`). */
+  readonly allowed?: Uint8Array | null;
 }
 
 export interface DecodedBoxes {

@@ -34,5 +34,5 @@ export const decodeYoloV5: Decoder = (outputs, ctx) => {
     const hh = d[o + 3]! / 2;
     cand.push(cx - hw, cy - hh, cx + hw, cy + hh, best, cls);
   }
-  return nmsCandidates(cand.done(), ctx.iouThreshold, ctx.maxDetections, ctx.params.classAgnostic ?? false);
+  return nmsCandidates(cand.done(), ctx.iouThreshold, ctx.maxDetections, ctx.params.classAgnostic ?? false, ctx.allowed);
 };

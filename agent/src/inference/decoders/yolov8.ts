@@ -30,5 +30,5 @@ export const decodeYoloV8: Decoder = (outputs, ctx) => {
     const hh = d[3 * N + i]! / 2;
     cand.push(cx - hw, cy - hh, cx + hw, cy + hh, best, cls);
   }
-  return nmsCandidates(cand.done(), ctx.iouThreshold, ctx.maxDetections, ctx.params.classAgnostic ?? false);
+  return nmsCandidates(cand.done(), ctx.iouThreshold, ctx.maxDetections, ctx.params.classAgnostic ?? false, ctx.allowed);
 };

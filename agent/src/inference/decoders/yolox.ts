@@ -45,5 +45,5 @@ export const decodeYolox: Decoder = (outputs, ctx) => {
       }
     }
   }
-  return nmsCandidates(cand.done(), ctx.iouThreshold, ctx.maxDetections, ctx.params.classAgnostic ?? true);
+  return nmsCandidates(cand.done(), ctx.iouThreshold, ctx.maxDetections, ctx.params.classAgnostic ?? true, ctx.allowed);
 };

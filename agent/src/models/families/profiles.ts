@@ -7,7 +7,7 @@ import type { ModelManifest } from '../../core/contracts/model.js';
  * `jetson-fleet package create` override any field. Pure data.
  */
 export type Profile = Pick<ModelManifest['input'], 'colorOrder' | 'mean' | 'scale' | 'resize'> &
-  Pick<Partial<ModelManifest['input']>, 'std' | 'pad' | 'resample'>;
+  Pick<Partial<ModelManifest['input']>, 'std' | 'pad' | 'resample' | 'sizeRounding'>;
 
 export interface FamilyDefaults {
   readonly profile: Profile;
@@ -34,7 +34,7 @@ export const FAMILY_DEFAULTS: Readonly<Record<DetectorFamilyName, FamilyDefaults
   yolov8: { profile: ULTRALYTICS, confidenceThreshold: 0.25, iouThreshold: 0.7, maxDetections: 300 },
   'yolo-end2end': { profile: ULTRALYTICS, confidenceThreshold: 0.25, iouThreshold: 0.7, maxDetections: 300 },
   // YOLOX preproc: BGR, raw 0–255, top-left, pad 114, cv2 INTER_LINEAR; demo: conf 0.3, NMS 0.45.
-  yolox: { profile: { colorOrder: 'bgr', mean: [0, 0, 0], scale: 1, resize: 'letterbox-topleft', pad: 114, resample: 'opencv-linear' }, confidenceThreshold: 0.3, iouThreshold: 0.45, maxDetections: 300 },
+  yolox: { profile: { colorOrder: 'bgr', mean: [0, 0, 0], scale: 1, resize: 'letterbox-topleft', pad: 114, resample: 'opencv-linear', sizeRounding: 'floor' }, confidenceThreshold: 0.3, iouThreshold: 0.45, maxDetections: 300 },
   // TAO DINO / RT-DETR: RGB, ImageNet mean/std, plain resize.
   detr: { profile: { colorOrder: 'rgb', mean: [123.675, 116.28, 103.53], std: [58.395, 57.12, 57.375], scale: 1, resize: 'stretch' }, confidenceThreshold: 0.3, iouThreshold: 0.5, maxDetections: 100 },
 };
