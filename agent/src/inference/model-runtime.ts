@@ -1,6 +1,6 @@
 import type { NmsAttributes, Servable } from '../core/contracts/model.js';
 import { AgentError } from '../core/errors.js';
-import type { Batcher } from './batcher.js';
+import type { Batcher, Priority } from './batcher.js';
 import { sliceBatch, type Engine, type EngineOutputs } from './engine.js';
 import { batchedNms } from './nms.js';
 import { boxesToDetections, type Detection } from './postprocess.js';
@@ -19,6 +19,8 @@ export interface DetectOptions {
   readonly iou?: number;
   /** Class filter by label; default the package's nms.classes. */
   readonly classes?: readonly string[];
+  /** `low`: evaluation traffic, behind every normal request (Batcher). */
+  readonly priority?: Priority;
 }
 
 export interface Timings {
@@ -88,7 +90,7 @@ export class ModelRuntime {
     const t0 = performance.now();
     const { tensor, placement, decodeMs, preprocessMs } = await this.toTensor(bytes);
     const t2 = performance.now();
-    const out = await this.parts.batcher.submit(tensor);
+    const out = await this.parts.batcher.submit(tensor, o.priority);
     const inferMs = ms(t2);
     const t3 = performance.now();
     const detections = this.postprocess(out, placement, o);

@@ -33,6 +33,8 @@ export function detectRoutes(deps: ServerDeps): FastifyPluginAsync {
       const rawClasses = q.classes;
       if (rawClasses !== undefined && (typeof rawClasses !== 'string' || rawClasses.trim() === '')) throw new AgentError('BAD_REQUEST', 'Query parameter classes must be a comma-separated list of labels.');
       const classes = typeof rawClasses === 'string' ? rawClasses.split(',').map((c) => c.trim()).filter(Boolean) : undefined;
+      const priority = q.priority;
+      if (priority !== undefined && priority !== 'normal' && priority !== 'low') throw new AgentError('BAD_REQUEST', 'Query parameter priority must be normal or low.');
       const model = q.model;
       if (model !== undefined && (typeof model !== 'string' || model === '')) throw new AgentError('BAD_REQUEST', 'Query parameter model must be a model name.');
       const body = req.body;
@@ -48,6 +50,7 @@ export function detectRoutes(deps: ServerDeps): FastifyPluginAsync {
           ...(maxDetections !== undefined ? { maxDetections } : {}),
           ...(iou !== undefined ? { iou } : {}),
           ...(classes ? { classes } : {}),
+          ...(priority === 'low' ? { priority } : {}),
         }),
       );
     });
