@@ -77,3 +77,28 @@ t.test('inference.maxBatch 0: ONNX Runtime runs every image alone; an explicit l
   t.equal(batched.images, 4);
   t.ok(batched.runs < 4, `maxBatch 4 formed batches (${batched.runs} runs for 4 images)`);
 });
+
+t.test('per-request classes filter the labels; iou is refused where the NMS is the plugin\'s; unknown labels are named', async (t) => {
+  const s = makeStack();
+  t.teardown(() => s.close());
+  await s.service.activate(s.shelf.add('toy', '1', { seed: 3 }));
+  const jpeg = await noisyJpeg(640, 360);
+  const ask = (q: string) => s.app.inject({ method: 'POST', url: `/v1/detect?${q}`, headers: { 'content-type': 'image/jpeg' }, payload: jpeg });
+  const all = (await ask('threshold=0')).json<{ detections: { label: string }[] }>().detections;
+  t.ok(all.length > 0, 'the toy model finds something');
+  const only = all[0]!.label;
+  const others = ['car', 'cyclist', 'pedestrian'].filter((l) => l !== only);
+  const rest = (await ask(`threshold=0&classes=${others.join(',')}`)).json<{ detections: { label: string }[] }>().detections;
+  t.same(rest, all.filter((d) => d.label !== only), `classes=${others.join(',')} drops every ${only}`);
+  const filtered = await ask(`threshold=0&classes=${only}`);
+  t.equal(filtered.statusCode, 200, filtered.body);
+  const got = filtered.json<{ detections: { label: string }[] }>().detections;
+  t.ok(got.length > 0 && got.every((d) => d.label === only), `only ${only} (${got.length})`);
+  t.equal(got.length, all.filter((d) => d.label === only).length, 'and every one of them');
+  const iou = await ask('iou=0.5');
+  t.equal(iou.statusCode, 400);
+  t.match(iou.json(), { error: { code: 'REQUEST_OPTION_UNSUPPORTED', message: /tao-batched-nms/ } });
+  const unknown = await ask('classes=tram');
+  t.equal(unknown.statusCode, 400);
+  t.match(unknown.json(), { error: { code: 'BAD_REQUEST', message: /tram/ } });
+});
