@@ -38,6 +38,10 @@ t.test('POST /v1/detect with a real model, real decode, real ONNX Runtime', asyn
   t.match(metrics.body, /jetson_http_requests_total\{code="200",route="\/v1\/detect"\} 3/);
   t.match(metrics.body, /jetson_model_info\{backend="onnxruntime",name="toy",role="active",version="1"\} 1/);
   t.match(metrics.body, /nodejs_eventloop_delay_seconds\{quantile="0.99"\}/);
+  // RSS beside what V8 and Buffers hold: how an operator tells a leak from allocator high-water (docs/operations.md "Memory").
+  const mem: Record<string, number> = Object.fromEntries([...metrics.body.matchAll(/^nodejs_memory_bytes\{kind="(\w+)"\} (\d+)$/gm)].map((m): [string, number] => [m[1] ?? '', Number(m[2])]));
+  t.same(Object.keys(mem).sort(), ['arrayBuffers', 'external', 'heapTotal', 'heapUsed', 'rss'], `memory gauge by kind: ${JSON.stringify(mem)}`);
+  t.ok(mem.rss! > mem.heapTotal! && mem.heapTotal! >= mem.heapUsed! && mem.heapUsed! > 0 && mem.external! >= mem.arrayBuffers!, 'the kinds relate as process.memoryUsage() documents');
 });
 
 t.test('the same image letterboxed at different sizes gives the same boxes in original pixels', async (t) => {

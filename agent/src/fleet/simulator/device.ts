@@ -143,8 +143,10 @@ export class SimulatedDevice {
     let params: Record<string, unknown> = {};
     let transaction: string | null = null;
     try {
-      const req = JSON.parse(verifyEnvelope(raw, this.o.keys).toString('utf8')) as { transaction?: string; deviceId?: string; expiresAt?: string; params?: Record<string, unknown> };
+      const req = JSON.parse(verifyEnvelope(raw, this.o.keys).toString('utf8')) as { v?: number; op?: string; transaction?: string; deviceId?: string; expiresAt?: string; params?: Record<string, unknown> };
       transaction = req.transaction ?? null;
+      // The agent's checks in short (rollout/requests.ts): v2, bound to this op and device, unexpired.
+      if (req.v !== 2 || req.op !== 'rollback') throw new Error('request is not a v2 rollback request');
       if (req.deviceId !== this.o.id || !req.expiresAt || Date.parse(req.expiresAt) <= this.o.now()) throw new Error('request is for another device or expired');
       params = req.params ?? {};
     } catch (err) {
