@@ -29,7 +29,7 @@ function findCommand(commands: readonly CommandSpec[], words: readonly string[])
   return best ? { cmd: best, rest: words.slice(best.path.length) } : undefined;
 }
 
-function makeOutput(io: ProgramIo, json: boolean): Output {
+function makeOutput(io: ProgramIo, json: boolean, name: string): Output {
   return {
     json,
     isTTY: Boolean(io.stdout.isTTY),
@@ -41,6 +41,11 @@ function makeOutput(io: ProgramIo, json: boolean): Output {
     },
     info: (text) => {
       io.stderr.write(text.endsWith('\n') ? text : text + '\n');
+    },
+    fail: (value, e) => {
+      if (json) io.stdout.write(JSON.stringify({ ...value, error: { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) } }, null, 2) + '\n');
+      else io.stderr.write(`${name}: ${e.toLine()}\n`);
+      return e.exitCode;
     },
   };
 }
@@ -144,7 +149,7 @@ export async function runProgram(program: ProgramSpec, argv: readonly string[], 
     ...(str('state-dir') !== undefined ? { stateDir: str('state-dir') } : {}),
     ...(str('log-level') !== undefined ? { logLevel: str('log-level') } : {}),
   };
-  const out = makeOutput(io, global.json);
+  const out = makeOutput(io, global.json, program.name);
   let envPromise: Promise<AgentEnv> | undefined;
   const controller = new AbortController();
   io.signal?.addEventListener('abort', () => controller.abort(io.signal?.reason), { once: true });

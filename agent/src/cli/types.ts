@@ -1,3 +1,4 @@
+import type { AgentError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { Config } from '../core/config/schema.js';
 import type { HostPaths } from '../platform/paths.js';
@@ -44,6 +45,12 @@ export interface Output {
   print(text: string): void;
   /** Machine output (printed only with --json). */
   result(value: unknown): void;
+  /**
+   * A command that has a result AND failed (an aborted rollout, an incomplete rollback): with
+   * --json one document, the result with `error: {code, message, hint}` added, so a script
+   * reads both; otherwise the error line on stderr. Returns the error's exit code.
+   */
+  fail(value: Readonly<Record<string, unknown>>, err: AgentError): number;
   /** Progress/diagnostics to stderr. */
   info(text: string): void;
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Bus, BusFactory } from '../core/contracts/bus.js';
-import { rolloutTopic } from '../core/contracts/topics.js';
+import { parseTopic, rolloutTopic, type ResponsePayload } from '../core/contracts/topics.js';
 import { FleetView } from './fleet-view.js';
 import { parseRolloutRecord, type RolloutRecord } from './rollout-record.js';
 
@@ -14,6 +14,8 @@ export class FleetSession {
   readonly view: FleetView;
   readonly rollouts = new Map<string, RolloutRecord>();
   readonly clientId: string;
+  /** Responses to this session's requests (after `watchResponses`), by transaction. */
+  readonly responses = new Map<string, { readonly deviceId: string; readonly response: ResponsePayload }>();
   private listeners: (() => void)[] = [];
   private syncWaiters = new Map<string, () => void>();
   /** Messages received, by kind (the benchmark counts them). */
@@ -40,22 +42,53 @@ export class FleetSession {
         const id = topic.slice(prefix.length + '/rollouts/'.length);
         if (rec) this.rollouts.set(id, rec);
         else this.rollouts.delete(id);
-      } else this.view.handle(topic, payload, this.now());
+      } else if (!this.takeResponse(topic, payload)) this.view.handle(topic, payload, this.now());
       for (const l of this.listeners) l();
     });
   }
 
-  static async open(connect: BusFactory, prefix: string, opts: { devices: boolean; rollout?: string; now?: () => number }): Promise<FleetSession> {
+  static async open(connect: BusFactory, prefix: string, opts: { devices: boolean; groups?: boolean; rollout?: string; now?: () => number }): Promise<FleetSession> {
     const clientId = `jetson-fleet-${randomBytes(6).toString('hex')}`;
     const bus = await connect({ clientId });
     const s = new FleetSession(bus, prefix, clientId, opts.now ?? Date.now);
     const filters: string[] = [];
     if (opts.devices) for (const k of ['status', 'health', 'deployment', 'desired']) filters.push(`${prefix}/devices/+/${k}`);
+    if (opts.groups) filters.push(`${prefix}/groups/+/desired`);
     if (opts.rollout !== undefined) filters.push(opts.rollout === '+' ? `${prefix}/rollouts/+` : rolloutTopic(prefix, opts.rollout));
     await bus.subscribe(filters);
     await bus.subscribe([`${prefix}/fleet/sync/${clientId}`]);
     await s.sync();
     return s;
+  }
+
+  private takeResponse(topic: string, payload: Buffer): boolean {
+    const p = parseTopic(this.prefix, topic);
+    if (p?.kind !== 'response') return false;
+    try {
+      const r = JSON.parse(payload.toString('utf8')) as ResponsePayload;
+      if (typeof r.transaction === 'string') this.responses.set(r.transaction, { deviceId: p.deviceId, response: r });
+    } catch {
+      // not ours to judge: another client's malformed response
+    }
+    return true;
+  }
+
+  /**
+   * Receive every device's responses to `op` from now on (before sending requests: responses
+   * are not retained, and a fast device answers before a late subscription exists).
+   */
+  async watchResponses(op: string): Promise<void> {
+    await this.bus.subscribe([`${this.prefix}/devices/+/response/${op}`]);
+  }
+
+  /** Resolves when `done()` holds (checked on every message) or after `ms`, whichever is first. */
+  async waitUntil(done: () => boolean, ms: number, signal?: AbortSignal): Promise<void> {
+    const end = this.now() + ms;
+    while (!done() && !signal?.aborted) {
+      const left = end - this.now();
+      if (left <= 0) return;
+      await this.nextChange(left, signal);
+    }
   }
 
   async sync(): Promise<void> {

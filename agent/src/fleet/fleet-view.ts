@@ -19,12 +19,19 @@ export class FleetView {
   readonly reports = new Map<string, Seen<WireReport> & { readonly stateSince: number }>();
   /** Current retained desired (raw envelope bytes as text; '' = none). */
   readonly desired = new Map<string, string>();
+  /** Retained group desired by group name (raw envelope text), when subscribed. */
+  readonly groupDesired = new Map<string, string>();
 
   constructor(private readonly prefix: string) {}
 
   /** Returns the device id the message was about, or null when it is not a device message. */
   handle(topic: string, payload: Buffer, now: number): string | null {
     const p = parseTopic(this.prefix, topic);
+    if (p?.kind === 'groupDesired') {
+      if (payload.length) this.groupDesired.set(p.group, payload.toString('utf8'));
+      else this.groupDesired.delete(p.group);
+      return null;
+    }
     if (!p || !('deviceId' in p)) return null;
     const id = p.deviceId;
     if (p.kind === 'desired') {

@@ -70,10 +70,11 @@ function classify(
   const report = obs?.report?.deploymentId === plan.deploymentId ? obs.report : undefined;
   const stateOf = report ? { state: report.state } : {};
   const stuck = progress.timedOut[id];
-  if (stuck) return { ...base, ...stateOf, status: 'timed_out', outcome: 'failure', reason: `stuck in ${stuck.state} past the wave deadline` };
+  if (stuck) return { ...base, ...stateOf, status: 'timed_out', outcome: 'failure', code: 'FLEET_DEVICE_TIMED_OUT', reason: `stuck in ${stuck.state} past the wave deadline` };
   const online = obs?.online === true;
   if (!report) return online ? { ...base, status: 'waiting', outcome: 'none' } : { ...base, status: 'pending', outcome: 'none', reason: 'offline' };
   const err = report.error ? `${report.error.code}: ${report.error.message}` : undefined;
+  const code = report.error ? { code: report.error.code } : {};
   switch (report.state) {
     case 'active': {
       // Offline first: its last health report is stale, so it is not (or no longer) evidence.
@@ -84,11 +85,11 @@ function classify(
     }
     case 'failed':
     case 'rolled_back':
-      return { ...base, ...stateOf, status: 'failed', outcome: 'failure', reason: err ?? report.state };
+      return { ...base, ...stateOf, ...code, status: 'failed', outcome: 'failure', reason: err ?? report.state };
     case 'rejected':
       return isIncompatible(report)
-        ? { ...base, ...stateOf, status: 'incompatible', outcome: 'excluded', reason: err ?? 'rejected as incompatible' }
-        : { ...base, ...stateOf, status: 'failed', outcome: 'failure', reason: err ?? 'rejected' };
+        ? { ...base, ...stateOf, ...code, status: 'incompatible', outcome: 'excluded', reason: err ?? 'rejected as incompatible' }
+        : { ...base, ...stateOf, ...code, status: 'failed', outcome: 'failure', reason: err ?? 'rejected' };
     case 'superseded':
     case 'canceled':
       return { ...base, ...stateOf, status: 'excluded', outcome: 'excluded', reason: report.state };

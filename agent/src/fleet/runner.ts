@@ -4,6 +4,7 @@ import { signEnvelope } from '../core/envelope.js';
 import type { FleetSession } from './fleet-session.js';
 import { keyIdOf } from './key-id.js';
 import { abortRollout, reduceRollout } from './reducer.js';
+import { summarizeErrors } from './error-summary.js';
 import type { RolloutRecord } from './rollout-record.js';
 import type { DeviceObservation, RolloutStep } from './types.js';
 
@@ -57,12 +58,12 @@ export async function runRollout(session: FleetSession, start: RolloutRecord, o:
       await persist(session, rec, t);
       await Promise.all(step.notify.map((id) => session.bus.publish(deviceTopics(session.prefix, id).desired.topic, envelopeText, true)));
     }
-    if (step.rollback.length) rec = await rollback(session, rec, step.rollback, o.key, t);
+    if (step.rollback.length) rec = (await rollback(session, rec, step.rollback, o.key, t)).record;
     // Persist on progress or decision-kind changes; counts-only changes at most once a second
     // (every report changes the counts: writing each one would double the broker traffic).
     const changed = JSON.stringify(step.next) !== JSON.stringify(rec.progress) || step.decision.kind !== lastKind;
     lastKind = step.decision.kind;
-    rec = { ...rec, progress: step.next, counts: step.counts, decision };
+    rec = { ...rec, progress: step.next, counts: step.counts, errors: summarizeErrors(step.devices), decision };
     const final = step.decision.kind === 'done' || step.decision.kind === 'abort' || step.decision.kind === 'aborted';
     const counts = JSON.stringify(step.counts);
     const due = t - lastPersist >= (counts !== lastCounts ? PERSIST_EVERY_MS : HEARTBEAT_MS);
@@ -98,10 +99,16 @@ function capturePrevious(session: FleetSession, rec: RolloutRecord, ids: readonl
  * `rollback` request (the agent ignores a desired it has already worked, so the request is
  * what makes an updated device return to its previous model).
  */
-export async function rollback(session: FleetSession, rec: RolloutRecord, ids: readonly string[], key: KeyObject, now: number): Promise<RolloutRecord> {
+/** One signed rollback request sent: the device and the transaction its response will carry. */
+export interface RollbackSent {
+  readonly id: string;
+  readonly transaction: string;
+}
+
+export async function rollback(session: FleetSession, rec: RolloutRecord, ids: readonly string[], key: KeyObject, now: number): Promise<{ record: RolloutRecord; sent: RollbackSent[] }> {
   const keyId = keyIdOf(key);
-  await Promise.all(
-    ids.map(async (id) => {
+  const sent = await Promise.all(
+    ids.map(async (id): Promise<RollbackSent> => {
       const t = deviceTopics(session.prefix, id);
       const prevKey = rec.previous.byDevice[id] ?? '';
       const prev = prevKey ? rec.previous.envelopes[prevKey] ?? '' : '';
@@ -114,9 +121,10 @@ export async function rollback(session: FleetSession, rec: RolloutRecord, ids: r
         params: { deploymentId: rec.deploymentId },
       };
       await session.bus.publish(t.request('rollback').topic, JSON.stringify(signEnvelope(JSON.stringify(req), key, keyId)), false);
+      return { id, transaction: req.transaction };
     }),
   );
-  return { ...rec, rolledBack: [...new Set([...rec.rolledBack, ...ids])] };
+  return { record: { ...rec, rolledBack: [...new Set([...rec.rolledBack, ...ids])] }, sent };
 }
 
 /**
@@ -132,7 +140,7 @@ export async function operatorRollback(
   key: KeyObject,
   o: { readonly scope: 'wave' | 'all'; readonly message: string },
   now: number,
-): Promise<RolloutRecord> {
+): Promise<{ record: RolloutRecord; sent: RollbackSent[] }> {
   let out = rec;
   let ids: string[];
   if (o.scope === 'wave') {
@@ -146,9 +154,9 @@ export async function operatorRollback(
     }
   }
   if (out !== rec) await persist(session, out, now);
-  out = await rollback(session, out, ids, key, now);
-  await persist(session, out, now);
-  return out;
+  const r = await rollback(session, out, ids, key, now);
+  await persist(session, r.record, now);
+  return r;
 }
 
 /** Every device the rollout notified, in every started wave. */
