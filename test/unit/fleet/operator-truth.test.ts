@@ -97,7 +97,7 @@ t.test('rollout list rows: newest first, worst error, orphaned running rollouts'
       plan: { deploymentId: id, waves: [['a'], ['b']], policy: {} as never }, progress: { phase, wave: 1, waveStartedAt: 0, notifiedInWave: 1, timedOut: {} },
       skipped: [], previous: { envelopes: {}, byDevice: {} }, rolledBack: [], counts: null, decision: '', writer: { clientId: 'c', heartbeatAt },
       errors: [{ code: 'ENGINE_FAILED', devices: 3, example: { id: 'a', message: 'm' } }],
-    }) as RolloutRecord;
+    });
   const now = Date.parse('2027-01-01T01:00:00Z');
   const rows = rolloutListRows([rec('old', '2027-01-01T00:00:00Z', 'done', '2027-01-01T00:00:00Z'), rec('new', '2027-01-01T00:30:00Z', 'running', '2027-01-01T00:30:00Z')], now);
   t.same(rows.map((r) => [r.deploymentId, r.wave, r.worstError, r.orphaned]), [['new', '2/2', 'ENGINE_FAILED ×3', true], ['old', '2/2', 'ENGINE_FAILED ×3', false]]);
