@@ -1,3 +1,4 @@
+import { packageVersion } from '../platform/package-version.js';
 import { parseArgs } from 'node:util';
 import { AgentError, UsageError, toAgentError } from '../core/errors.js';
 import { suggest } from '../core/config/suggest.js';
@@ -178,15 +179,4 @@ export async function runProgram(program: ProgramSpec, argv: readonly string[], 
   }
 }
 
-let cachedVersion: string | undefined;
-export async function packageVersion(): Promise<string> {
-  if (cachedVersion) return cachedVersion;
-  const { readFile } = await import('node:fs/promises');
-  const url = new URL('../../../package.json', import.meta.url);
-  try {
-    cachedVersion = (JSON.parse(await readFile(url, 'utf8')) as { version: string }).version;
-  } catch {
-    cachedVersion = '0.0.0';
-  }
-  return cachedVersion;
-}
+export { packageVersion } from '../platform/package-version.js';

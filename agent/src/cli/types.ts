@@ -1,7 +1,4 @@
 import type { AgentError } from '../core/errors.js';
-import type { Logger } from '../core/log.js';
-import type { Config } from '../core/config/schema.js';
-import type { HostPaths } from '../platform/paths.js';
 
 export interface OptionSpec {
   readonly type: 'string' | 'boolean';
@@ -29,14 +26,8 @@ export interface GlobalOptions {
 }
 
 /** What `ctx.agent()` gives a command: config, logger, host paths and the state dir. */
-export interface AgentEnv {
-  readonly config: Readonly<Config>;
-  readonly explicit: ReadonlySet<string>;
-  readonly configFile: string | undefined;
-  readonly log: Logger;
-  readonly paths: HostPaths;
-  readonly stateDir: string;
-}
+export type { AgentEnv } from '../core/agent-env.js';
+import type { AgentEnv } from '../core/agent-env.js';
 
 export interface Output {
   readonly json: boolean;

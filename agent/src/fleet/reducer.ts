@@ -25,7 +25,8 @@ import type {
  * - Offline devices without an outcome are `pending`, never failed and never timed out.
  * - At the wave deadline, online devices of the current wave still without an outcome are
  *   `timed_out` (sticky), which counts as a failure but is reported separately.
- * - The failure threshold is evaluated over every notified device of the rollout so far.
+ * - The failure threshold is evaluated over every notified device of the rollout so far; a
+ *   percentage counts the devices still working as if they will succeed (thresholds.ts).
  * - A wave promotes when all its devices are notified and each has an outcome or is pending,
  *   at least one succeeded, and the threshold holds. A settled wave without a success aborts
  *   when something failed and waits (stalled) when everything is pending.
@@ -194,7 +195,8 @@ export function reduceRollout(
   const failed = notifiedViews.filter((v) => v.outcome === 'failure').length;
   const succeeded = notifiedViews.filter((v) => v.outcome === 'success').length;
   const total = views.filter((v) => v.status !== 'incompatible').length;
-  const verdict = evaluateThreshold(plan.policy.maxFailures, { failed, executed: failed + succeeded, total });
+  const inFlight = notifiedViews.filter((v) => v.status === 'waiting' || v.status === 'in_progress' || v.status === 'gating').length;
+  const verdict = evaluateThreshold(plan.policy.maxFailures, { failed, executed: failed + succeeded, total, inFlight });
   const abort = (reason: AbortReason): RolloutStep => {
     // Devices that only became due in this step are not notified: aborting means no new
     // device gets the deployment, and there is nothing to roll back on them.

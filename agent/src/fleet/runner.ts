@@ -3,7 +3,7 @@ import { deviceTopics, rolloutTopic, TOPIC_PAYLOAD_VERSION, type RequestPayload 
 import { signEnvelope } from '../core/envelope.js';
 import type { FleetSession } from './fleet-session.js';
 import { keyIdOf } from './key-id.js';
-import { abortRollout, reduceRollout } from './reducer.js';
+import { abortRollout, reduceRollout, waveDeadline } from './reducer.js';
 import { summarizeErrors } from './error-summary.js';
 import type { RolloutRecord } from './rollout-record.js';
 import type { DeviceObservation, RolloutStep } from './types.js';
@@ -21,6 +21,15 @@ const PERSIST_EVERY_MS = 1000;
 export const HEARTBEAT_MS = 5000;
 /** Longest sleep without a message or a reducer wake-up (a clock tick for deadlines). */
 const TICK_MS = 1000;
+/**
+ * Shortest time between two reducer steps. A step is O(devices); at 10,000 devices a wave's
+ * reports arrive as tens of thousands of messages within a second, and a step per message
+ * burst took the controller's CPU (docs/fleet-scale.md). Reports still coalesce in the view.
+ */
+export const MIN_STEP_MS = 250;
+/** Quiet time after which lost reports (a seq gap) are re-read, and lead time before a wave deadline. */
+const REFRESH_QUIET_MS = 1000;
+const REFRESH_BEFORE_DEADLINE_MS = 10_000;
 
 /**
  * Drive one rollout to done or aborted: reducer step → publish desired (retained) to the
@@ -40,6 +49,8 @@ export async function runRollout(session: FleetSession, start: RolloutRecord, o:
   // A device that cannot verify the envelope reports it as `unverified-<sha256(raw)[:12]>`
   // (it reads nothing unsigned); that is this deployment, rejected.
   const unverified = `unverified-${createHash('sha256').update(envelopeText).digest('hex').slice(0, 12)}`;
+  let gapsSeen = session.view.gaps;
+  let refreshedForDeadline = -1;
   for (;;) {
     // Someone else (`rollout abort` / `rollout rollback`) ended it: stop driving, before this
     // loop could overwrite their record with its own.
@@ -74,8 +85,22 @@ export async function runRollout(session: FleetSession, start: RolloutRecord, o:
     }
     o.onStep?.(step, rec);
     if (final || o.signal.aborted) return rec;
+    // Lost reports: after a seq gap (once the burst is over), and once before the wave deadline
+    // turns devices still without an outcome into timeouts, re-read their retained reports.
+    const working = step.devices.filter((v) => v.wave === step.next.wave && (v.status === 'waiting' || v.status === 'in_progress' || v.status === 'gating')).map((v) => v.id);
+    const lead = Math.min(REFRESH_BEFORE_DEADLINE_MS, rec.plan.policy.waveTimeoutMs / 10);
+    const gapped = session.view.gaps > gapsSeen && now() - session.lastMessageAt >= REFRESH_QUIET_MS;
+    const nearDeadline = refreshedForDeadline !== step.next.wave && now() >= waveDeadline(rec.plan, step.next) - lead;
+    if (working.length > 0 && (gapped || nearDeadline)) {
+      gapsSeen = session.view.gaps;
+      if (nearDeadline) refreshedForDeadline = step.next.wave;
+      await session.refresh(working, 'deployment');
+      continue;
+    }
     const wake = step.wakeAt === undefined ? TICK_MS : Math.min(TICK_MS, step.wakeAt - now());
-    await session.nextChange(wake, o.signal);
+    await session.nextChange(Math.max(wake, 0), o.signal);
+    const since = now() - t;
+    if (since < MIN_STEP_MS && !o.signal.aborted) await session.nextChange(MIN_STEP_MS - since, o.signal, { ignoreMessages: true });
   }
 }
 

@@ -56,8 +56,11 @@ async function connectBus(b: FleetBrokerOptions, o: BusConnectOptions): Promise<
     for (const h of handlers) h(topic, payload, packet.retain);
   });
   return {
-    async subscribe(filters) {
-      if (filters.length) await client.subscribeAsync([...filters], { qos: 1 });
+    async subscribe(filters, opts) {
+      if (filters.length) await client.subscribeAsync([...filters], { qos: opts?.qos ?? 1 });
+    },
+    async unsubscribe(filters) {
+      if (filters.length) await client.unsubscribeAsync([...filters]);
     },
     onMessage(h) {
       handlers.push(h);

@@ -8,6 +8,7 @@ import { judgeRollback, rollbackCounts } from '../../../agent/src/fleet/rollback
 import { rolloutListRows } from '../../../agent/src/fleet/rollout-format.js';
 import { signManifest } from '../../../agent/src/fleet/manifest-sign.js';
 import { buildManifest } from '../../../agent/src/fleet/manifest.js';
+import type { DeploymentState } from '../../../agent/src/core/contracts/deployment.js';
 import type { DeviceView } from '../../../agent/src/fleet/types.js';
 import type { RolloutRecord } from '../../../agent/src/fleet/rollout-record.js';
 
@@ -20,7 +21,7 @@ const envelope = (id: string, version: string, sequence = 1): string =>
       key,
     ),
   );
-const report = (deploymentId: string, state: string, error?: { code: string; message: string }) =>
+const report = (deploymentId: string, state: DeploymentState, error?: { code: string; message: string }) =>
   ({ v: 1, deploymentId, source: 'mqtt', state, stage: state, progress: null, model: null, previous: null, startedAt: '', updatedAt: '', seq: 3, ...(error ? { error } : {}) }) as const;
 const health = (status: string, model: { name: string; version: string } | null) => ({
   v: 1, ts: '2027-01-01T00:00:00.000Z', status, reasons: [],

@@ -153,18 +153,21 @@ export class SimulatedDevice {
     }
     const cur = this.current;
     const id = typeof params.deploymentId === 'string' ? params.deploymentId : undefined;
+    let outcome = 'unchanged';
     if (cur && (id === undefined || cur.report.deploymentId === id) && (PATH.includes(cur.report.state) || cur.report.state === 'failed')) {
       if (cur.timer) clearTimeout(cur.timer);
       if (cur.report.state !== 'failed') {
+        outcome = cur.report.state === 'active' ? 'rolled_back' : 'canceled';
         this.model = cur.report.previous;
-        this.report({ ...cur.report, state: 'rolled_back', stage: 'rollback' });
+        this.report({ ...cur.report, state: outcome === 'rolled_back' ? 'rolled_back' : 'canceled', stage: 'rollback-request' });
       }
     }
-    void this.respond(transaction);
+    void this.respond(transaction, undefined, outcome);
   }
 
-  private async respond(transaction: string | null, error?: { code: string; message: string }): Promise<void> {
-    const body = { v: TOPIC_PAYLOAD_VERSION, transaction, status: error ? 'error' : 'ok', ...(error ? { error } : { data: { model: this.model } }) };
+  /** Answers like the agent's rollback op: the model serving afterwards and what was done. */
+  private async respond(transaction: string | null, error?: { code: string; message: string }, outcome = 'unchanged'): Promise<void> {
+    const body = { v: TOPIC_PAYLOAD_VERSION, transaction, status: error ? 'error' : 'ok', ...(error ? { error } : { data: { serving: this.model, outcome } }) };
     await this.bus?.publish(this.t.response('rollback').topic, JSON.stringify(body), false).catch(() => undefined);
   }
 
