@@ -87,6 +87,7 @@ export const ERROR_CODES = {
   // models (ONNX)
   ONNX_INVALID: op(400, 'A file given as an ONNX model does not decode as an ONNX ModelProto.'),
   ONNX_UNSUPPORTED: op(400, 'The ONNX graph has a shape this agent cannot prepare for ONNX Runtime.'),
+  NMS_ATTRIBUTES_INVALID: op(400, "A BatchedNMS node's attributes would make TensorRT's plugin refuse the model or find nothing (missing/mistyped attribute, topK > 4096, keepTopK > topK)."),
   // inference
   IMAGE_UNDECODABLE: op(400, 'The request body is empty or not a decodable JPEG/PNG image.'),
   IMAGE_TOO_LARGE: op(413, 'The image has more pixels than inference.maxPixels, or the body exceeds inference.bodyLimitBytes.'),

@@ -97,8 +97,9 @@ export const ModelManifestSchema = Type.Object(
 export type ModelManifest = Static<typeof ModelManifestSchema>;
 
 /**
- * BatchedNMS plugin attributes (tlt-models.md §8.2), saved when the TensorRT-only NMS node
- * is cut from an ONNX graph so the ONNX Runtime path applies the same NMS in code.
+ * BatchedNMS plugin attributes, saved when the TensorRT-only NMS node is cut from an ONNX graph
+ * so the ONNX Runtime path applies the same NMS in code (docs/reference/batched-nms.md: names,
+ * defaults and the values TAO's exporter writes).
  */
 export interface NmsAttributes {
   readonly shareLocation: boolean;
@@ -110,6 +111,14 @@ export interface NmsAttributes {
   readonly iouThreshold: number;
   readonly isNormalized: boolean;
   readonly clipBoxes: boolean;
+  /** +1 on the intersection of pixel boxes (the plugin's default when the attribute is absent: true). */
+  readonly caffeSemantics: boolean;
+  /**
+   * Radix-sort bits for FP16 scores (1..10 narrows the sort; anything else is full width).
+   * Recorded for what a TensorRT FP16 engine does; the float32 path here sorts on every bit, as the
+   * plugin does for float scores.
+   */
+  readonly scoreBits: number;
 }
 
 /**
