@@ -52,6 +52,10 @@ async function connectBus(b: FleetBrokerOptions, o: BusConnectOptions): Promise<
   });
   client.on('error', () => undefined); // reconnects are automatic; errors after the first connect are transient
   const handlers: BusHandler[] = [];
+  const reconnected: (() => void)[] = [];
+  client.on('connect', () => {
+    for (const h of reconnected) h();
+  });
   client.on('message', (topic, payload, packet) => {
     for (const h of handlers) h(topic, payload, packet.retain);
   });
@@ -64,6 +68,9 @@ async function connectBus(b: FleetBrokerOptions, o: BusConnectOptions): Promise<
     },
     onMessage(h) {
       handlers.push(h);
+    },
+    onReconnect(h) {
+      reconnected.push(h);
     },
     async publish(topic, body, retain) {
       await client.publishAsync(topic, body, { qos: 1, retain });

@@ -62,10 +62,10 @@ t.test('rollback judged by what the device serves afterwards, not by "ok"', asyn
 t.test('drift: desired vs actual', async (t) => {
   const want = { deploymentId: 'det-2', model: { name: 'det', version: '2' }, sequence: 1 };
   t.same(driftOf(null, { name: 'det', version: '1' }, undefined), { drift: 'none', reason: null });
-  t.same(driftOf(want, { name: 'det', version: '2' }, report('det-2', 'active') as never), { drift: 'in-sync', reason: null });
-  t.same(driftOf(want, { name: 'det', version: '1' }, report('det-2', 'warming') as never), { drift: 'updating', reason: 'det-2 warming' });
-  t.same(driftOf(want, { name: 'det', version: '1' }, report('det-2', 'failed', { code: 'ENGINE_FAILED', message: '' }) as never), { drift: 'drift', reason: 'wants det 2: det-2 ended failed ENGINE_FAILED' });
-  t.same(driftOf(want, { name: 'det', version: '1' }, report('det-2', 'active') as never), { drift: 'drift', reason: 'wants det 2: det-2 reported active, but it serves det 1' });
+  t.same(driftOf(want, { name: 'det', version: '2' }, report('det-2', 'active')), { drift: 'in-sync', reason: null });
+  t.same(driftOf(want, { name: 'det', version: '1' }, report('det-2', 'warming')), { drift: 'updating', reason: 'det-2 warming' });
+  t.same(driftOf(want, { name: 'det', version: '1' }, report('det-2', 'failed', { code: 'ENGINE_FAILED', message: '' })), { drift: 'drift', reason: 'wants det 2: det-2 ended failed ENGINE_FAILED' });
+  t.same(driftOf(want, { name: 'det', version: '1' }, report('det-2', 'active')), { drift: 'drift', reason: 'wants det 2: det-2 reported active, but it serves det 1' });
   t.same(driftOf(want, null, undefined), { drift: 'unknown', reason: 'no health report names the model it serves' });
 });
 

@@ -14,6 +14,8 @@ export interface Bus {
   /** Drop filters subscribed before (a refresh of retained messages, fleet-session.ts). */
   unsubscribe(filters: readonly string[]): Promise<void>;
   onMessage(handler: BusHandler): void;
+  /** Called after every reconnect (not the first connect): subscriptions are restored, retained state the client publishes is not. */
+  onReconnect(handler: () => void): void;
   /** QoS 1 publish; an empty body with retain clears the retained message. */
   publish(topic: string, body: string | Buffer, retain: boolean): Promise<void>;
   /** Graceful close; with `will: true` the socket is dropped so the broker publishes the last will. */

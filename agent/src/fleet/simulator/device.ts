@@ -59,6 +59,13 @@ export class SimulatedDevice {
     const bus = await this.o.connect({ clientId: this.o.id, will: { topic: this.t.status.topic, payload: will } });
     this.bus = bus;
     bus.onMessage((topic, payload) => this.onMessage(topic, payload));
+    // As the agent does: after a reconnect (the broker may have published the will meanwhile)
+    // the retained online status, health and the last report go out again.
+    bus.onReconnect(() => {
+      void bus.publish(this.t.status.topic, JSON.stringify(simStatus(this.o.groups, this.o.now())), true).catch(() => undefined);
+      void bus.publish(this.t.health.topic, JSON.stringify(simHealth(this.o.id, this.o.now(), this.model)), true).catch(() => undefined);
+      if (this.current) void bus.publish(this.t.deployment.topic, JSON.stringify(this.current.report), true).catch(() => undefined);
+    });
     await bus.publish(this.t.status.topic, JSON.stringify(simStatus(this.o.groups, this.o.now())), true);
     await bus.publish(this.t.health.topic, JSON.stringify(simHealth(this.o.id, this.o.now(), this.model)), true);
     await bus.subscribe([this.t.desired.topic, ...this.o.groups.map((g) => groupDesiredTopic(this.o.prefix, g).topic), this.t.request('rollback').topic]);
