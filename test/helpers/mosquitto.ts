@@ -65,6 +65,8 @@ export interface MosquittoOptions {
   readonly users?: Readonly<Record<string, string>>;
   readonly acl?: string;
   readonly tls?: boolean;
+  /** More mosquitto.conf lines (e.g. a bridge to another broker). */
+  readonly extraConfig?: readonly string[];
 }
 
 export class Mosquitto {
@@ -120,6 +122,7 @@ export class Mosquitto {
         ...(this.ca
           ? [`listener ${this.tlsPort} 127.0.0.1`, `cafile ${this.ca.caCert}`, `certfile ${this.ca.serverCert}`, `keyfile ${this.ca.serverKey}`, 'tls_version tlsv1.2']
           : []),
+        ...(this.opts.extraConfig ?? []),
         '',
       ].join('\n');
       writeFileSync(path.join(this.dir, 'mosquitto.conf'), conf);
