@@ -22,8 +22,12 @@ import { parseRolloutRecord, type RolloutRecord } from './rollout-record.js';
  * the devices' report `seq` and re-read retained reports (`refresh`).
  */
 const SYNC_RESEND_MS = 2000;
-/** Topic filters per SUBSCRIBE of a refresh (one packet of a few tens of KB). */
-const REFRESH_BATCH = 500;
+/**
+ * Topic filters per SUBSCRIBE of a refresh: AWS IoT Core takes at most 8 per packet (its
+ * message broker quotas, https://docs.aws.amazon.com/general/latest/gr/iot-core.html), and a
+ * few subscriptions at a time also stay under its 50 per connection.
+ */
+const REFRESH_BATCH = 8;
 
 export class FleetSession {
   readonly view: FleetView;
