@@ -15,7 +15,7 @@ export interface ProgramSpec {
 
 export interface ProgramIo {
   readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  readonly stderr: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly signal?: AbortSignal;
 }
@@ -47,6 +47,9 @@ function makeOutput(io: ProgramIo, json: boolean, name: string): Output {
       if (json) io.stdout.write(JSON.stringify({ ...value, error: { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) } }, null, 2) + '\n');
       else io.stderr.write(`${name}: ${e.toLine()}\n`);
       return e.exitCode;
+    },
+    progress: (text) => {
+      if (io.stderr.isTTY) io.stderr.write(`\r${text}\x1b[K`);
     },
   };
 }

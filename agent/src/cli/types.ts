@@ -44,6 +44,8 @@ export interface Output {
   fail(value: Readonly<Record<string, unknown>>, err: AgentError): number;
   /** Progress/diagnostics to stderr. */
   info(text: string): void;
+  /** One self-overwriting status line on stderr when it is a terminal (a progress bar); "" clears it. */
+  progress(text: string): void;
 }
 
 export interface CommandContext {

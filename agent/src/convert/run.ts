@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { AgentError, UsageError } from '../core/errors.js';
+import { pluginsNeededBy, removedPlugins, removedPluginsFix } from '../core/tensorrt-plugins.js';
 import type { BoardInfo } from '../core/contracts/board.js';
 import type { ModelManifest, Servable } from '../core/contracts/model.js';
 import type { Logger } from '../core/log.js';
@@ -70,6 +71,13 @@ export async function convertPackage(deps: ConvertDeps, req: ConvertRequest): Pr
   if (!onJetson) return toOnnxRuntime(deps, req, payload);
 
   const tensorrt = deps.board.tensorrt ?? '';
+  // Before any converter runs: TensorRT 11 has no BatchedNMS/BatchTile (core/tensorrt-plugins.ts).
+  const removed = removedPlugins(tensorrt, pluginsNeededBy(m));
+  if (removed.length) {
+    throw new AgentError('TENSORRT_PLUGIN_REMOVED', `${m.name}@${m.version} needs ${removed.join(', ')}, which TensorRT ${tensorrt} on this board does not have (removed in TensorRT 11).`, {
+      hint: removedPluginsFix(removed),
+    });
+  }
   const inputs: ArgInputs = { manifest: m, format: m.format, payload, precision, maxBatch, workspaceBytes: deps.workspaceBytes, tensorrt };
   const canonical = converterArgs(inputs, CANONICAL_PATHS);
   const key = engineCacheKey({ packageSha256: req.packageSha256, tool: canonical.tool, args: canonical.args, tensorrt, cudaArch: deps.board.cudaArch });

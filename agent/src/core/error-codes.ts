@@ -55,6 +55,7 @@ export const ERROR_CODES = {
   // conversion (issue #4)
   CONVERTER_NOT_FOUND: op(500, 'No tlt-converter/tao-converter/trtexec was found; the hint names the build for this JetPack.'),
   CONVERTER_LIB_MISMATCH: op(500, 'The converter was built for another TensorRT (missing libnvinfer.so.N or undefined symbol).'),
+  TENSORRT_PLUGIN_REMOVED: op(422, 'The model needs a plugin (BatchedNMS_TRT, BatchTilePlugin_TRT …) that this TensorRT (11+) no longer has; re-export with EfficientNMS or stay on TensorRT 10.'),
   PLUGIN_MISSING: op(500, 'A TensorRT plugin the model needs (BatchTilePlugin_TRT, BatchedNMS_TRT …) is not registered.'),
   ENGINE_VERSION_MISMATCH: op(500, 'An engine was built by another TensorRT version and must be rebuilt on this board.'),
   OUT_OF_MEMORY: op(500, 'The converter ran out of GPU/CPU memory.'),
@@ -67,6 +68,7 @@ export const ERROR_CODES = {
   PLUGIN_BRANCH_UNKNOWN: op(500, 'The TensorRT version is unknown, so no TensorRT OSS branch can be chosen; pass --ref.'),
   PLUGIN_ARCH_UNKNOWN: op(500, 'No GPU arch is known (not a detected Jetson); pass --gpu-archs.'),
   PLUGIN_SOURCE_UNAVAILABLE: op(500, 'The TensorRT OSS source could not be fetched or unpacked; a partial clone was removed.'),
+  PLUGIN_TREE_UNREADABLE: op(500, 'The source tree\'s CMakeLists.txt files do not parse or define no libnvinfer_plugin target; nothing was built.'),
   PLUGIN_BUILD_FAILED: op(500, 'cmake or make failed; the log tail is in the message and the full log in state/builds/<id>/build.log.'),
   PLUGIN_OUTPUT_NOT_FOUND: op(500, 'The build finished but no libnvinfer_plugin.so.<x.y.z> was found in out/ or build/.'),
   PLUGIN_NO_BUILD: op(500, '--last-build was given but no plugin build is recorded in the state dir.'),
@@ -114,6 +116,17 @@ export const ERROR_CODES = {
   FLEET_REQUEST_TIMEOUT: op(504, 'No response to a device request within --timeout; the message gives the device\'s retained status (offline, online, never seen).'),
   FLEET_REQUEST_REJECTED: op(403, 'The device refused a request: unknown key, bad signature, unsigned, expired or not for this device; nothing ran.'),
   FLEET_REQUEST_FAILED: op(502, 'The device accepted a request but the op failed or is not offered by its agent; the device\'s code and message are included.'),
+  // datasets and evaluation (issue #16)
+  DATASET_NOT_FOUND: op(404, 'The dataset directory, or its image/ or label/ directory, does not exist.'),
+  DATASET_INVALID: op(422, 'The dataset has problems that would mislead an evaluation; every problem is listed with file:line.'),
+  DATASET_LABEL_MALFORMED: op(422, 'A KITTI label or prediction line is malformed (field count, number, box order); file:line given.'),
+  DATASET_IMAGE_MISSING: op(422, 'A label file has no image with its id (or an image has no label).'),
+  DATASET_IMAGE_CORRUPT: op(422, 'An image of the dataset cannot be decoded (truncated or not JPEG/PNG).'),
+  DATASET_CLASS_EMPTY: op(422, 'A class of target_class_mapping has no countable object in the set; its AP would be 0.'),
+  DATASET_TOO_LARGE: op(507, 'The output of a dataset operation would not fit in the free space of the target file system.'),
+  EVAL_INCOMPLETE: op(422, 'The evaluation skipped images; the numbers cover only part of the set and are marked partial.'),
+  EVAL_TOO_LONG: op(422, 'The estimated evaluation time exceeds the deadline it must finish within; refused before it starts.'),
+  ACCURACY_REGRESSION: op(422, 'The evaluated mAP is below the accuracy gate (minMap, or reference mAP minus maxDrop).'),
   // mqtt (issue #6)
   MQTT_CONNECT_FAILED: op(503, 'The MQTT broker could not be reached or refused the connection.'),
   MQTT_BROKER_PORT_IN_USE: op(500, 'The embedded MQTT broker could not listen: the address is in use or not bindable.'),

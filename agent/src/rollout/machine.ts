@@ -10,6 +10,7 @@ import {
   type TerminalState,
 } from '../core/contracts/deployment.js';
 import type { BoardInfo } from '../core/contracts/board.js';
+import { removedPlugins, removedPluginsFix } from '../core/tensorrt-plugins.js';
 import { compareVersions } from '../core/versions.js';
 export { compareVersions };
 
@@ -178,7 +179,7 @@ export interface DeviceFacts {
 export type Admission =
   | { readonly verdict: 'accept' }
   | { readonly verdict: 'ignore'; readonly reason: string }
-  | { readonly verdict: 'reject'; readonly code: 'MANIFEST_EXPIRED' | 'MANIFEST_REPLAYED' | 'MANIFEST_INCOMPATIBLE' | 'MANIFEST_INVALID'; readonly message: string };
+  | { readonly verdict: 'reject'; readonly code: 'MANIFEST_EXPIRED' | 'MANIFEST_REPLAYED' | 'MANIFEST_INCOMPATIBLE' | 'MANIFEST_INVALID' | 'TENSORRT_PLUGIN_REMOVED'; readonly message: string };
 
 /**
  * Decide on a verified, schema-valid manifest. Duplicate ids (a retained desired delivered
@@ -202,6 +203,8 @@ export function admit(mem: RolloutMemory, m: DeploymentManifest, now: number, fa
   }
   const why = incompatibility(m, facts);
   if (why) return { verdict: 'reject', code: 'MANIFEST_INCOMPATIBLE', message: why };
+  const plugins = pluginIncompatibility(m, facts);
+  if (plugins) return { verdict: 'reject', code: 'TENSORRT_PLUGIN_REMOVED', message: plugins };
   return { verdict: 'accept' };
 }
 
@@ -227,6 +230,21 @@ export function incompatibility(m: DeploymentManifest, facts: DeviceFacts): stri
   const need = m.package.size + (r?.minFreeDiskBytes ?? 0);
   if (facts.freeDiskBytes < need) return `Only ${facts.freeDiskBytes} bytes free in the state dir; ${need} needed (package + requires.minFreeDiskBytes).`;
   return null;
+}
+
+/**
+ * null when this board's TensorRT has every plugin the manifest's `requires.plugins` names
+ * (the controller fills it from the package's model.json), else the reason and the fix:
+ * TensorRT 11 removed BatchedNMS/BatchTile and others (core/tensorrt-plugins.ts). Checked
+ * before the download, like the rest of `requires`.
+ */
+export function pluginIncompatibility(m: DeploymentManifest, facts: DeviceFacts): string | null {
+  const removed = removedPlugins(facts.board.tensorrt, m.requires?.plugins ?? []);
+  if (removed.length === 0) return null;
+  return (
+    `The model needs ${removed.join(', ')}, which TensorRT ${facts.board.tensorrt ?? ''} on this board does not have (removed in TensorRT 11). ` +
+    removedPluginsFix(removed)
+  );
 }
 
 /**

@@ -52,6 +52,22 @@ t.test('admission: accept, duplicate ignored, expired, replayed, incompatible', 
   t.same(admit(EMPTY_MEMORY, m({ requires: { socs: ['none'] } }), NOW, laptop), { verdict: 'accept' });
 });
 
+t.test('admission: a model needing a plugin TensorRT 11 removed is refused on a TensorRT 11 board, with the fix', async (t) => {
+  const thor = { board: { soc: 'tegra264', cudaArch: 110, tensorrt: '11.0.0', jetpack: '7.2' }, freeDiskBytes: 5e9 };
+  const needs = m({ requires: { plugins: ['BatchedNMS_TRT', 'BatchTilePlugin_TRT', 'ResizeNearest_TRT'] } });
+  const r = admit(EMPTY_MEMORY, needs, NOW, thor);
+  t.same(r, {
+    verdict: 'reject',
+    code: 'TENSORRT_PLUGIN_REMOVED',
+    message:
+      'The model needs BatchedNMS_TRT, BatchTilePlugin_TRT, which TensorRT 11.0.0 on this board does not have (removed in TensorRT 11). ' +
+      'Re-export the model with EfficientNMS (EfficientNMS_TRT, still in TensorRT 11) instead of BatchedNMS, or keep this model on boards with TensorRT 10 (JetPack 6) or older.',
+  });
+  t.same(admit(EMPTY_MEMORY, needs, NOW, orin), { verdict: 'accept' }, 'TensorRT 8.5 has them');
+  t.same(admit(EMPTY_MEMORY, m({ requires: { plugins: ['ResizeNearest_TRT', 'EfficientNMS_TRT'] } }), NOW, thor), { verdict: 'accept' }, 'plugins 11 kept');
+  t.same(admit(EMPTY_MEMORY, m(), NOW, thor), { verdict: 'accept' }, 'a manifest without requires.plugins is not judged');
+});
+
 t.test('versions compare numerically', async (t) => {
   t.equal(compareVersions('8.10', '8.9'), 1);
   t.equal(compareVersions('8.5', '8.5.0'), 0);

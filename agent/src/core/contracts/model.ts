@@ -80,6 +80,23 @@ export const ModelManifestSchema = Type.Object(
     keyRef: Type.Optional(Type.String({ minLength: 1 })),
     spec: Type.Optional(Type.String({ minLength: 1, description: 'TLT experiment spec file inside the package.' })),
     calibration: Type.Optional(Type.String({ minLength: 1, description: 'INT8 calibration cache inside the package.' })),
+    /**
+     * A labelled validation set for the accuracy gate (docs/models.md, "Accuracy gate"): a KITTI
+     * layout directory inside the package (`dir`) or already on the board (`path`), and the mAP
+     * measured at training on it with the same rules.
+     */
+    validation: Type.Optional(
+      Type.Object(
+        {
+          dir: Type.Optional(Type.String({ minLength: 1, description: 'KITTI-layout directory inside the package (image/ + label/).' })),
+          path: Type.Optional(Type.String({ pattern: '^/', description: 'Absolute path of a KITTI-layout directory on the board.' })),
+          referenceMap: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'mAP measured at training on this set (TAO evaluate).' })),
+          mode: Type.Optional(Type.Union([Type.Literal('sample'), Type.Literal('integrate')])),
+          iouThreshold: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     golden: Type.Optional(
       Type.Object(
         {
