@@ -181,9 +181,9 @@ if [ "$plugin_swap" = true ]; then
 	mkdir -p "$WORK/oss"
 	# The fixture tree shaped like the board's branch (docs/reference/tensorrt-oss-trees.md).
 	case $trt_major in
-	7) shape=release-7.1 ;;
-	8) shape=release-8.6 ;;
-	10) shape=release-10.3 ;;
+	7) shape="release-7.1" ;;
+	8) shape="release-8.6" ;;
+	10) shape="release-10.3" ;;
 	*) shape=main ;;
 	esac
 	cp -a "$REPO/test/fixtures/trt-oss/$shape" "$osstree"

@@ -98,6 +98,8 @@ export const ERROR_CODES = {
   ROUTE_NOT_FOUND: op(404, 'No HTTP route matches the method and path.'),
   MODEL_NOT_READY: op(503, 'No model is loaded and warmed up yet.'),
   OVERLOADED: op(503, 'The inference queue is full; retry after the Retry-After seconds.'),
+  BODY_BUDGET_EXHAUSTED: op(503, 'Requests being received already hold inference.maxInflightBodyBytes of body; this body was not read. Retry after Retry-After.'),
+  HTTP_REQUEST_TIMEOUT: op(408, 'The client did not send the request headers and body within inference.requestTimeoutMs; the connection was closed.'),
   UNAUTHORIZED: op(401, 'A bearer token is required on this bind address and was missing or wrong.'),
   ENGINE_FAILED: op(500, 'The inference backend failed to load or run the model (worker or runner crashed).'),
   WARMUP_FAILED: op(500, 'A new model failed its warm-up runs; the previous model keeps serving.'),
@@ -130,6 +132,7 @@ export const ERROR_CODES = {
   // mqtt (issue #6)
   MQTT_CONNECT_FAILED: op(503, 'The MQTT broker could not be reached or refused the connection.'),
   MQTT_BROKER_PORT_IN_USE: op(500, 'The embedded MQTT broker could not listen: the address is in use or not bindable.'),
+  MQTT_IDENTITY_MISMATCH: usage('mqtt.username or the client certificate CN is not the device id, which the broker ties to the client id; the agent does not connect.'),
   MQTT_NOT_CONNECTED: op(503, 'A publish was dropped because the client is disconnected and the offline queue is full.'),
   // signed manifests and requests (DESIGN §8)
   MANIFEST_MALFORMED: op(400, 'A signed envelope is not {payload, signature, keyId} with base64 fields.'),
@@ -151,6 +154,8 @@ export const ERROR_CODES = {
   DEPLOYMENT_SUPERSEDED: op(409, 'A newer desired manifest replaced this deployment before it finished.'),
   DEPLOYMENT_NOT_WIRED: op(501, 'This build has no model store / inference service wired into the rollout executor.'),
   REQUEST_UNKNOWN_OP: op(404, 'An MQTT request names an operation the agent does not know.'),
+  REQUEST_MISDIRECTED: op(421, 'A signed MQTT request names another op or device than the topic it arrived on; nothing ran.'),
+  REQUEST_REPLAYED: op(409, 'A signed MQTT request with this transaction was already accepted by the device (a replay); nothing ran.'),
   // health
   TEGRASTATS_FAILED: op(500, 'tegrastats is missing on a Jetson or keeps exiting; telemetry lacks GPU/power data.'),
 } as const satisfies Record<string, ErrorCodeInfo>;

@@ -166,7 +166,7 @@ export class ModelRuntime {
       const boxes = get(0);
       const scores = get(1);
       const nBoxes = scores.dims[1] ?? 0;
-      return batchedNms(boxes.data as Float32Array, scores.data as Float32Array, nBoxes, this.parts.nms);
+      return batchedNms(boxes.data, scores.data, nBoxes, this.parts.nms);
     }
     // BatchedNMS's four outputs: keep count, boxes, scores, classes (tlt-models.md §8.1).
     const count = get(0).data[0] ?? 0;

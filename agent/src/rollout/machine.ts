@@ -32,7 +32,7 @@ export interface DeploymentRecord extends Omit<DeploymentReport, 'v'> {
 
 export interface RolloutMemory {
   readonly v: 1;
-  /** Highest manifest sequence ever accepted (anti-replay). */
+  /** Highest sequence of a manifest that passed admission (anti-replay); rejected manifests leave it alone. */
   readonly highestSequence: number;
   /** Deployment ids already worked (bounded, newest last). */
   readonly workedIds: readonly string[];
@@ -166,7 +166,11 @@ export function toReport(rec: DeploymentRecord): DeploymentReport {
 
 export function remember(mem: RolloutMemory, rec: DeploymentRecord): RolloutMemory {
   const workedIds = mem.workedIds.includes(rec.deploymentId) ? mem.workedIds : [...mem.workedIds, rec.deploymentId].slice(-WORKED_IDS_KEPT);
-  const highestSequence = Math.max(mem.highestSequence, rec.manifest?.sequence ?? 0);
+  // Only an accepted manifest moves the anti-replay counter (docs/mqtt.md "desired"): a rejected
+  // one (incompatible, expired, invalid) must not make a valid earlier-sequence manifest look
+  // like a replay. `rejected` is the one state a manifest that failed admission ends in.
+  const accepted = rec.state !== 'rejected';
+  const highestSequence = accepted ? Math.max(mem.highestSequence, rec.manifest?.sequence ?? 0) : mem.highestSequence;
   if (isTerminal(rec.state)) return { ...mem, workedIds, highestSequence, current: null, lastTerminal: rec };
   return { ...mem, workedIds, highestSequence, current: rec };
 }

@@ -23,7 +23,7 @@ t.test('a rollout across two bridged broker nodes, resumed by a second controlle
   const b = await new Mosquitto({
     extraConfig: [
       'connection node-a',
-      `address 127.0.0.1:${a.port}`,
+      `address 127.0.0.1:${a.controllerPort}`,
       `remote_username ${CONTROLLER.username}`,
       `remote_password ${CONTROLLER.password}`,
       `topic ${PREFIX}/# both 1`,
@@ -44,7 +44,7 @@ t.test('a rollout across two bridged broker nodes, resumed by a second controlle
   // 3.1.1 clients), and one plain subscriber to the same filter, counting live reports.
   const counts = { plain: 0, shared: [0, 0] };
   for (const n of [0, 1, 2]) {
-    const c = await mqtt.connectAsync(a.url, { clientId: `ingest-${n}`, username: CONTROLLER.username, password: CONTROLLER.password });
+    const c = await mqtt.connectAsync(a.controllerUrl, { clientId: `ingest-${n}`, username: CONTROLLER.username, password: CONTROLLER.password });
     t.teardown(() => c.endAsync());
     c.on('message', (_topic, _payload, packet) => {
       if (packet.retain) return;

@@ -108,3 +108,19 @@ t.test('resume after restart: within deadline resumes, past it ends by activatio
   const p = transition(transition(transition(r, 'warming', NOW, D), 'activating', NOW, D), 'probation', NOW, D);
   t.same(resumePlan(p, NOW + 60_000), { action: 'expire', outcome: 'rolled_back' });
 });
+
+t.test('a rejected manifest does not move the anti-replay counter; an accepted one does', async (t) => {
+  // The executor records a rejection as a record that goes received → rejected in one commit.
+  const rejectedRec = transition(newRecord({ deploymentId: 'inc-9', source: 'mqtt', manifest: m({ deploymentId: 'inc-9', sequence: 9 }), model: null, previous: null, now: NOW, deadlines: D }), 'rejected', NOW, D, {
+    error: { code: 'MANIFEST_INCOMPATIBLE', message: 'SoC' },
+  });
+  const afterReject = remember(EMPTY_MEMORY, rejectedRec);
+  t.equal(afterReject.highestSequence, 0, 'an INCOMPATIBLE manifest with sequence 9 leaves the counter at 0');
+  t.same(afterReject.workedIds, ['inc-9'], 'its id is still never worked twice');
+  t.same(admit(afterReject, m({ deploymentId: 'ok-5', sequence: 5 }), NOW, orin), { verdict: 'accept' }, 'a valid manifest with an earlier sequence is accepted');
+  const accepted = remember(afterReject, newRecord({ deploymentId: 'ok-5', source: 'mqtt', manifest: m({ deploymentId: 'ok-5', sequence: 5 }), model: null, previous: null, now: NOW, deadlines: D }));
+  t.equal(accepted.highestSequence, 5, 'accepted (received) → the counter moves');
+  const failed = remember(accepted, transition(accepted.current!, 'downloading', NOW, D));
+  t.equal(remember(failed, transition(failed.current!, 'failed', NOW, D)).highestSequence, 5, 'a later failure keeps it: the manifest was accepted');
+  t.match(admit(accepted, m({ deploymentId: 'old-4', sequence: 4 }), NOW, orin), { code: 'MANIFEST_REPLAYED' });
+});
