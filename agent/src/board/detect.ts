@@ -14,7 +14,7 @@ import {
   parseDpkgStatus,
   parseDtsFilename,
   parseModel,
-  parseNvInferVersionHeader,
+  nvInferVersionFact,
   parseNvTegraRelease,
   parseOsRelease,
   sonameMajor,
@@ -133,7 +133,7 @@ export async function detectBoard(paths: HostPaths, options: DetectOptions = {})
     sources.tensorrt = dpkgSrc(dpkg.tensorrt.package);
   }
   for (const header of TRT_HEADERS) {
-    const parsed = await parseFile(header, parseNvInferVersionHeader);
+    const parsed = await parseFile(header, nvInferVersionFact);
     if (!parsed) continue;
     if (!tensorrt) {
       tensorrt = parsed.version;

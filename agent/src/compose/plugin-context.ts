@@ -1,5 +1,5 @@
 import { detectBoard } from '../board/detect.js';
-import type { AgentEnv } from '../cli/types.js';
+import type { AgentEnv } from '../core/agent-env.js';
 import type { PluginContext } from '../plugin/context.js';
 import { pluginStatePaths } from '../plugin/state-paths.js';
 

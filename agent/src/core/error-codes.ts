@@ -89,6 +89,9 @@ export const ERROR_CODES = {
   // models (ONNX)
   ONNX_INVALID: op(400, 'A file given as an ONNX model does not decode as an ONNX ModelProto.'),
   ONNX_UNSUPPORTED: op(400, 'The ONNX graph has a shape this agent cannot prepare for ONNX Runtime.'),
+  MODEL_FAMILY_UNKNOWN: op(400, 'An ONNX graph matches no detector family the agent knows (or not the one --family names); the message lists its inputs and outputs.'),
+  MODEL_INPUT_MISMATCH: op(400, "The input size or type in the spec or flags disagrees with the graph's own, or the graph's image input is not a float NCHW tensor."),
+  REQUEST_OPTION_UNSUPPORTED: op(400, 'A per-request option does not apply to the serving model (e.g. iou for a model whose NMS is part of the graph).'),
   NMS_ATTRIBUTES_INVALID: op(400, "A BatchedNMS node's attributes would make TensorRT's plugin refuse the model or find nothing (missing/mistyped attribute, topK > 4096, keepTopK > topK)."),
   // inference
   IMAGE_UNDECODABLE: op(400, 'The request body is empty or not a decodable JPEG/PNG image.'),
@@ -116,6 +119,8 @@ export const ERROR_CODES = {
   FLEET_ROLLOUT_NOT_FOUND: op(404, 'No retained rollout record with this id on the broker under the topic prefix.'),
   FLEET_ROLLOUT_EXISTS: op(409, 'A rollout with this deployment id already exists; resume it or make a new manifest.'),
   FLEET_ROLLOUT_BUSY: op(409, 'Another controller sent a heartbeat for this rollout recently; two controllers must not drive one rollout.'),
+  FLEET_DEVICE_TIMED_OUT: op(504, 'A device of a rollout wave was online without an outcome at the wave deadline (controller-side; counts as a failure).'),
+  FLEET_ROLLBACK_INCOMPLETE: op(502, 'A rollback did not reach every online device: one still serves the rolled-back model, answered with an error, or did not answer.'),
   FLEET_DEVICE_NOT_FOUND: op(404, 'No retained status, health or deployment report for this device id on the broker.'),
   FLEET_REQUEST_TIMEOUT: op(504, 'No response to a device request within --timeout; the message gives the device\'s retained status (offline, online, never seen).'),
   FLEET_REQUEST_REJECTED: op(403, 'The device refused a request: unknown key, bad signature, unsigned, expired or not for this device; nothing ran.'),

@@ -15,6 +15,7 @@ const out = (errTTY: boolean, json = false): Output => ({
   result: () => undefined,
   info: () => undefined,
   progress: () => undefined,
+  fail: () => 1,
 });
 
 t.test('durations and the ETA at the rate so far', async (t) => {
