@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { run, which } from '../platform/exec.js';
-import { exists, readTextMaybe } from '../platform/fs.js';
+import { exists, listDir, readTextMaybe } from '../platform/fs.js';
 import { fcntlLocksHeld } from '../platform/library.js';
 import type { HostPaths } from '../platform/paths.js';
 import { compareVersions } from './version.js';
@@ -93,4 +93,23 @@ export async function packageVersion(paths: HostPaths, name: string): Promise<st
   if (!query) return undefined;
   const r = await run(query, [`--admindir=${paths.toHost('/var/lib/dpkg')}`, '-W', '-f=${Version}', name], { reject: false, timeoutMs: 30000 });
   return r.exitCode === 0 && r.stdout.trim() ? r.stdout.trim() : undefined;
+}
+
+/**
+ * md5 of `boardFile` as its package shipped it, from dpkg's `info/<package>[:<arch>].md5sums`
+ * (lines `<md5>  <path without leading slash>`, deb-md5sums(5)), or undefined. Root-owned
+ * evidence of what the original bytes were, independent of any record.
+ */
+export async function packagedMd5(paths: HostPaths, pkg: string, boardFile: string): Promise<string | undefined> {
+  if (!/^[a-z0-9][a-z0-9+.-]*$/.test(pkg)) return undefined;
+  const info = paths.toHost('/var/lib/dpkg/info');
+  const want = boardFile.replace(/^\/+/, '');
+  for (const name of (await listDir(info)).filter((n) => n === `${pkg}.md5sums` || (n.startsWith(`${pkg}:`) && n.endsWith('.md5sums')))) {
+    const text = await readTextMaybe(path.join(info, name));
+    for (const line of text?.split('\n') ?? []) {
+      const m = /^([0-9a-f]{32}) {2}(.+)$/.exec(line);
+      if (m?.[2] === want) return m[1];
+    }
+  }
+  return undefined;
 }
