@@ -13,6 +13,7 @@ import { InferenceService } from '../inference/service.js';
 import { buildServer } from '../http/server.js';
 import { cpuCount } from '../platform/cpu.js';
 import { systemClock } from '../platform/clock.js';
+import { memory } from '../platform/sysinfo.js';
 import { readInFlight, readServing, recordsAtStart, servingFile, servingRecorder, startCandidates } from './start-model.js';
 import { currentRunner } from '../plugin/runner-artifact.js';
 
@@ -83,12 +84,18 @@ export function inferenceComponent(env: AgentEnv, makeResolver?: (builtIn: reado
         maxDetections: cfg.maxDetections,
         drainTimeoutMs: cfg.drainTimeoutMs,
         swapMode: cfg.swapMode,
+        swapHoldMs: cfg.swapHoldMs,
+        // MemAvailable before a switch: a model that cannot fit even alone is refused before anything is unloaded.
+        readMemory: memory,
       });
+      if (cfg.swapMode === 'replace' && cfg.swapHoldMs >= cfg.requestTimeoutMs) {
+        log.warn({ swapHoldMs: cfg.swapHoldMs, requestTimeoutMs: cfg.requestTimeoutMs }, 'inference.swapHoldMs is not below inference.requestTimeoutMs: a request held through a long swap answers 504 TIMEOUT instead of 503 + Retry-After');
+      }
       app = buildServer({
         service,
         metrics,
         resolveServable,
-        limits: { bodyLimitBytes: cfg.bodyLimitBytes, requestTimeoutMs: cfg.requestTimeoutMs, token: cfg.token, maxDetections: cfg.maxDetections },
+        limits: { bodyLimitBytes: cfg.bodyLimitBytes, requestTimeoutMs: cfg.requestTimeoutMs, maxInflightBodyBytes: cfg.maxInflightBodyBytes, token: cfg.token, maxDetections: cfg.maxDetections },
         version: await packageVersion(),
         log,
       });

@@ -112,7 +112,8 @@ export function agentStats(service: () => InferenceService | undefined): AgentSt
     inference: () => {
       const s = service();
       if (!s) return { requests: 0, errors: 0, latenciesMs: [] };
-      return { ...modelCounts(s), latenciesMs: s.drainLatencies() };
+      const h = s.drainSwapStats();
+      return { ...modelCounts(s), latenciesMs: s.drainLatencies(), swap: { heldRequests: h.held, rejectedRequests: h.rejected, longestHoldMs: h.longestHoldMs } };
     },
     model: () => {
       const st = service()?.status();

@@ -15,11 +15,13 @@ import type { TegrastatsReader } from './tegrastats-reader.js';
  */
 export interface AgentStatsSource {
   /** Cumulative request/error counters and the latencies since the last call (drained). */
-  inference(): { requests: number; errors: number; latenciesMs: number[] };
+  inference(): { requests: number; errors: number; latenciesMs: number[]; swap?: AgentReading['swap'] };
   model(): AgentReading['model'];
   plugin(): AgentReading['plugin'];
   lastDeployment(): AgentReading['lastDeployment'];
 }
+
+const NO_SWAP: AgentReading['swap'] = { heldRequests: 0, rejectedRequests: 0, longestHoldMs: null };
 
 /** Until the inference service (issue #5) is wired: no model, no traffic. */
 export const noAgentStats: AgentStatsSource = {
@@ -81,6 +83,7 @@ export class HealthService implements Component {
       requests: Math.max(0, inf.requests - this.lastCounters.requests),
       errors: Math.max(0, inf.errors - this.lastCounters.errors),
       latenciesMs: inf.latenciesMs,
+      swap: inf.swap ?? NO_SWAP,
       plugin: o.stats.plugin(),
       lastDeployment: o.stats.lastDeployment(),
     };

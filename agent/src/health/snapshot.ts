@@ -35,6 +35,8 @@ export interface AgentReading {
   readonly requests: number;
   readonly errors: number;
   readonly latenciesMs: readonly number[];
+  /** Requests held during replace-mode swaps over the interval (inference/swap-hold.ts). */
+  readonly swap: { readonly heldRequests: number; readonly rejectedRequests: number; readonly longestHoldMs: number | null };
   readonly plugin: { status: string; drift: boolean } | null;
   readonly lastDeployment: { deploymentId: string; state: string; updatedAt: string } | null;
 }
@@ -141,7 +143,7 @@ export function buildSnapshot(i: SnapshotInputs): HealthSnapshot {
       uptimeSec: a.uptimeSec,
       rssBytes: a.rssBytes,
       model: a.model ? { ...a.model } : null,
-      inference: { requests: a.requests, errors: a.errors, latencyP50Ms: percentile(a.latenciesMs, 50), latencyP99Ms: percentile(a.latenciesMs, 99) },
+      inference: { requests: a.requests, errors: a.errors, latencyP50Ms: percentile(a.latenciesMs, 50), latencyP99Ms: percentile(a.latenciesMs, 99), swap: { ...a.swap } },
       plugin: a.plugin ? { ...a.plugin } : null,
       lastDeployment: a.lastDeployment ? { ...a.lastDeployment } : null,
     },

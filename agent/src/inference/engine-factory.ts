@@ -2,7 +2,7 @@ import type { NmsAttributes, Servable } from '../core/contracts/model.js';
 import { AgentError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { prepareForOnnxRuntime } from '../models/onnx/prepare.js';
-import { readBytes } from '../platform/fs.js';
+import { readBytes, statMaybe } from '../platform/fs.js';
 import type { Engine } from './engine.js';
 import { OrtEngine } from './ort-engine.js';
 import type { TensorPool } from './tensor-pool.js';
@@ -12,6 +12,8 @@ export interface BuiltEngine {
   readonly engine: Engine;
   readonly nms: NmsAttributes | null;
   readonly outputNames: readonly string[];
+  /** Size of the file the engine loads (ONNX model or TensorRT plan): the base of its memory estimate (swap-memory.ts). */
+  readonly modelBytes?: number;
 }
 
 /**
@@ -58,7 +60,7 @@ export function defaultEngineFactory(o: EngineFactoryOptions): EngineFactory {
           log: o.log.child({ model: `${m.name}@${m.version}` }),
           ...(options.pool ? { pool: options.pool } : {}),
         });
-        return { engine, nms, outputNames };
+        return { engine, nms, outputNames, modelBytes: bytes.byteLength };
       }
       case 'tensorrt': {
         const runnerPath = o.trtRunner || (await o.findTrtRunner?.());
@@ -77,8 +79,9 @@ export function defaultEngineFactory(o: EngineFactoryOptions): EngineFactory {
           restartBackoffMs: [200, 10_000],
           log: o.log.child({ model: `${m.name}@${m.version}`, backend: 'tensorrt' }),
         });
+        const modelBytes = (await statMaybe(servable.enginePath))?.size ?? 0;
         // The engine's outputs are BatchedNMS's four, in the plugin's order (tlt-models.md §8.1).
-        return { engine, nms: null, outputNames: ['BatchedNMS', 'BatchedNMS_1', 'BatchedNMS_2', 'BatchedNMS_3'] };
+        return { engine, nms: null, outputNames: ['BatchedNMS', 'BatchedNMS_1', 'BatchedNMS_2', 'BatchedNMS_3'], modelBytes };
       }
     }
   };

@@ -3,69 +3,20 @@ import { AgentError, toAgentError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { autoMaxBatch, Batcher } from './batcher.js';
 import { TensorPool } from './tensor-pool.js';
-import type { EngineFactory } from './engine-factory.js';
+import type { BuiltEngine, EngineFactory } from './engine-factory.js';
 import { compareGolden, type GoldenSet } from './golden.js';
 import type { InferenceMetrics } from './metrics.js';
 import { ModelRuntime, type DetectOptions, type DetectResult } from './model-runtime.js';
-import { LatencyWindow, type WindowStats } from './window.js';
+import { replaceSwap } from './replace-swap.js';
+import { SwapHold, type SwapHoldStats } from './swap-hold.js';
+import { checkFits, MemoryLedger, type MemoryProbe } from './swap-memory.js';
+import { RequestTally } from './request-tally.js';
+import { Semaphore } from './semaphore.js';
+import type { WindowStats } from './window.js';
+import type { ActivateOptions, ActivationResult, InferenceControl, InferenceStatus, ModelRef, StartChoice } from './control.js';
 
-/** What the rollout flow (MQTT) and the CLI/admin route use. */
-export interface ActivateOptions {
-  /** Inference runs on a zero tensor before the switch (default: inference.warmupRuns). */
-  readonly warmupRuns?: number;
-  /** Golden images with expected detections; a mismatch keeps the old model (issue #5 §5). */
-  readonly golden?: GoldenSet;
-}
-
-/** One start-model candidate, resolved (InferenceService.activateFirst). */
-export interface StartChoice {
-  readonly servable: Servable;
-  readonly options?: ActivateOptions;
-  /**
-   * false: do not report this switch to onSwitch (default true). A fallback started because the
-   * recorded model failed transiently must not replace the record, or the deployed model never
-   * comes back on later boots.
-   */
-  readonly record?: boolean;
-}
-
-export interface ModelRef {
-  readonly name: string;
-  readonly version: string;
-  readonly backend: 'onnxruntime' | 'tensorrt';
-}
-
-export interface ActivationResult {
-  readonly active: ModelRef;
-  readonly previous: ModelRef | null;
-  readonly warmupRuns: number;
-  readonly goldenCases: number;
-  readonly loadMs: number;
-}
-
-export interface InferenceStatus {
-  readonly ready: boolean;
-  readonly state: 'empty' | 'activating' | 'serving';
-  readonly active: ModelRef | null;
-  /** The model a rollback returns to. */
-  readonly previous: ModelRef | null;
-  /** Everything holding an engine now: the active model plus any still draining. */
-  readonly loaded: readonly (ModelRef & { readonly role: 'active' | 'draining'; readonly inflight: number })[];
-  readonly queueDepth: number;
-}
-
-/**
- * The typed surface for the rollout engineer (MQTT deployments) and the CLI:
- * activate (load beside → warm-up → golden → atomic switch → drain → unload), rollback to the
- * previous model, status and interval statistics.
- */
-export interface InferenceControl {
-  activate(servable: Servable, options?: ActivateOptions): Promise<ActivationResult>;
-  rollback(): Promise<ActivationResult>;
-  status(): InferenceStatus;
-  /** Requests, errors by code and latency percentiles over the last `windowMs`. */
-  stats(windowMs: number): WindowStats;
-}
+// The control surface's types live in control.ts; importers keep taking them from here.
+export type { ActivateOptions, ActivationResult, InferenceControl, InferenceStatus, ModelRef, StartChoice } from './control.js';
 
 export interface InferenceServiceOptions {
   readonly engineFactory: EngineFactory;
@@ -82,11 +33,34 @@ export interface InferenceServiceOptions {
   readonly drainTimeoutMs: number;
   /** `beside` (default): load the new model next to the old one (no gap). `replace`: unload first (one model in memory). */
   readonly swapMode?: 'beside' | 'replace';
+  /**
+   * replace mode: how long a request may wait for the gap to end before it answers 503
+   * MODEL_NOT_READY (default 15000); 0 = no hold (503 at once). At most maxQueue requests wait.
+   */
+  readonly swapHoldMs?: number;
+  /** MemAvailable (platform/sysinfo.ts memory()); without it no memory check is made before a swap. */
+  readonly readMemory?: MemoryProbe;
+  /**
+   * Low-priority (evaluation) requests decoding or inferring at once (default 3: enough to keep
+   * a two-deep engine pipeline fed while one more decodes).
+   */
+  readonly lowLaneLimit?: number;
   /** Called after every switch of the serving model (activation or rollback), e.g. to remember it across restarts. */
   readonly onSwitch?: (active: ModelRef) => void;
 }
 
 const ref = (s: Servable): ModelRef => ({ name: s.model.name, version: s.model.version, backend: s.kind });
+const ledgerKey = (s: Servable): string => `${s.model.name}@${s.model.version}/${s.kind}`;
+
+/** inference.swapHoldMs's default (core/config/sections/inference.ts says why). */
+export const DEFAULT_SWAP_HOLD_MS = 15_000;
+
+/** An engine built for a servable (model file read, graph prepared), not loaded yet. */
+interface Staged {
+  readonly servable: Servable;
+  readonly built: BuiltEngine;
+  readonly pool: TensorPool;
+}
 
 export class InferenceService implements InferenceControl {
   private active: ModelRuntime | null = null;
@@ -95,15 +69,19 @@ export class InferenceService implements InferenceControl {
   private readonly draining = new Set<ModelRuntime>();
   private chain: Promise<unknown> = Promise.resolve();
   private activating = 0;
-  private readonly window = new LatencyWindow(20_000);
-  /** Monotonic counters and the latencies since the last drain, for health telemetry and probation. */
-  private readonly totals = { requests: 0, errors: 0, serverErrors: 0 };
-  private recent: number[] = [];
+  private readonly tally = new RequestTally();
   private closed = false;
+  private readonly swapHold: SwapHold;
+  private readonly ledger = new MemoryLedger();
+  private readonly holdMs: number;
+  private readonly lowLane: Semaphore;
 
   constructor(private readonly o: InferenceServiceOptions) {
     o.metrics.ready.collect(() => (this.active ? 1 : 0));
     o.metrics.pending.collect(() => this.queueDepth());
+    this.holdMs = o.swapHoldMs ?? DEFAULT_SWAP_HOLD_MS;
+    this.lowLane = new Semaphore(o.lowLaneLimit ?? 3, o.maxQueue);
+    this.swapHold = new SwapHold({ maxHeld: o.maxQueue, holdMs: this.holdMs, registry: o.metrics.registry });
   }
 
   private queueDepth(): number {
@@ -187,37 +165,58 @@ export class InferenceService implements InferenceControl {
     const warmupRuns = options.warmupRuns ?? this.o.warmupRuns;
     this.activating++;
     const old = this.active;
-    // Memory permitting only one model (Nano): stop taking requests (503 + Retry-After), drain
-    // and unload the old model, then load the new one; the gap lasts load + warm-up.
+    // Memory permitting only one model (Nano): the old model is unloaded before the new one
+    // loads; requests arriving meanwhile wait in the hold (replace-swap.ts).
     const replace = this.o.swapMode === 'replace' && old !== null;
-    if (replace) {
-      this.active = null;
-      await this.retire(old);
-    }
     let runtime: ModelRuntime;
     try {
-      runtime = await this.prepare(servable, warmupRuns, options.golden);
+      // Read before the new model's file is: the estimate below counts that file itself.
+      const available = await this.available();
+      // A model file that does not read or parse is refused here, before anything is unloaded.
+      const staged = await this.build(servable);
+      if (available !== null) {
+        // Refuse only what cannot fit even alone: what the serving (and draining) models would free counts as room.
+        const freed = [old, ...this.draining].reduce((n, r) => n + this.ledger.freedBy(r), 0);
+        try {
+          checkFits(`${m.name}@${m.version}`, this.ledger.estimate(ledgerKey(servable), staged.built.modelBytes ?? 0), available, freed, old ? `${old.name}@${old.version}` : null);
+        } catch (err) {
+          await staged.built.engine.unload().catch(() => undefined);
+          throw err;
+        }
+      }
+      runtime = replace
+        ? await replaceSwap(
+            {
+              hold: this.swapHold,
+              log,
+              setActive: (rt) => {
+                this.active = rt;
+                this.refreshModelInfo();
+              },
+              retire: (rt) => this.retire(rt),
+              bringUp: (runs, golden) => this.bringUp(staged, runs, golden),
+              reload: async (s) => this.bringUp(await this.build(s), 1, undefined),
+            },
+            old,
+            servable,
+            warmupRuns,
+            options.golden,
+          )
+        : await this.bringUp(staged, warmupRuns, options.golden);
     } catch (err) {
       this.activating--;
       this.o.metrics.activations.inc({ result: 'failed' });
       const e = toAgentError(err);
-      if (replace) {
-        log.warn({ err: e.toJSON() }, 'activation failed; reloading the previous model');
-        try {
-          this.active = await this.prepare(old.servable, 1, undefined);
-        } catch (again) {
-          log.error({ err: toAgentError(again).toJSON() }, 'the previous model did not reload; no model is serving');
-        }
-        this.refreshModelInfo();
-      } else log.warn({ err: e.toJSON() }, 'activation failed; the previous model keeps serving');
+      if (!replace) log.warn({ err: e.toJSON() }, 'activation failed; the previous model keeps serving');
       throw e;
     }
-    // Atomic switch: new requests see the new runtime from here on.
+    // Atomic switch: new requests (and those held during a replace gap) see the new runtime from here on.
     const previousRef = old ? ref(old.servable) : null;
     if (old && this.current) this.previous = { servable: old.servable, options: this.current.options };
     this.active = runtime;
     this.current = { options };
     this.activating--;
+    this.swapHold.end();
     this.o.metrics.activations.inc({ result: 'ok' });
     this.refreshModelInfo();
     const loadMs = Math.round(performance.now() - t0);
@@ -228,14 +227,25 @@ export class InferenceService implements InferenceControl {
     return { active: ref(servable), previous: previousRef, warmupRuns, goldenCases: options.golden?.cases.length ?? 0, loadMs };
   }
 
-  /** Load + warm-up + golden check of a new runtime; on failure its engine is unloaded again. */
-  private async prepare(servable: Servable, warmupRuns: number, golden: GoldenSet | undefined): Promise<ModelRuntime> {
+  private async available(): Promise<number | null> {
+    if (!this.o.readMemory) return null;
+    const r = await this.o.readMemory().catch(() => null);
+    return r ? r.availableBytes : null;
+  }
+
+  /** The engine for a servable, not loaded yet (model file read, graph prepared). */
+  private async build(servable: Servable): Promise<Staged> {
+    // One pool per loaded model: its tensors all have this model's input size.
+    const pool = new TensorPool();
+    return { servable, pool, built: await this.o.engineFactory(servable, { pool }) };
+  }
+
+  /** Load + warm-up + golden check of a built engine; on failure the engine is unloaded again. */
+  private async bringUp(staged: Staged, warmupRuns: number, golden: GoldenSet | undefined): Promise<ModelRuntime> {
+    const { servable, built, pool } = staged;
     const m = servable.model;
     let runtime: ModelRuntime | undefined;
     try {
-      // One pool per loaded model: its tensors all have this model's input size.
-      const pool = new TensorPool();
-      const built = await this.o.engineFactory(servable, { pool });
       const batcher = new Batcher(built.engine, {
         pool,
         maxBatch: Math.min(this.o.maxBatch || autoMaxBatch(built.engine.info.backend), m.maxBatch),
@@ -257,6 +267,7 @@ export class InferenceService implements InferenceControl {
         defaultMaxDetections: this.o.maxDetections,
         pool,
       });
+      const before = await this.available();
       await built.engine.load();
       try {
         await built.engine.warmup(warmupRuns);
@@ -266,13 +277,14 @@ export class InferenceService implements InferenceControl {
           hint: 'The previous model keeps serving; check the model file and the log.',
         });
       }
+      this.ledger.record(runtime, ledgerKey(servable), built.modelBytes ?? 0, before, await this.available());
       if (golden) {
         const rt = runtime;
         await compareGolden(golden, (img) => rt.detect(img, { threshold: m.nms.confidenceThreshold, maxDetections: 1000 }), `${m.name}@${m.version}`);
       }
       return runtime;
     } catch (err) {
-      if (runtime) await runtime.parts.engine.unload().catch(() => undefined);
+      await built.engine.unload().catch(() => undefined);
       throw err;
     }
   }
@@ -320,7 +332,13 @@ export class InferenceService implements InferenceControl {
   pick(name?: string, version?: string): ModelRuntime {
     const rt = this.active;
     if (!rt) {
-      throw new AgentError('MODEL_NOT_READY', this.activating > 0 ? 'A model is being loaded and warmed up (or swapped).' : 'No model is loaded.', {
+      const swap = this.swapHold.status();
+      const why = swap
+        ? `${swap.from.name}@${swap.from.version} is being replaced by ${swap.to.name}@${swap.to.version} (${swap.phase}).`
+        : this.activating > 0
+          ? 'A model is being loaded and warmed up.'
+          : 'No model is loaded.';
+      throw new AgentError('MODEL_NOT_READY', why, {
         hint: 'Wait for the activation to finish, or activate a model with `jetson-agent models activate NAME@VERSION`.',
       });
     }
@@ -334,7 +352,30 @@ export class InferenceService implements InferenceControl {
 
   /** POST /v1/detect with accounting. */
   detect(bytes: Uint8Array, name: string | undefined, o: DetectOptions): Promise<DetectResult> {
+    if (o.priority === 'low') return this.detectLow(bytes, name, o);
     return this.infer(name, undefined, (rt) => rt.detect(bytes, o, (stage, ms) => this.o.metrics.stage.observe(ms / 1000, { stage })));
+  }
+
+  /**
+   * Evaluation traffic (priority low): at most `lowLaneLimit` such requests decode or infer at
+   * once (the rest wait here, not in the engine queue), and the batcher runs them only when no
+   * live request waits. They are left out of the latency window, health latencies and the
+   * probation counters, which describe live traffic.
+   */
+  private async detectLow(bytes: Uint8Array, name: string | undefined, o: DetectOptions): Promise<DetectResult> {
+    await this.lowLane.acquire();
+    try {
+      const rt = this.pick(name, undefined);
+      const res = await this.hold(rt, (r) => r.detect(bytes, o));
+      this.o.metrics.success.inc({ model: rt.name, version: rt.version });
+      return res;
+    } catch (err) {
+      const e = toAgentError(err);
+      this.o.metrics.failure.inc({ model: this.active?.name ?? '', version: this.active?.version ?? '', reason: e.code });
+      throw e;
+    } finally {
+      this.lowLane.release();
+    }
   }
 
   /**
@@ -346,17 +387,22 @@ export class InferenceService implements InferenceControl {
     const t0 = performance.now();
     let rt: ModelRuntime | undefined;
     try {
+      // swapMode replace between two models: wait (bounded, with a deadline) for the one that serves next.
+      if (!this.active && this.swapHold.open && this.holdMs > 0) {
+        const deadline = t0 + this.holdMs;
+        while (!this.active && this.swapHold.open) await this.swapHold.wait(deadline);
+      }
       rt = this.pick(name, version);
       // `fn` (and the image bytes it holds) is not captured by anything that outlives the call.
       const res = await this.hold(rt, fn);
       this.o.metrics.success.inc({ model: rt.name, version: rt.version });
-      this.account(performance.now() - t0, null);
+      this.tally.record(performance.now() - t0, null);
       return res;
     } catch (err) {
       const e = toAgentError(err);
       const on = rt ?? this.active;
       this.o.metrics.failure.inc({ model: on?.name ?? '', version: on?.version ?? '', reason: e.code });
-      this.account(performance.now() - t0, e.code, e.httpStatus >= 500);
+      this.tally.record(performance.now() - t0, e.code, e.httpStatus >= 500);
       throw e;
     }
   }
@@ -372,11 +418,12 @@ export class InferenceService implements InferenceControl {
       previous: this.previous ? ref(this.previous.servable) : null,
       loaded,
       queueDepth: this.queueDepth(),
+      swap: this.swapHold.status(),
     };
   }
 
   stats(windowMs: number): WindowStats {
-    return this.window.stats(windowMs);
+    return this.tally.stats(windowMs);
   }
 
   /**
@@ -386,29 +433,24 @@ export class InferenceService implements InferenceControl {
    * unknown model name), which say nothing about a model on probation.
    */
   counters(): { readonly requests: number; readonly errors: number; readonly serverErrors: number } {
-    return { ...this.totals };
+    return this.tally.counters();
+  }
+
+  /** Requests held during replace-mode swaps, their 503s and the longest hold, since the previous call. */
+  drainSwapStats(): SwapHoldStats {
+    return this.swapHold.drainStats();
   }
 
   /** Latencies recorded since the previous call (bounded), then forgotten. */
   drainLatencies(): number[] {
-    const out = this.recent;
-    this.recent = [];
-    return out;
-  }
-
-  private account(ms: number, code: string | null, serverSide = false): void {
-    this.window.record(ms, code);
-    this.totals.requests++;
-    if (code !== null) this.totals.errors++;
-    if (serverSide) this.totals.serverErrors++;
-    // Bounded: a health interval at high request rates keeps the first 10k samples.
-    if (this.recent.length < 10_000) this.recent.push(ms);
+    return this.tally.drainLatencies();
   }
 
   /** Stop: wait for activations, unload everything. */
   async close(): Promise<void> {
     this.closed = true;
     await this.chain;
+    this.swapHold.fail(new AgentError('CANCELED', 'The inference service is stopping.'), 'stopping');
     const all = [...(this.active ? [this.active] : []), ...this.draining];
     this.active = null;
     this.draining.clear();

@@ -97,6 +97,14 @@ export const HealthSnapshotSchema = Type.Object(
             errors: Type.Integer({ minimum: 0 }),
             latencyP50Ms: Num(),
             latencyP99Ms: Num(),
+            swap: Type.Object(
+              {
+                heldRequests: Type.Integer({ minimum: 0 }),
+                rejectedRequests: Type.Integer({ minimum: 0 }),
+                longestHoldMs: Num(),
+              },
+              { additionalProperties: false, description: 'swapMode replace: requests held while no model was loaded, how many of them answered 503, the longest hold (null: none held).' },
+            ),
           },
           { additionalProperties: false, description: 'Counts over the last interval.' },
         ),

@@ -34,7 +34,7 @@ export function simHealth(deviceId: string, now: number, model: ModelRef | null)
       uptimeSec: 1,
       rssBytes: 0,
       model: model ? { ...model, backend: 'simulated', state: 'ready' } : null,
-      inference: { requests: 0, errors: 0, latencyP50Ms: null, latencyP99Ms: null },
+      inference: { requests: 0, errors: 0, latencyP50Ms: null, latencyP99Ms: null, swap: { heldRequests: 0, rejectedRequests: 0, longestHoldMs: null } },
       plugin: null,
       lastDeployment: null,
     },

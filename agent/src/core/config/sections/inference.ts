@@ -8,7 +8,16 @@ export const InferenceSection = Type.Object(
     token: Type.String({ default: '', secret: true, description: 'Bearer token required when bound to a non-loopback address.' }),
     bodyLimitBytes: Type.Integer({ default: 16777216, minimum: 1024, description: 'Largest request body (16 MiB).' }),
     maxPixels: Type.Integer({ default: 50000000, minimum: 1, description: 'Largest decoded image (width × height).' }),
-    requestTimeoutMs: Type.Integer({ default: 30000, minimum: 100, description: 'Per-request deadline.' }),
+    requestTimeoutMs: Type.Integer({
+      default: 30000,
+      minimum: 100,
+      description: 'Per-request deadline, twice: a client must send its headers and body within it (else 408 HTTP_REQUEST_TIMEOUT and the connection is closed), and the handling of a received request must finish within it (else 504 TIMEOUT).',
+    }),
+    maxInflightBodyBytes: Type.Integer({
+      default: 67108864,
+      minimum: 1024,
+      description: 'Request-body bytes held at once by all requests being received or handled (a request reserves its Content-Length, a chunked one bodyLimitBytes); beyond it requests get 503 BODY_BUDGET_EXHAUSTED. At least bodyLimitBytes.',
+    }),
     maxQueue: Type.Integer({ default: 32, minimum: 1, description: 'Requests waiting for the engine before 503 + Retry-After.' }),
     workers: Type.Integer({ default: 1, minimum: 1, description: 'ONNX Runtime worker threads (one session each).' }),
     intraOpThreads: Type.Integer({ default: 0, minimum: 0, description: 'ONNX Runtime intra-op threads per worker; 0 = (cores − 1) / workers, at least 1.' }),
@@ -24,7 +33,16 @@ export const InferenceSection = Type.Object(
     runnerTimeoutMs: Type.Integer({ default: 10000, minimum: 100, description: 'trt-runner: per-inference deadline before the runner is restarted.' }),
     swapMode: Type.Union([Type.Literal('beside'), Type.Literal('replace')], {
       default: 'beside',
-      description: 'Hot swap: beside = load the new model next to the old (no gap); replace = unload first, for boards where two models do not fit (503 + Retry-After during the gap).',
+      description: 'Hot swap: beside = load the new model next to the old (no gap); replace = unload first, for boards where two models do not fit: requests arriving during the gap wait (inference.swapHoldMs) and are answered by the model that serves next.',
+    }),
+    // Default: a TensorRT engine on a Nano is a trt-runner start, CUDA context and engine
+    // deserialisation (seconds), then warm-up and golden images; 15 s leaves room for that and
+    // stays under requestTimeoutMs (30 s), so a held request gets the 503 with Retry-After, not
+    // the 504. Not measured on a board yet (docs/hardware-validation.md says how).
+    swapHoldMs: Type.Integer({
+      default: 15000,
+      minimum: 0,
+      description: 'swapMode replace: how long a request arriving while no model is loaded (drain + unload + load + warm-up + golden check, or the old model reloading after a refused one) waits before it answers 503 MODEL_NOT_READY + Retry-After; at most inference.maxQueue requests wait, more answer 503 OVERLOADED. 0 = no waiting (503 at once). Keep it below inference.requestTimeoutMs.',
     }),
     warmupRuns: Type.Integer({ default: 3, minimum: 0, description: 'Inference runs before a model is switched in.' }),
   },
