@@ -45,7 +45,7 @@ export async function applyDiversion(ctx: PluginContext, lib: SystemLibrary, ori
   if (!(await fsp.lstat(dir)).isDirectory()) throw Object.assign(new Error(`${dir} is not a directory`), { code: 'ENOTDIR' });
   await replaceFileAtomic(hostDivert, await backupBytes(original), mode);
   const existing = await diversionOf(ctx.paths, lib.target);
-  if (!existing) await addDiversion(tool, lib.target, divertPathFor(lib.target));
+  if (!existing) await addDiversion(ctx.paths, tool, lib.target, divertPathFor(lib.target));
 }
 
 /** Remove our diversion and the divert copy; a no-op when there is none. */
@@ -54,7 +54,7 @@ export async function undoDiversion(ctx: PluginContext, lib: SystemLibrary): Pro
   const existing = await diversionOf(ctx.paths, lib.target);
   if (existing && existing.divertTo === divertTo) {
     const tool = await findDivertTool(ctx.paths);
-    if (!('unavailable' in tool)) await removeDiversion(tool, lib.target);
+    if (!('unavailable' in tool)) await removeDiversion(ctx.paths, tool, lib.target);
   }
   const hostDivert = hostDivertPath(lib);
   const dir = path.dirname(hostDivert);

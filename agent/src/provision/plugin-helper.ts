@@ -114,6 +114,8 @@ async function stageArtifact(opts: HelperOptions, req: PluginRequest): Promise<s
   if (actual !== req.sha256) throw new RequestError('PLUGIN_ARTIFACT_HASH_MISMATCH', `artifact sha256 is ${actual}, request says ${req.sha256 ?? ''}`);
   // Keep the original file name: the swap keeps the system file name and checks SONAME.
   const staged = path.join(opts.workDir, req.id, path.posix.basename(rel));
+  // A helper killed mid-request (the unit normally removes its RuntimeDirectory) leaves its copy.
+  await fsp.rm(path.dirname(staged), { recursive: true, force: true });
   await fsp.mkdir(path.dirname(staged), { recursive: true, mode: 0o700 });
   await fsp.writeFile(staged, data, { mode: 0o600, flag: fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW });
   return staged;
