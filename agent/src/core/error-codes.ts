@@ -84,7 +84,10 @@ export const ERROR_CODES = {
   PLUGIN_HELPER_NOT_RUNNING: op(503, 'No root plugin helper picked up the install request (jetson-agent-plugin.path not installed or not running); the request was withdrawn.'),
   PLUGIN_HELPER_TIMEOUT: op(504, 'The root plugin helper took the install request but wrote no result.json in time.'),
   PLUGIN_HELPER_FAILED: op(500, 'The root plugin helper refused the request or its `plugin install` failed; the helper\'s code, message and stderr tail are given.'),
-  PLUGIN_RECORDS_UNREADABLE: op(500, 'The plugin records (installed.json, journal.json, backups/) are root-only (written by an older release); run `sudo jetson-agent plugin status` once to make them readable.'),
+  PLUGIN_PATH_UNSAFE: op(500, 'A directory root would write (the records dir, the library dir or one above them) is a symlink, owned by another user or writable by others, or the library is not a regular file; nothing was changed.'),
+  PLUGIN_RECORDS_INVALID: op(500, 'A root-only plugin record (journal.json, installed.json, a backup manifest) fails its schema; nothing was changed.'),
+  PLUGIN_RECOVERY_MISMATCH: op(500, 'The interrupted plugin operation was for another library file than the one detected now; recovery changed nothing.'),
+  PLUGIN_LEGACY_RECORDS: op(500, 'Plugin records of an older release in the agent-owned state dir could not be checked against root-owned evidence; nothing was migrated or changed.'),
   PACKAGE_MANAGER_BUSY: op(409, 'dpkg/apt holds its lock; the swap did not start. Retry when the package manager is done.'),
   // models (ONNX)
   ONNX_INVALID: op(400, 'A file given as an ONNX model does not decode as an ONNX ModelProto.'),
