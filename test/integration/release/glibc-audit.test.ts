@@ -64,6 +64,19 @@ t.test(`every native file of the linux-arm64 release needs glibc <= ${JETPACK4_G
     'no arm64 package carries another machine\'s binary (only onnxruntime-node, whose other platforms make-release drops)',
   );
 
+  // The launcher (bin/runtime.sh) states what the board needs in its errors: the measured numbers.
+  const launcher = readFileSync(path.join(REPO_ROOT, 'bin', 'runtime.sh'), 'utf8');
+  const constant = (name: string): string | undefined => new RegExp(`^${name}=([\\d.]+)$`, 'm').exec(launcher)?.[1];
+  const isBun = (r: Row): boolean => r.pkg.startsWith('@oven/bun-');
+  const highest = (r: readonly Row[]): string | undefined =>
+    r
+      .map((x) => x.glibc)
+      .filter((g) => g !== 'none')
+      .sort(compareVersions)
+      .pop();
+  t.equal(constant('JA_NATIVE_MIN_GLIBC'), highest(rows.filter((r) => !isBun(r))), 'bin/runtime.sh: JA_NATIVE_MIN_GLIBC is what the native modules need');
+  t.equal(constant('JA_BUN_MIN_GLIBC'), highest(rows.filter(isBun)), 'bin/runtime.sh: JA_BUN_MIN_GLIBC is what the Bun binary needs');
+
   const sortRows = (r: readonly Row[]): Row[] => [...r].sort((a, b) => `${a.pkg} ${a.file}`.localeCompare(`${b.pkg} ${b.file}`));
   t.same(sortRows(documentedRows()), sortRows(rows), 'docs/provisioning.md lists the audit as measured (update its table when a pin changes)');
   t.comment(sortRows(rows).map((r) => `| \`${r.pkg}\` | \`${r.file}\` | ${r.glibc} |`).join('\n'));

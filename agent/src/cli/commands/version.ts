@@ -10,6 +10,6 @@ export const versionCommand: CommandSpec = {
     const runtime = runtimeInfo();
     // `node` stays for scripts that read it: the Node.js API level (Bun reports the one it implements).
     ctx.out.result({ version, runtime, node: process.version });
-    ctx.out.print(`${version} (${describeRuntime(runtime)})`);
+    ctx.out.print(`${version} on ${describeRuntime(runtime)}`);
   },
 };
