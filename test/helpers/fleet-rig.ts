@@ -17,11 +17,11 @@ export class FleetRig {
   ) {}
 
   get connect() {
-    return fleetBusFactory({ url: this.broker.url, username: CONTROLLER.username, password: CONTROLLER.password });
+    return fleetBusFactory({ url: this.broker.controllerUrl, username: CONTROLLER.username, password: CONTROLLER.password });
   }
 
   brokerArgs(): string[] {
-    return ['--broker', this.broker.url, '--username', CONTROLLER.username, '--password', CONTROLLER.password, '--topic-prefix', PREFIX];
+    return ['--broker', this.broker.controllerUrl, '--username', CONTROLLER.username, '--password', CONTROLLER.password, '--topic-prefix', PREFIX];
   }
 
   async makeKeys(name = 'fleet'): Promise<{ keyId: string; key: string; pub: string; publicKey: string }> {

@@ -5,10 +5,14 @@ import os from 'node:os';
 import path from 'node:path';
 
 /**
- * A REAL mosquitto 2.0.x for tests (DESIGN §9): started on free ports with a generated config,
- * password file (mosquitto_passwd), pattern ACL with `%u` so a device can only write its own
- * topics (operations.md §7.1), optional TLS listener with a test CA made by openssl.
- * Killed in teardown. Retained messages and sessions persist across restart().
+ * A REAL mosquitto 2.0.x for tests (DESIGN §9), configured as docs/mqtt.md "Broker setup" says:
+ * a DEVICE listener (`url`, and `tlsUrl` with `tls`) whose password file holds only device
+ * accounts and which replaces every client id with the user name (`use_username_as_clientid`),
+ * so no credential can take another device's client id and knock it off; and a CONTROLLER
+ * listener (`controllerUrl`) whose password file holds only the controller account (any client
+ * id: jetson-fleet opens several connections at once). Pattern ACL with `%u` so a device can
+ * only write its own topics (operations.md §7.1); optional TLS listener with a test CA made by
+ * openssl. Killed in teardown. Retained messages and sessions persist across restart().
  */
 export const PREFIX = 'jetson/v1';
 export const CONTROLLER = { username: 'fleet-controller', password: 'controller-secret' };
@@ -60,17 +64,38 @@ export function makeTestCa(dir: string): TestCa {
   return { dir, caCert: f('ca.crt'), serverCert: f('server.crt'), serverKey: f('server.key') };
 }
 
+/** A client certificate with subject CN=`cn`, signed by the test CA (EC P-256, 1 day). */
+export function makeClientCert(ca: TestCa, cn: string): { cert: string; key: string } {
+  const f = (n: string): string => path.join(ca.dir, `${cn}.${n}`);
+  const ossl = (...args: string[]): void => void execFileSync('openssl', args, { stdio: 'pipe' });
+  ossl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', f('key'), '-out', f('csr'), '-subj', `/CN=${cn}`);
+  ossl('x509', '-req', '-in', f('csr'), '-CA', ca.caCert, '-CAkey', path.join(ca.dir, 'ca.key'), '-CAcreateserial', '-out', f('crt'), '-days', '1');
+  return { cert: f('crt'), key: f('key') };
+}
+
 export interface MosquittoOptions {
-  /** username → password; the controller account is always added. */
+  /** Device accounts, username → password (the controller account lives on its own listener). */
   readonly users?: Readonly<Record<string, string>>;
   readonly acl?: string;
   readonly tls?: boolean;
+  /**
+   * With `tls`: the TLS device listener requires a client certificate signed by the test CA and
+   * takes its CN as user name and client id (`use_identity_as_username` +
+   * `use_username_as_clientid`); no password there.
+   */
+  readonly clientCerts?: boolean;
+  /**
+   * The device listener as shipped before issue #14: no `use_username_as_clientid`, one password
+   * file for devices and controller. Only the test that shows the client id theft uses it.
+   */
+  readonly legacyClientIds?: boolean;
 }
 
 export class Mosquitto {
   readonly dir: string;
   port = 0;
   tlsPort = 0;
+  controllerPort = 0;
   ca: TestCa | undefined;
   private proc: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
@@ -84,6 +109,11 @@ export class Mosquitto {
     return `mqtt://127.0.0.1:${this.port}`;
   }
 
+  /** Where controllers (jetson-fleet, test watchers) connect. */
+  get controllerUrl(): string {
+    return `mqtt://127.0.0.1:${this.controllerPort}`;
+  }
+
   get tlsUrl(): string {
     return `mqtts://127.0.0.1:${this.tlsPort}`;
   }
@@ -91,24 +121,28 @@ export class Mosquitto {
   async start(): Promise<this> {
     if (this.port === 0) {
       this.port = await freePort();
+      this.controllerPort = await freePort();
       if (this.opts.tls) {
         this.tlsPort = await freePort();
         this.ca = makeTestCa(this.dir);
       }
-      const passwd = path.join(this.dir, 'passwd');
-      const users = { [CONTROLLER.username]: CONTROLLER.password, ...(this.opts.users ?? {}) };
-      let first = true;
-      for (const [u, p] of Object.entries(users)) {
-        execFileSync('mosquitto_passwd', [...(first ? ['-c'] : []), '-b', passwd, u, p], { stdio: 'pipe' });
-        first = false;
-      }
-      writeFileSync(path.join(this.dir, 'acl'), this.opts.acl ?? deviceAcl());
+      const legacy = this.opts.legacyClientIds === true;
+      const passwd = (file: string, users: Readonly<Record<string, string>>): string => {
+        const f = path.join(this.dir, file);
+        writeFileSync(f, '');
+        for (const [u, p] of Object.entries(users)) execFileSync('mosquitto_passwd', ['-b', f, u, p], { stdio: 'pipe' });
+        return f;
+      };
+      const controllers = { [CONTROLLER.username]: CONTROLLER.password };
+      const devicesFile = passwd('passwd-devices', legacy ? { ...controllers, ...(this.opts.users ?? {}) } : (this.opts.users ?? {}));
+      const controllerFile = passwd('passwd-controller', controllers);
+      const acl = path.join(this.dir, 'acl');
+      writeFileSync(acl, this.opts.acl ?? deviceAcl());
+      const auth = (passwords: string): string[] => ['allow_anonymous false', `password_file ${passwords}`, `acl_file ${acl}`];
+      const deviceListener = [...auth(devicesFile), ...(legacy ? [] : ['use_username_as_clientid true'])];
       const conf = [
         'user root',
-        'per_listener_settings false',
-        'allow_anonymous false',
-        `password_file ${passwd}`,
-        `acl_file ${path.join(this.dir, 'acl')}`,
+        'per_listener_settings true',
         'persistence true',
         `persistence_location ${this.dir}/`,
         'log_dest stderr',
@@ -117,8 +151,20 @@ export class Mosquitto {
         'log_type notice',
         'log_type information',
         `listener ${this.port} 127.0.0.1`,
+        ...deviceListener,
+        `listener ${this.controllerPort} 127.0.0.1`,
+        ...auth(controllerFile),
         ...(this.ca
-          ? [`listener ${this.tlsPort} 127.0.0.1`, `cafile ${this.ca.caCert}`, `certfile ${this.ca.serverCert}`, `keyfile ${this.ca.serverKey}`, 'tls_version tlsv1.2']
+          ? [
+              `listener ${this.tlsPort} 127.0.0.1`,
+              ...(this.opts.clientCerts
+                ? ['allow_anonymous false', `acl_file ${acl}`, 'require_certificate true', 'use_identity_as_username true', 'use_username_as_clientid true']
+                : deviceListener),
+              `cafile ${this.ca.caCert}`,
+              `certfile ${this.ca.serverCert}`,
+              `keyfile ${this.ca.serverKey}`,
+              'tls_version tlsv1.2',
+            ]
           : []),
         '',
       ].join('\n');

@@ -22,14 +22,19 @@ export function unknownOperator(onnx: Uint8Array): Uint8Array {
 }
 
 /**
- * The TensorRT NMS node lacks an attribute the exporter always sets (`numClasses`): the graph
- * surgery that prepares the model for ONNX Runtime refuses it (ONNX_UNSUPPORTED).
+ * Another node reads the TensorRT NMS node's output (an Identity on `nmsed_boxes`), so the NMS
+ * is no longer the graph's tail: `jetson-fleet package create` checks only the NMS node's
+ * attributes and accepts it, but the graph surgery that prepares the model for ONNX Runtime
+ * cannot cut the graph there and refuses it on the device (ONNX_UNSUPPORTED).
  */
-export function nmsWithoutNumClasses(onnx: Uint8Array): Uint8Array {
+export function nmsOutputConsumed(onnx: Uint8Array): Uint8Array {
   return edit(onnx, (m) => {
-    const nms = m.graph?.node.find((n) => n.opType.startsWith('BatchedNMS'));
-    if (!nms) throw new Error('no BatchedNMS node');
-    nms.attribute = (nms.attribute ?? []).filter((a) => a.name !== 'numClasses');
+    const g = m.graph;
+    const nms = g?.node.find((n) => n.opType.startsWith('BatchedNMS'));
+    if (!g || !nms) throw new Error('no BatchedNMS node');
+    const boxes = nms.output[1];
+    if (!boxes) throw new Error('BatchedNMS node has no nmsed_boxes output');
+    g.node = [...g.node, { name: 'fault/reads_nms', opType: 'Identity', input: [boxes], output: ['fault/boxes_copy'] }];
   });
 }
 

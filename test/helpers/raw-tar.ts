@@ -12,6 +12,8 @@ export interface RawMember {
   readonly linkname?: string;
   /** Declared size (defaults to the body length). */
   readonly size?: number;
+  /** Mode bits (default 0644, directories 0755), e.g. 0o4755 for a setuid file. */
+  readonly mode?: number;
 }
 
 function field(buf: Buffer, offset: number, length: number, value: string): void {
@@ -29,7 +31,7 @@ export function rawTar(members: readonly RawMember[], gzip = false): Buffer {
     const type = m.type ?? '0';
     const h = Buffer.alloc(512);
     field(h, 0, 100, m.name);
-    field(h, 100, 8, octal(type === '5' ? 0o755 : 0o644, 8));
+    field(h, 100, 8, octal(m.mode ?? (type === '5' ? 0o755 : 0o644), 8));
     field(h, 108, 8, octal(0, 8));
     field(h, 116, 8, octal(0, 8));
     field(h, 124, 12, octal(m.size ?? (type === '0' ? body.length : 0), 12));

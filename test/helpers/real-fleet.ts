@@ -139,7 +139,7 @@ export class RealFleet {
     t.teardown(() => pkgs.close());
     const rig = new FleetRig(broker, dir);
     const keys = await rig.makeKeys();
-    const watch = await Watcher.connect(broker.url, [`${PREFIX}/devices/#`]);
+    const watch = await Watcher.connect(broker.controllerUrl, [`${PREFIX}/devices/#`]);
     t.teardown(() => watch.close());
     const fleet = new RealFleet(dir, broker, pkgs, rig, watch, keys);
     for (const d of devices) {

@@ -25,13 +25,13 @@ export interface OpsRig {
 export async function opsRig(tt: { teardown(fn: () => unknown): void }, agentLog: () => string): Promise<OpsRig> {
   const broker = await new Mosquitto({ users: { [DEVICE]: PASSWORD } }).start();
   tt.teardown(() => broker.close());
-  const watch = await Watcher.connect(broker.url, [`${PREFIX}/devices/${DEVICE}/#`]);
+  const watch = await Watcher.connect(broker.controllerUrl, [`${PREFIX}/devices/${DEVICE}/#`]);
   tt.teardown(() => watch.close());
   const fleet = generateKeyPairSync('ed25519');
   let n = 0;
   const request = async (op: string, params?: Record<string, unknown>, timeoutMs = 120_000): Promise<ResponsePayload> => {
     const transaction = `tx-${op}-${++n}`;
-    const payload = { v: 1, transaction, deviceId: DEVICE, expiresAt: new Date(Date.now() + 600_000).toISOString(), ...(params ? { params } : {}) };
+    const payload = { v: 2, op, transaction, deviceId: DEVICE, expiresAt: new Date(Date.now() + 600_000).toISOString(), ...(params ? { params } : {}) };
     const reply = watch.next((m) => m.topic === `${PREFIX}/devices/${DEVICE}/response/${op}` && m.json<ResponsePayload>().transaction === transaction);
     await watch.client.publishAsync(`${PREFIX}/devices/${DEVICE}/request/${op}`, JSON.stringify(signEnvelope(JSON.stringify(payload), fleet.privateKey, 'fleet-1')), { qos: 1 });
     let timer: NodeJS.Timeout | undefined;

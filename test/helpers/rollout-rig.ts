@@ -75,7 +75,7 @@ export class RolloutRig {
     t.teardown(() => broker.close());
     const pkgs = await new PackageServer().start();
     t.teardown(() => pkgs.close());
-    const watch = await Watcher.connect(broker.url, [`${PREFIX}/devices/${DEVICE}/#`]);
+    const watch = await Watcher.connect(broker.controllerUrl, [`${PREFIX}/devices/${DEVICE}/#`]);
     t.teardown(() => watch.close());
     const rig = new RolloutRig(t, broker, pkgs, watch);
     t.teardown(() => rig.stopClient());
@@ -194,7 +194,7 @@ export class RolloutRig {
 
   /** The retained deployment report as a subscriber arriving now sees it. */
   async retained(): Promise<DeploymentReport> {
-    const late = await Watcher.connect(this.broker.url, [`${PREFIX}/devices/${DEVICE}/deployment`], { clean: true });
+    const late = await Watcher.connect(this.broker.controllerUrl, [`${PREFIX}/devices/${DEVICE}/deployment`], { clean: true });
     try {
       const m: Seen = await this.within(late.waitFor((x) => x.topic.endsWith('/deployment')), 'retained deployment report');
       if (!m.retain) throw new Error('the deployment report was not delivered as retained');

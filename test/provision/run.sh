@@ -239,7 +239,14 @@ tar -C "$WORK/nodepkg" -czf "$WORK/dist/$ndir.tar.gz" "$ndir"
 if [ "$plugin_swap" = true ]; then
 	osstree=$WORK/oss/TensorRT-release-${trt%.*}
 	mkdir -p "$WORK/oss"
-	cp -a "$REPO/test/fixtures/trt-oss" "$osstree"
+	# The fixture tree shaped like the board's branch (docs/reference/tensorrt-oss-trees.md).
+	case $trt_major in
+	7) shape="release-7.1" ;;
+	8) shape="release-8.6" ;;
+	10) shape="release-10.3" ;;
+	*) shape=main ;;
+	esac
+	cp -a "$REPO/test/fixtures/trt-oss/$shape" "$osstree"
 	cp "$hdr" "$osstree/include/NvInferVersion.h"
 	oss_tarball=$WORK/dist/TensorRT-release-${trt%.*}.tar.gz
 	tar -C "$WORK/oss" -czf "$oss_tarball" "$(basename "$osstree")"

@@ -13,6 +13,7 @@ import { pluginRestoreCommand } from './commands/plugin-restore.js';
 import { pluginStatusCommand } from './commands/plugin-status.js';
 import { modelsActivateCommand } from './commands/models-activate.js';
 import { runnerBuildCommand } from './commands/runner-build.js';
+import { evaluateCommand } from './commands/evaluate.js';
 
 /** Every `jetson-agent` command. Features add one line each. */
 export const agentCommands: readonly CommandSpec[] = [
@@ -35,4 +36,5 @@ export const agentCommands: readonly CommandSpec[] = [
   pluginStatusCommand,
   modelsActivateCommand,
   runnerBuildCommand,
+  evaluateCommand,
 ];

@@ -15,6 +15,9 @@ import {
   fleetRolloutStatusCommand,
 } from './commands/fleet-rollout.js';
 import { fleetManifestCreateCommand, fleetManifestVerifyCommand } from './commands/fleet-manifest.js';
+import { datasetCheckCommand } from './commands/dataset-check.js';
+import { datasetResizeCommand } from './commands/dataset-resize.js';
+import { fleetEvaluateCommand } from './commands/evaluate.js';
 
 /** Every `jetson-fleet` command (operator / controller side). Features add one line each. */
 export const fleetCommands: readonly CommandSpec[] = [
@@ -34,4 +37,7 @@ export const fleetCommands: readonly CommandSpec[] = [
   fleetDeviceCommand,
   fleetRequestCommand,
   fleetSimulateCommand,
+  datasetCheckCommand,
+  datasetResizeCommand,
+  fleetEvaluateCommand,
 ];

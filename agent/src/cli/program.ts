@@ -14,7 +14,7 @@ export interface ProgramSpec {
 
 export interface ProgramIo {
   readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  readonly stderr: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly signal?: AbortSignal;
 }
@@ -41,6 +41,9 @@ function makeOutput(io: ProgramIo, json: boolean): Output {
     },
     info: (text) => {
       io.stderr.write(text.endsWith('\n') ? text : text + '\n');
+    },
+    progress: (text) => {
+      if (io.stderr.isTTY) io.stderr.write(`\r${text}\x1b[K`);
     },
   };
 }

@@ -46,6 +46,8 @@ export interface Output {
   result(value: unknown): void;
   /** Progress/diagnostics to stderr. */
   info(text: string): void;
+  /** One self-overwriting status line on stderr when it is a terminal (a progress bar); "" clears it. */
+  progress(text: string): void;
 }
 
 export interface CommandContext {

@@ -4,7 +4,7 @@ import { AgentError } from '../core/errors.js';
 import { redactConfig } from '../core/config/resolve.js';
 import type { AgentEnv } from '../cli/types.js';
 import { detectBoard } from '../board/detect.js';
-import { Inbox } from '../models/inbox.js';
+import { Inbox, type LocalDeploymentEnd } from '../models/inbox.js';
 import { pluginStatus } from '../plugin/status.js';
 import type { RolloutExecutor } from '../rollout/executor.js';
 import { stateLayoutComponent } from './state-layout.js';
@@ -16,6 +16,12 @@ import { mqttComponents } from './mqtt-stack.js';
 import { agentStats, rolloutHooks } from './rollout-hooks.js';
 import { pluginRebuildOp, restartInferenceOp, type RequestOpsDeps } from './request-ops.js';
 import { isTerminal } from '../core/contracts/deployment.js';
+
+/** What the inbox needs to know about the end of a local deployment. */
+async function endOf(executor: RolloutExecutor, id: string): Promise<LocalDeploymentEnd> {
+  const rec = await executor.ended(id);
+  return { deploymentId: id, state: rec.state, ...(rec.error ? { error: rec.error } : {}) };
+}
 
 export interface DaemonOptions {
   readonly agentVersion: string;
@@ -68,7 +74,12 @@ export async function daemonComponents(env: AgentEnv, options: DaemonOptions = {
       log: env.log.child({ module: 'model-inbox' }),
       deploy: async (file) => {
         if (!executor) throw new AgentError('DEPLOYMENT_NOT_WIRED', 'The rollout executor is not running; the package was not deployed.', { hint: 'Check the MQTT section of the log.' });
-        return executor.deployLocal(file);
+        const ex = executor;
+        return endOf(ex, await ex.deployLocal(file));
+      },
+      deploymentOf: (file) => {
+        const id = executor?.localDeploymentOf(file);
+        return executor && id ? endOf(executor, id) : undefined;
       },
     }),
   ];

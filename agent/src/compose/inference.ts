@@ -95,7 +95,7 @@ export function inferenceComponent(env: AgentEnv, makeResolver?: (builtIn: reado
         service,
         metrics,
         resolveServable,
-        limits: { bodyLimitBytes: cfg.bodyLimitBytes, requestTimeoutMs: cfg.requestTimeoutMs, token: cfg.token, maxDetections: cfg.maxDetections },
+        limits: { bodyLimitBytes: cfg.bodyLimitBytes, requestTimeoutMs: cfg.requestTimeoutMs, maxInflightBodyBytes: cfg.maxInflightBodyBytes, token: cfg.token, maxDetections: cfg.maxDetections },
         version: await packageVersion(),
         log,
       });

@@ -5,11 +5,13 @@ import { deviceTopics, type BoardSummary } from '../core/contracts/topics.js';
 import type { BoardInfo } from '../core/contracts/board.js';
 import { KeyRing } from '../core/envelope.js';
 import { DeviceMqtt } from '../mqtt/client.js';
+import { checkMqttIdentity } from '../mqtt/identity.js';
 import type { EmbeddedBroker } from '../mqtt/embedded-broker.js';
 import { HealthService, noAgentStats, type AgentStatsSource } from '../health/service.js';
 import { TegrastatsReader } from '../health/tegrastats-reader.js';
 import { RolloutExecutor, type DeploymentHooks } from '../rollout/executor.js';
 import { rollbackOp, type RequestHandlers } from '../rollout/requests.js';
+import { RequestReplayCache } from '../rollout/request-replay.js';
 import { readBytes, freeBytes, exists } from '../platform/fs.js';
 import { which } from '../platform/exec.js';
 import { hostName, machineId } from '../platform/host.js';
@@ -93,12 +95,17 @@ export async function mqttComponents(env: AgentEnv, deps: MqttStackDeps): Promis
     name: 'mqtt-client',
     start: async () => {
       const m = config.mqtt;
+      const username = m.password ? m.username || deviceId : m.username;
+      const cert = m.certFile ? await readBytes(m.certFile) : undefined;
+      // The embedded broker has no accounts; against a real one the identity must be the device id.
+      if (m.url) checkMqttIdentity({ deviceId, username, ...(cert ? { certPem: cert } : {}) });
       client = new DeviceMqtt({
         url: m.url || (broker?.url ?? ''),
         clientId: deviceId,
-        ...(m.password ? { username: m.username || deviceId, password: m.password } : m.username ? { username: m.username } : {}),
+        ...(username ? { username } : {}),
+        ...(m.password ? { password: m.password } : {}),
         ...(m.caFile ? { ca: await readBytes(m.caFile) } : {}),
-        ...(m.certFile ? { cert: await readBytes(m.certFile) } : {}),
+        ...(cert ? { cert } : {}),
         ...(m.keyFile ? { key: await readBytes(m.keyFile) } : {}),
         protocolVersion: m.protocolVersion,
         keepaliveSec: m.keepaliveSec,
@@ -136,6 +143,8 @@ export async function mqttComponents(env: AgentEnv, deps: MqttStackDeps): Promis
       });
       await executor.start();
       deps.onExecutor?.(executor);
+      const replay = new RequestReplayCache(env.stateDir, log.child({ module: 'rollout' }));
+      await replay.load(systemClock.now());
       const exec = executor;
       await wireRollout({
         client,
@@ -153,6 +162,8 @@ export async function mqttComponents(env: AgentEnv, deps: MqttStackDeps): Promis
           'restart-inference': undefined,
           ...deps.requestHandlers,
         },
+        replay,
+        requestMaxTtlMs: d.requestMaxTtlSec * 1000,
         log: log.child({ module: 'rollout' }),
         now: () => systemClock.now(),
       });

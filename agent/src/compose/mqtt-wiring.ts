@@ -4,6 +4,7 @@ import type { DeviceMqtt } from '../mqtt/client.js';
 import type { RolloutExecutor } from '../rollout/executor.js';
 import { handleRequest, type RequestHandlers } from '../rollout/requests.js';
 import type { KeyRing } from '../core/envelope.js';
+import type { ReplayGuard } from '../rollout/request-replay.js';
 
 /**
  * Composition-root glue between the MQTT client (mqtt/) and the rollout executor (rollout/):
@@ -17,6 +18,9 @@ export interface RolloutWiring {
   readonly groups: readonly string[];
   readonly keys: KeyRing;
   readonly handlers: RequestHandlers;
+  /** Accepted signed requests, kept until they expire (rollout/request-replay.ts). */
+  readonly replay: ReplayGuard;
+  readonly requestMaxTtlMs: number;
   readonly log: Logger;
   readonly now: () => number;
 }
@@ -53,7 +57,7 @@ export async function wireRollout(w: RolloutWiring): Promise<void> {
       w.log.warn({ topic }, 'ignoring a retained request');
       return;
     }
-    void handleRequest(parsed.op, payload, { deviceId: w.deviceId, keys: w.keys, now: w.now(), handlers: w.handlers }).then((res) =>
+    void handleRequest(parsed.op, payload, { deviceId: w.deviceId, keys: w.keys, now: w.now(), handlers: w.handlers, replay: w.replay, maxTtlMs: w.requestMaxTtlMs }).then((res) =>
       w.client.publish(t.response(parsed.op), res).catch((err: unknown) => w.log.warn({ err: String(err), op: parsed.op }, 'response not sent')),
     );
   });

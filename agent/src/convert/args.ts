@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ModelManifest } from '../core/contracts/model.js';
 
 /**
- * Converter argument derivation (issue #4 §5; tlt-models.md §1, §2). Pure: paths and the key
+ * Converter argument derivation (issue #4 §5; docs/reference/tao-specs.md §8). Pure: paths and the key
  * come in as values, so the same function yields the real argv and, with placeholders, the
  * canonical argv the engine cache key is computed from (no key, no state-dir paths).
  */
@@ -38,8 +38,40 @@ export interface ConvertArgs {
   readonly args: readonly string[];
 }
 
-function shape(n: number, m: ModelManifest): string {
-  return `${n}x${m.input.channels}x${m.input.height}x${m.input.width}`;
+/** What the shape flags need from a manifest (or from a spec summary, for `spec show`). */
+export interface ShapeSource {
+  readonly input: { readonly name: string; readonly channels: number; readonly height: number; readonly width: number };
+  readonly outputs: readonly string[];
+}
+
+/**
+ * The shape flags of both converters for one model and max batch (docs/reference/tao-specs.md
+ * §8): tao-converter `-d C,H,W` (UFF payload, implicit batch) or `-p <input>,<min>,<opt>,<max>`
+ * (ONNX payload, dynamic batch; opt = max), `-o` nodes, `-i nchw`; trtexec
+ * `--minShapes/--optShapes/--maxShapes=<input>:NxCxHxW`.
+ */
+export interface ShapeArgs {
+  readonly d: string;
+  readonly p: string;
+  readonly o: string;
+  readonly i: 'nchw';
+  readonly minShapes: string;
+  readonly optShapes: string;
+  readonly maxShapes: string;
+}
+
+export function shapeArgs(m: ShapeSource, maxBatch: number): ShapeArgs {
+  const { name, channels: c, height: h, width: w } = m.input;
+  const shape = (n: number): string => `${n}x${c}x${h}x${w}`;
+  return {
+    d: `${c},${h},${w}`,
+    p: `${name},${shape(1)},${shape(maxBatch)},${shape(maxBatch)}`,
+    o: m.outputs.join(','),
+    i: 'nchw',
+    minShapes: `${name}:${shape(1)}`,
+    optShapes: `${name}:${shape(maxBatch)}`,
+    maxShapes: `${name}:${shape(maxBatch)}`,
+  };
 }
 
 function trtAtLeast(version: string | null, major: number, minor: number): boolean {
@@ -51,35 +83,34 @@ function trtAtLeast(version: string | null, major: number, minor: number): boole
 /**
  * .etlt → tlt-converter/tao-converter. UFF payload: `-d C,H,W` (implicit batch, `-m` max batch);
  * ONNX payload: `-p <input>,1xCxHxW,<opt>xCxHxW,<max>xCxHxW` (dynamic batch; opt = max) —
- * tlt-models.md §1 "Deriving arguments for YOLOv3". `-i nchw` (§7.1), `-w` default 1<<30 (§1).
+ * docs/reference/tao-specs.md §8. `-i nchw`, `-w` default 1<<30.
  * The key goes with `-k`: the converter has no other way to take it (visible in the process
  * list; see docs/models.md).
  */
 export function tltConverterArgs(i: ArgInputs, p: ArgPaths): string[] {
-  const m = i.manifest;
+  const s = shapeArgs(i.manifest, i.maxBatch);
   const args = ['-k', p.key ?? KEY_PLACEHOLDER];
-  if (i.payload === 'uff') args.push('-d', `${m.input.channels},${m.input.height},${m.input.width}`);
-  else args.push('-p', `${m.input.name},${shape(1, m)},${shape(i.maxBatch, m)},${shape(i.maxBatch, m)}`);
-  args.push('-o', m.outputs.join(','), '-e', p.engine, '-t', i.precision, '-m', String(i.maxBatch), '-w', String(i.workspaceBytes), '-i', 'nchw');
+  if (i.payload === 'uff') args.push('-d', s.d);
+  else args.push('-p', s.p);
+  args.push('-o', s.o, '-e', p.engine, '-t', i.precision, '-m', String(i.maxBatch), '-w', String(i.workspaceBytes), '-i', s.i);
   if (i.precision === 'int8' && p.calibration) args.push('-c', p.calibration);
   args.push(p.model);
   return args;
 }
 
 /**
- * Plain .onnx (TAO 5) → trtexec (tlt-models.md §2). Workspace: `--memPoolSize=workspace:<MiB>`
+ * Plain .onnx (TAO 5) → trtexec (docs/reference/tao-specs.md §8). Workspace: `--memPoolSize=workspace:<MiB>`
  * from TensorRT 8.4 on, `--workspace=<MiB>` before (the older flag was deprecated in 8.4).
  */
 export function trtexecArgs(i: ArgInputs, p: ArgPaths): string[] {
-  const m = i.manifest;
-  const name = m.input.name;
+  const s = shapeArgs(i.manifest, i.maxBatch);
   const mib = Math.max(1, Math.floor(i.workspaceBytes / (1024 * 1024)));
   const args = [
     `--onnx=${p.model}`,
     `--saveEngine=${p.engine}`,
-    `--minShapes=${name}:${shape(1, m)}`,
-    `--optShapes=${name}:${shape(i.maxBatch, m)}`,
-    `--maxShapes=${name}:${shape(i.maxBatch, m)}`,
+    `--minShapes=${s.minShapes}`,
+    `--optShapes=${s.optShapes}`,
+    `--maxShapes=${s.maxShapes}`,
     trtAtLeast(i.tensorrt, 8, 4) ? `--memPoolSize=workspace:${mib}` : `--workspace=${mib}`,
   ];
   if (i.precision === 'fp16') args.push('--fp16');
@@ -93,7 +124,7 @@ export function trtexecArgs(i: ArgInputs, p: ArgPaths): string[] {
 /**
  * Which converter: UFF .etlt → tlt-converter (only it reads UFF); plain .onnx → trtexec; ONNX
  * .etlt → tlt-converter up to TensorRT 8.5, trtexec on the decrypted ONNX from 8.6 on, where
- * no tao-converter build exists for Jetson (tlt-models.md §2, §3). Chosen by TensorRT version,
+ * no tao-converter build exists for Jetson (docs/reference/tao-specs.md §8). Chosen by TensorRT version,
  * not by what is installed, so the cache key is stable.
  */
 export function chooseTool(format: ModelManifest['format'], payload: Payload, tensorrt: string | null): ConverterTool {
@@ -117,7 +148,7 @@ export interface CacheKeyInputs {
 }
 
 /**
- * Engine cache key (issue #4 §5; tlt-models.md §5: engines are tied to the TensorRT build and
+ * Engine cache key (issue #4 §5; docs/reference/tao-specs.md §8: engines are tied to the TensorRT build and
  * the GPU compute capability): sha256 over package, tool, canonical args, TensorRT, arch.
  */
 export function engineCacheKey(k: CacheKeyInputs): string {

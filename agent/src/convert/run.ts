@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { AgentError, UsageError } from '../core/errors.js';
+import { pluginsNeededBy, removedPlugins, removedPluginsFix } from '../core/tensorrt-plugins.js';
 import type { BoardInfo } from '../core/contracts/board.js';
 import type { ModelManifest, Servable } from '../core/contracts/model.js';
 import type { Logger } from '../core/log.js';
@@ -9,7 +10,7 @@ import { makeTempDir, renamePath } from '../platform/fs-stream.js';
 import type { HostPaths } from '../platform/paths.js';
 import { assertEtltKey, decryptEtlt, readEtltHeader } from '../models/etlt-file.js';
 import type { ModelKey } from '../models/keyring.js';
-import { prepareForOnnxRuntime } from '../models/onnx/prepare.js';
+import { prepareForOnnxRuntime, readTrtNmsAttributes } from '../models/onnx/prepare.js';
 import { CANONICAL_PATHS, KEY_PLACEHOLDER, converterArgs, engineCacheKey, type ArgInputs, type ConverterTool, type Payload, type Precision } from './args.js';
 import { ENGINE_FILE, ENGINE_META, enginesDir, readyEngine, type EngineRecord } from './cache.js';
 import { findConverter, type ConverterConfig } from './converters.js';
@@ -70,6 +71,13 @@ export async function convertPackage(deps: ConvertDeps, req: ConvertRequest): Pr
   if (!onJetson) return toOnnxRuntime(deps, req, payload);
 
   const tensorrt = deps.board.tensorrt ?? '';
+  // Before any converter runs: TensorRT 11 has no BatchedNMS/BatchTile (core/tensorrt-plugins.ts).
+  const removed = removedPlugins(tensorrt, pluginsNeededBy(m));
+  if (removed.length) {
+    throw new AgentError('TENSORRT_PLUGIN_REMOVED', `${m.name}@${m.version} needs ${removed.join(', ')}, which TensorRT ${tensorrt} on this board does not have (removed in TensorRT 11).`, {
+      hint: removedPluginsFix(removed),
+    });
+  }
   const inputs: ArgInputs = { manifest: m, format: m.format, payload, precision, maxBatch, workspaceBytes: deps.workspaceBytes, tensorrt };
   const canonical = converterArgs(inputs, CANONICAL_PATHS);
   const key = engineCacheKey({ packageSha256: req.packageSha256, tool: canonical.tool, args: canonical.args, tensorrt, cudaArch: deps.board.cudaArch });
@@ -80,6 +88,9 @@ export async function convertPackage(deps: ConvertDeps, req: ConvertRequest): Pr
   if (cached && !req.dryRun) {
     return { target: 'tensorrt', dryRun: false, servable: { kind: 'tensorrt', enginePath: cached.enginePath, model: m, packageSha256: req.packageSha256 }, record: cached, cached: true };
   }
+  // The BatchedNMS node is checked before trtexec runs: the real plugin refuses some attribute
+  // sets only deep in the build and silently finds nothing with others (NMS_ATTRIBUTES_INVALID).
+  if (m.format === 'onnx') readTrtNmsAttributes(await readBytes(modelPath));
   const converter = await findConverter(canonical.tool, deps.converters, deps.paths, deps.board);
   // An ONNX .etlt going to trtexec is decrypted into the build dir first (never a -k).
   const decrypt = m.format === 'etlt' && canonical.tool === 'trtexec';
@@ -93,6 +104,7 @@ export async function convertPackage(deps: ConvertDeps, req: ConvertRequest): Pr
     modelKey = await deps.loadKey(m.keyRef);
     // Fail in milliseconds on a wrong key instead of a cryptic converter error minutes later.
     await assertEtltKey(modelPath, modelKey.value, modelKey.name);
+    if (payload === 'onnx') readTrtNmsAttributes((await decryptEtlt(modelPath, modelKey.value)).plain);
   }
 
   const root = enginesDir(deps.stateDir);
@@ -180,7 +192,9 @@ async function toOnnxRuntime(deps: ConvertDeps, req: ConvertRequest, payload: Pa
       hint: 'Deploy it to a Jetson, or re-export the model with TAO ≥ 3.21.08 (ONNX .etlt) or TAO 5 (.onnx) to run it here with ONNX Runtime.',
     });
   }
-  const key = sha256(JSON.stringify({ v: 1, pkg: req.packageSha256, target: 'onnxruntime' })).slice(0, 32);
+  // v2: servable.json records caffeSemantics and scoreBits and isNormalized's real default; a
+  // v1 preparation is redone rather than served with the old NMS attributes.
+  const key = sha256(JSON.stringify({ v: 2, pkg: req.packageSha256, target: 'onnxruntime' })).slice(0, 32);
   const dir = path.join(deps.stateDir, 'models', key);
   const onnxPath = path.join(dir, 'model.onnx');
   const existing = await readJsonMaybe<Servable>(path.join(dir, SERVABLE_FILE)).catch(() => undefined);

@@ -49,7 +49,7 @@ export const ERROR_CODES = {
   MODEL_MANIFEST_INVALID: op(400, 'model.json does not match the schema; every problem is listed with its path.'),
   MODEL_NOT_FOUND: op(404, 'No stored package or loaded model matches the given name@version (or sha256).'),
   SPEC_SYNTAX: op(400, 'The TLT experiment spec is not valid protobuf text; line and column are given.'),
-  SPEC_INVALID: op(400, 'The TLT experiment spec lacks a field needed to derive the model (e.g. preprocessing size).'),
+  SPEC_INVALID: op(400, 'The TLT/TAO experiment spec lacks a field needed to derive the model (e.g. the input size), or a value is wrong; file:line:col is given.'),
   ETLT_CORRUPT: op(400, 'The .etlt file is truncated or its header is malformed.'),
   ETLT_BAD_KEY: op(400, 'The .etlt does not decrypt to a model with the given key.'),
   KEYRING_INSECURE: op(500, 'The model keyring file is readable by group or others; it is refused.'),
@@ -58,6 +58,7 @@ export const ERROR_CODES = {
   // conversion (issue #4)
   CONVERTER_NOT_FOUND: op(500, 'No tlt-converter/tao-converter/trtexec was found; the hint names the build for this JetPack.'),
   CONVERTER_LIB_MISMATCH: op(500, 'The converter was built for another TensorRT (missing libnvinfer.so.N or undefined symbol).'),
+  TENSORRT_PLUGIN_REMOVED: op(422, 'The model needs a plugin (BatchedNMS_TRT, BatchTilePlugin_TRT …) that this TensorRT (11+) no longer has; re-export with EfficientNMS or stay on TensorRT 10.'),
   PLUGIN_MISSING: op(500, 'A TensorRT plugin the model needs (BatchTilePlugin_TRT, BatchedNMS_TRT …) is not registered.'),
   ENGINE_VERSION_MISMATCH: op(500, 'An engine was built by another TensorRT version and must be rebuilt on this board.'),
   OUT_OF_MEMORY: op(500, 'The converter ran out of GPU/CPU memory.'),
@@ -70,6 +71,7 @@ export const ERROR_CODES = {
   PLUGIN_BRANCH_UNKNOWN: op(500, 'The TensorRT version is unknown, so no TensorRT OSS branch can be chosen; pass --ref.'),
   PLUGIN_ARCH_UNKNOWN: op(500, 'No GPU arch is known (not a detected Jetson); pass --gpu-archs.'),
   PLUGIN_SOURCE_UNAVAILABLE: op(500, 'The TensorRT OSS source could not be fetched or unpacked; a partial clone was removed.'),
+  PLUGIN_TREE_UNREADABLE: op(500, 'The source tree\'s CMakeLists.txt files do not parse or define no libnvinfer_plugin target; nothing was built.'),
   PLUGIN_BUILD_FAILED: op(500, 'cmake or make failed; the log tail is in the message and the full log in state/builds/<id>/build.log.'),
   PLUGIN_OUTPUT_NOT_FOUND: op(500, 'The build finished but no libnvinfer_plugin.so.<x.y.z> was found in out/ or build/.'),
   PLUGIN_NO_BUILD: op(500, '--last-build was given but no plugin build is recorded in the state dir.'),
@@ -90,6 +92,7 @@ export const ERROR_CODES = {
   // models (ONNX)
   ONNX_INVALID: op(400, 'A file given as an ONNX model does not decode as an ONNX ModelProto.'),
   ONNX_UNSUPPORTED: op(400, 'The ONNX graph has a shape this agent cannot prepare for ONNX Runtime.'),
+  NMS_ATTRIBUTES_INVALID: op(400, "A BatchedNMS node's attributes would make TensorRT's plugin refuse the model or find nothing (missing/mistyped attribute, topK > 4096, keepTopK > topK)."),
   // inference
   IMAGE_UNDECODABLE: op(400, 'The request body is empty or not a decodable JPEG/PNG image.'),
   IMAGE_TOO_LARGE: op(413, 'The image has more pixels than inference.maxPixels, or the body exceeds inference.bodyLimitBytes.'),
@@ -98,6 +101,8 @@ export const ERROR_CODES = {
   ROUTE_NOT_FOUND: op(404, 'No HTTP route matches the method and path.'),
   MODEL_NOT_READY: op(503, 'No model is loaded and warmed up yet.'),
   OVERLOADED: op(503, 'The inference queue is full; retry after the Retry-After seconds.'),
+  BODY_BUDGET_EXHAUSTED: op(503, 'Requests being received already hold inference.maxInflightBodyBytes of body; this body was not read. Retry after Retry-After.'),
+  HTTP_REQUEST_TIMEOUT: op(408, 'The client did not send the request headers and body within inference.requestTimeoutMs; the connection was closed.'),
   UNAUTHORIZED: op(401, 'A bearer token is required on this bind address and was missing or wrong.'),
   ENGINE_FAILED: op(500, 'The inference backend failed to load or run the model (worker or runner crashed).'),
   WARMUP_FAILED: op(500, 'A new model failed its warm-up runs; the previous model keeps serving.'),
@@ -114,9 +119,21 @@ export const ERROR_CODES = {
   FLEET_REQUEST_TIMEOUT: op(504, 'No response to a device request within --timeout; the message gives the device\'s retained status (offline, online, never seen).'),
   FLEET_REQUEST_REJECTED: op(403, 'The device refused a request: unknown key, bad signature, unsigned, expired or not for this device; nothing ran.'),
   FLEET_REQUEST_FAILED: op(502, 'The device accepted a request but the op failed or is not offered by its agent; the device\'s code and message are included.'),
+  // datasets and evaluation (issue #16)
+  DATASET_NOT_FOUND: op(404, 'The dataset directory, or its image/ or label/ directory, does not exist.'),
+  DATASET_INVALID: op(422, 'The dataset has problems that would mislead an evaluation; every problem is listed with file:line.'),
+  DATASET_LABEL_MALFORMED: op(422, 'A KITTI label or prediction line is malformed (field count, number, box order); file:line given.'),
+  DATASET_IMAGE_MISSING: op(422, 'A label file has no image with its id (or an image has no label).'),
+  DATASET_IMAGE_CORRUPT: op(422, 'An image of the dataset cannot be decoded (truncated or not JPEG/PNG).'),
+  DATASET_CLASS_EMPTY: op(422, 'A class of target_class_mapping has no countable object in the set; its AP would be 0.'),
+  DATASET_TOO_LARGE: op(507, 'The output of a dataset operation would not fit in the free space of the target file system.'),
+  EVAL_INCOMPLETE: op(422, 'The evaluation skipped images; the numbers cover only part of the set and are marked partial.'),
+  EVAL_TOO_LONG: op(422, 'The estimated evaluation time exceeds the deadline it must finish within; refused before it starts.'),
+  ACCURACY_REGRESSION: op(422, 'The evaluated mAP is below the accuracy gate (minMap, or reference mAP minus maxDrop).'),
   // mqtt (issue #6)
   MQTT_CONNECT_FAILED: op(503, 'The MQTT broker could not be reached or refused the connection.'),
   MQTT_BROKER_PORT_IN_USE: op(500, 'The embedded MQTT broker could not listen: the address is in use or not bindable.'),
+  MQTT_IDENTITY_MISMATCH: usage('mqtt.username or the client certificate CN is not the device id, which the broker ties to the client id; the agent does not connect.'),
   MQTT_NOT_CONNECTED: op(503, 'A publish was dropped because the client is disconnected and the offline queue is full.'),
   // signed manifests and requests (DESIGN §8)
   MANIFEST_MALFORMED: op(400, 'A signed envelope is not {payload, signature, keyId} with base64 fields.'),
@@ -138,6 +155,8 @@ export const ERROR_CODES = {
   DEPLOYMENT_SUPERSEDED: op(409, 'A newer desired manifest replaced this deployment before it finished.'),
   DEPLOYMENT_NOT_WIRED: op(501, 'This build has no model store / inference service wired into the rollout executor.'),
   REQUEST_UNKNOWN_OP: op(404, 'An MQTT request names an operation the agent does not know.'),
+  REQUEST_MISDIRECTED: op(421, 'A signed MQTT request names another op or device than the topic it arrived on; nothing ran.'),
+  REQUEST_REPLAYED: op(409, 'A signed MQTT request with this transaction was already accepted by the device (a replay); nothing ran.'),
   // health
   TEGRASTATS_FAILED: op(500, 'tegrastats is missing on a Jetson or keeps exiting; telemetry lacks GPU/power data.'),
 } as const satisfies Record<string, ErrorCodeInfo>;

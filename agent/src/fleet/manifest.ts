@@ -57,6 +57,7 @@ export function toManifestRequires(r: Requirements): ManifestRequires {
   if (r.tensorrt) out.tensorrt = toVersionRange(r.tensorrt, 'tensorrt');
   if (r.jetpack) out.jetpack = toVersionRange(r.jetpack, 'jetpack');
   if (r.minFreeDiskBytes !== undefined) out.minFreeDiskBytes = r.minFreeDiskBytes;
+  if (r.plugins?.length) out.plugins = [...r.plugins];
   return out;
 }
 
@@ -97,5 +98,6 @@ export function fromManifestRequires(r: ManifestRequires | undefined): Requireme
     ...(tensorrt ? { tensorrt } : {}),
     ...(jetpack ? { jetpack } : {}),
     ...(r.minFreeDiskBytes !== undefined ? { minFreeDiskBytes: r.minFreeDiskBytes } : {}),
+    ...(r.plugins?.length ? { plugins: r.plugins } : {}),
   };
 }

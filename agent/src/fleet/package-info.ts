@@ -2,12 +2,15 @@ import { Value } from '@sinclair/typebox/value';
 import { list } from 'tar';
 import { AgentError } from '../core/errors.js';
 import { ModelManifestSchema } from '../core/contracts/model.js';
+import { pluginsNeededBy } from '../core/tensorrt-plugins.js';
 import { fsError, sha256File, statMaybe } from '../platform/fs.js';
 
 export interface PackageInfo {
   readonly sha256: string;
   readonly size: number;
   readonly model: { readonly name: string; readonly version: string };
+  /** TensorRT plugin creators model.json implies (a TAO .etlt ending in BatchedNMS: BatchedNMS_TRT). */
+  readonly plugins: readonly string[];
 }
 
 /** sha256, size and model name/version (`model.json` at the package root) of a model package tar. */
@@ -40,7 +43,7 @@ export async function readPackageInfo(file: string): Promise<PackageInfo> {
   } catch {
     throw new AgentError('FLEET_PACKAGE_INVALID', `${file}: model.json is not JSON.`, { hint: 'Fix model.json in the package and re-pack it.' });
   }
-  const m = model as { name?: unknown; version?: unknown };
+  const m = model as { name?: unknown; version?: unknown; format?: unknown; outputs?: unknown };
   const nameOk = Value.Check(ModelManifestSchema.properties.name, m.name);
   const versionOk = Value.Check(ModelManifestSchema.properties.version, m.version);
   if (!nameOk || !versionOk) {
@@ -48,5 +51,5 @@ export async function readPackageInfo(file: string): Promise<PackageInfo> {
       hint: 'Fix name/version in model.json and re-pack the package.',
     });
   }
-  return { sha256: await sha256File(file), size: st.size, model: { name: m.name as string, version: m.version as string } };
+  return { sha256: await sha256File(file), size: st.size, model: { name: m.name as string, version: m.version as string }, plugins: pluginsNeededBy(m) };
 }

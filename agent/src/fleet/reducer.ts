@@ -35,12 +35,14 @@ import type {
 export interface ReducerOptions {
   /**
    * Whether a `rejected` report means "incompatible" (excluded from ratios) or a real failure
-   * (bad signature, expired manifest). Default: the error code contains "INCOMPATIBLE".
+   * (bad signature, expired manifest). Default: the error code contains "INCOMPATIBLE", or is
+   * TENSORRT_PLUGIN_REMOVED (the board's TensorRT lacks a plugin the model needs: it does not fit,
+   * it did not fail).
    */
   readonly isIncompatible?: (report: DeploymentReport) => boolean;
 }
 
-const defaultIsIncompatible = (r: DeploymentReport): boolean => r.error?.code.includes('INCOMPATIBLE') === true;
+const defaultIsIncompatible = (r: DeploymentReport): boolean => r.error?.code.includes('INCOMPATIBLE') === true || r.error?.code === 'TENSORRT_PLUGIN_REMOVED';
 
 export function initialProgress(now: number): RolloutProgress {
   return { phase: 'running', wave: 0, waveStartedAt: now, notifiedInWave: 0, timedOut: {} };

@@ -2,7 +2,16 @@ import type { KeyObject } from 'node:crypto';
 import { stringify } from 'yaml';
 import { AgentError, UsageError } from '../core/errors.js';
 import { signEnvelope } from '../core/envelope.js';
-import { REQUEST_OPS, TOPIC_PAYLOAD_VERSION, type RequestOp, type RequestPayload, type ResponsePayload, type StatusPayload } from '../core/contracts/topics.js';
+import {
+  REQUEST_OPS,
+  REQUEST_PAYLOAD_VERSION,
+  TOPIC_PAYLOAD_VERSION,
+  type ClearPingPayload,
+  type RequestOp,
+  type RequestPayload,
+  type ResponsePayload,
+  type StatusPayload,
+} from '../core/contracts/topics.js';
 import { formatDuration } from './duration.js';
 import { keyIdOf } from './key-id.js';
 
@@ -13,12 +22,19 @@ import { keyIdOf } from './key-id.js';
  */
 
 /**
- * A signed request stays valid this long after the controller stops waiting: enough for a
- * board clock a little behind, short enough that a request queued for an offline device in
- * its persistent session is refused when the device reconnects much later (the operator was
- * told it timed out, so it must not run then).
+ * Allowance for a board clock a little behind this machine's, added to every expiry.
  */
 export const REQUEST_SKEW_MS = 30_000;
+
+/**
+ * A signed request must reach the device within this time (at most --timeout), plus the
+ * skew: the device starts the op as soon as the request arrives, so the expiry bounds only
+ * the delivery, not the op (a plugin-rebuild answers after its build, long after). Short, so a
+ * request queued for an offline device in its persistent session is refused when the device
+ * reconnects later (the operator was told it timed out, so it must not run then), and the
+ * device's record of accepted requests (rollout/request-replay.ts) stays small.
+ */
+export const REQUEST_DELIVERY_MS = 30_000;
 
 export function parseOp(text: string): RequestOp {
   const op = REQUEST_OPS.find((o) => o === text);
@@ -57,26 +73,38 @@ export interface RequestBodyInput {
   readonly key: KeyObject | undefined;
 }
 
+/** The payload a signed request carries (v2: op, device and expiry are inside the signature). */
+export function signedRequest(i: { op: RequestOp; deviceId: string; transaction: string; params?: Readonly<Record<string, unknown>>; expiresAt: number }): RequestPayload {
+  const hasParams = i.params !== undefined && Object.keys(i.params).length > 0;
+  return {
+    v: REQUEST_PAYLOAD_VERSION,
+    op: i.op,
+    transaction: i.transaction,
+    deviceId: i.deviceId,
+    expiresAt: new Date(i.expiresAt).toISOString(),
+    ...(hasParams ? { params: i.params } : {}),
+  };
+}
+
+/** Sign a request payload as the envelope published on `{p}/devices/{id}/request/{op}`. */
+export function signRequest(payload: RequestPayload, key: KeyObject): string {
+  return JSON.stringify(signEnvelope(JSON.stringify(payload), key, keyIdOf(key)));
+}
+
 /** The exact bytes published on `{p}/devices/{id}/request/{op}`. */
 export function requestBody(i: RequestBodyInput): string {
-  const hasParams = Object.keys(i.params).length > 0;
   if (!i.key) {
     if (i.op !== 'ping') {
       throw new UsageError(`The "${i.op}" request must be signed: pass --key PRIVATE (the fleet signing key).`, 'Only ping may be sent unsigned.');
     }
-    const clear: RequestPayload = { v: TOPIC_PAYLOAD_VERSION, transaction: i.transaction, ...(hasParams ? { params: i.params } : {}) };
+    const clear: ClearPingPayload = { v: TOPIC_PAYLOAD_VERSION, transaction: i.transaction };
     return JSON.stringify(clear);
   }
-  // deviceId and expiry are inside the signature: a captured request cannot be replayed to
-  // another device or run later (rollout/requests.ts checks both).
-  const req: RequestPayload = {
-    v: TOPIC_PAYLOAD_VERSION,
-    transaction: i.transaction,
-    deviceId: i.deviceId,
-    expiresAt: new Date(i.now + i.timeoutMs + REQUEST_SKEW_MS).toISOString(),
-    ...(hasParams ? { params: i.params } : {}),
-  };
-  return JSON.stringify(signEnvelope(JSON.stringify(req), i.key, keyIdOf(i.key)));
+  // op, deviceId and expiry are inside the signature: a captured request cannot be replayed
+  // on another op, to another device or later; the device runs each transaction once
+  // (rollout/requests.ts checks all of it).
+  const expiresAt = i.now + Math.min(i.timeoutMs, REQUEST_DELIVERY_MS) + REQUEST_SKEW_MS;
+  return signRequest(signedRequest({ op: i.op, deviceId: i.deviceId, transaction: i.transaction, params: i.params, expiresAt }), i.key);
 }
 
 /** Device codes that mean "the request was not accepted" rather than "the op ran and failed". */
@@ -85,7 +113,9 @@ const REFUSALS: Readonly<Record<string, string>> = {
   MANIFEST_BAD_SIGNATURE: 'The request was changed in transit or signed with a different key than its keyId names; sign it again with the fleet key.',
   MANIFEST_MALFORMED: 'Pass --key PRIVATE: this op must be a signed envelope.',
   MANIFEST_INVALID: 'Use a jetson-fleet of the same version as the agent (request schema v1).',
-  MANIFEST_EXPIRED: `The device clock is ahead of this machine's by more than the timeout + ${REQUEST_SKEW_MS / 1000}s; fix NTP on the board or this machine.`,
+  MANIFEST_EXPIRED: `The request reached the device more than ${(REQUEST_DELIVERY_MS + REQUEST_SKEW_MS) / 1000}s after it was signed (it was queued while the device was offline), or the device clock is ahead of this machine's; retry, and check NTP on the board and this machine.`,
+  REQUEST_MISDIRECTED: 'The request arrived on another op or device than it was signed for; send a fresh request with jetson-fleet request.',
+  REQUEST_REPLAYED: 'The device already ran a request with this transaction; send a fresh request (jetson-fleet request makes a new transaction every time).',
 };
 
 /** null for an ok response; otherwise the coded error the CLI reports. */

@@ -1,4 +1,5 @@
 import { UsageError } from '../core/errors.js';
+import { PLUGIN_NAME_PATTERN } from '../core/tensorrt-plugins.js';
 import { parseRange } from './versions.js';
 import type { Requirements } from './types.js';
 
@@ -13,7 +14,7 @@ export function parseBytes(text: string): number | undefined {
   return Math.round(Number(m[1]) * mult);
 }
 
-const HINT = 'Use --requires soc=tegra194,tegra234 | cudaArch=72,87 | tensorrt=">=8.5 <9" | jetpack=5.1 | minFreeDisk=2GiB (repeatable).';
+const HINT = 'Use --requires soc=tegra194,tegra234 | cudaArch=72,87 | tensorrt=">=8.5 <9" | jetpack=5.1 | minFreeDisk=2GiB | plugins=BatchedNMS_TRT,BatchTilePlugin_TRT (repeatable).';
 
 /** `--requires KEY=VALUE` items → Requirements. Later items replace earlier ones for the same key. */
 export function parseRequires(items: readonly string[]): Requirements {
@@ -43,6 +44,13 @@ export function parseRequires(items: readonly string[]): Requirements {
         const bytes = parseBytes(value);
         if (bytes === undefined) throw new UsageError(`Bad --requires "${item}": expected a size such as 2GiB or 500MB.`, HINT);
         out.minFreeDiskBytes = bytes;
+        break;
+      }
+      case 'plugins': {
+        const names = list();
+        const bad = names.find((n) => !new RegExp(PLUGIN_NAME_PATTERN).test(n));
+        if (bad !== undefined) throw new UsageError(`Bad --requires "${item}": "${bad}" is not a TensorRT plugin creator name such as BatchedNMS_TRT.`, HINT);
+        out.plugins = [...new Set(names)];
         break;
       }
       default:

@@ -1,8 +1,7 @@
 import { createHash, randomBytes, type KeyObject } from 'node:crypto';
-import { deviceTopics, rolloutTopic, TOPIC_PAYLOAD_VERSION, type RequestPayload } from '../core/contracts/topics.js';
-import { signEnvelope } from '../core/envelope.js';
+import { deviceTopics, rolloutTopic } from '../core/contracts/topics.js';
 import type { FleetSession } from './fleet-session.js';
-import { keyIdOf } from './key-id.js';
+import { signedRequest, signRequest } from './request.js';
 import { abortRollout, reduceRollout } from './reducer.js';
 import type { RolloutRecord } from './rollout-record.js';
 import type { DeviceObservation, RolloutStep } from './types.js';
@@ -93,27 +92,33 @@ function capturePrevious(session: FleetSession, rec: RolloutRecord, ids: readonl
 }
 
 /**
+ * A wave rollback's request stays valid for an hour, so a device that was offline when its wave
+ * rolled back still returns to its previous model when it reconnects within it (the request waits
+ * in its persistent session); the agent refuses longer lifetimes (rollout.requestMaxTtlSec).
+ */
+export const ROLLBACK_REQUEST_TTL_MS = 3_600_000;
+
+/**
  * Roll devices back: re-publish their previous retained desired (or clear it), so a device
  * that comes back later does not catch up to the bad version, and send each a signed
  * `rollback` request (the agent ignores a desired it has already worked, so the request is
  * what makes an updated device return to its previous model).
  */
 export async function rollback(session: FleetSession, rec: RolloutRecord, ids: readonly string[], key: KeyObject, now: number): Promise<RolloutRecord> {
-  const keyId = keyIdOf(key);
   await Promise.all(
     ids.map(async (id) => {
       const t = deviceTopics(session.prefix, id);
       const prevKey = rec.previous.byDevice[id] ?? '';
       const prev = prevKey ? rec.previous.envelopes[prevKey] ?? '' : '';
       await session.bus.publish(t.desired.topic, prev, true);
-      const req: RequestPayload = {
-        v: TOPIC_PAYLOAD_VERSION,
-        transaction: `rollback-${rec.deploymentId}-${randomBytes(4).toString('hex')}`,
-        expiresAt: new Date(now + 3_600_000).toISOString(),
+      const req = signedRequest({
+        op: 'rollback',
         deviceId: id,
+        transaction: `rollback-${rec.deploymentId}-${randomBytes(4).toString('hex')}`,
+        expiresAt: now + ROLLBACK_REQUEST_TTL_MS,
         params: { deploymentId: rec.deploymentId },
-      };
-      await session.bus.publish(t.request('rollback').topic, JSON.stringify(signEnvelope(JSON.stringify(req), key, keyId)), false);
+      });
+      await session.bus.publish(t.request('rollback').topic, signRequest(req, key), false);
     }),
   );
   return { ...rec, rolledBack: [...new Set([...rec.rolledBack, ...ids])] };

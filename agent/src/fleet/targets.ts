@@ -1,4 +1,5 @@
 import { UsageError } from '../core/errors.js';
+import { removedPlugins, removedPluginsFix } from '../core/tensorrt-plugins.js';
 import { satisfies } from './versions.js';
 import type { DeviceRecord, Requirements, ResolvedTargets, SkippedDevice, TargetSelector } from './types.js';
 
@@ -38,6 +39,8 @@ export function incompatibilities(device: DeviceRecord, req: Requirements): stri
   if (req.minFreeDiskBytes !== undefined && device.freeDiskBytes !== null && device.freeDiskBytes < req.minFreeDiskBytes) {
     out.push(`free disk ${fmtBytes(device.freeDiskBytes)} < ${fmtBytes(req.minFreeDiskBytes)}`);
   }
+  const removed = removedPlugins(b.tensorrt, req.plugins ?? []);
+  if (removed.length) out.push(`TensorRT ${b.tensorrt ?? ''} has no ${removed.join(', ')} (removed in TensorRT 11): ${removedPluginsFix(removed)}`);
   return out;
 }
 

@@ -36,6 +36,8 @@ export interface Requirements {
   readonly tensorrt?: string;
   readonly jetpack?: string;
   readonly minFreeDiskBytes?: number;
+  /** TensorRT plugin creators the model needs (`BatchedNMS_TRT`); boards whose TensorRT dropped one are skipped. */
+  readonly plugins?: readonly string[];
 }
 
 /** `--target`: `all`, `group:NAME` or `devices:a,b,…`. */

@@ -5,6 +5,8 @@ import type { Logger } from '../core/log.js';
 import type { InferenceMetrics } from '../inference/metrics.js';
 import type { InferenceService } from '../inference/service.js';
 import type { ServableResolver } from '../inference/resolver.js';
+import { BodyBudget } from './body-budget.js';
+import { clientErrorHandler } from './client-errors.js';
 import { sendError, toHttpError } from './errors.js';
 import { detectRoutes } from './routes/detect.js';
 import { kserveRoutes } from './routes/kserve.js';
@@ -12,7 +14,10 @@ import { opsRoutes } from './routes/ops.js';
 
 export interface HttpLimits {
   readonly bodyLimitBytes: number;
+  /** Receiving headers + body (Node's server timeouts), and separately the handling (withDeadline). */
   readonly requestTimeoutMs: number;
+  /** Request-body bytes held at once by requests being received or handled (body-budget.ts); ≥ bodyLimitBytes. */
+  readonly maxInflightBodyBytes?: number;
   /** Bearer token; when non-empty every route except liveness/readiness requires it. */
   readonly token: string;
   readonly maxDetections: number;
@@ -30,12 +35,34 @@ export interface ServerDeps {
 const OPEN_ROUTES = new Set(['/healthz', '/readyz', '/v2/health/live', '/v2/health/ready']);
 
 /** The fastify app (STYLE: a factory, never listens; tests use inject() or listen on port 0). */
+/**
+ * How often Node looks for connections past their request/headers timeout. Node's default is
+ * 30 s (https://nodejs.org/api/http.html#httpcreateserveroptions-requestlistener,
+ * `connectionsCheckingInterval`), which let a slow client live up to timeout + 30 s; a tenth of
+ * the timeout (at most 1 s) keeps the cut-off within 10 % of it.
+ */
+export function connectionsCheckingIntervalMs(requestTimeoutMs: number): number {
+  return Math.max(25, Math.min(1000, Math.floor(requestTimeoutMs / 10)));
+}
+
 export function buildServer(deps: ServerDeps): FastifyInstance {
+  const t = deps.limits.requestTimeoutMs;
+  const cap = deps.limits.maxInflightBodyBytes ?? 4 * deps.limits.bodyLimitBytes;
+  if (cap < deps.limits.bodyLimitBytes) {
+    throw new AgentError('CONFIG_INVALID', `inference.maxInflightBodyBytes (${cap}) is smaller than inference.bodyLimitBytes (${deps.limits.bodyLimitBytes}): no body of the allowed size could ever be received.`, {
+      hint: 'Set inference.maxInflightBodyBytes to at least inference.bodyLimitBytes (default: 4 × it).',
+    });
+  }
   const app = Fastify({
     bodyLimit: deps.limits.bodyLimitBytes,
-    requestTimeout: deps.limits.requestTimeoutMs,
+    requestTimeout: t,
+    // Node's headersTimeout defaults to min(60 s, the requestTimeout known when the server is
+    // created), which fastify sets only afterwards: pass both, and check often (above).
+    http: { requestTimeout: t, headersTimeout: t, connectionsCheckingInterval: connectionsCheckingIntervalMs(t) },
+    clientErrorHandler: clientErrorHandler(t),
     return503OnClosing: true,
   });
+  const budget = new BodyBudget(cap, deps.limits.bodyLimitBytes);
   const m = deps.metrics;
   // fastify's own request logging stays off (one line per request is noise on a device);
   // failures are logged here.
@@ -56,14 +83,28 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     next();
   });
 
+  m.bodyBytes.collect(() => budget.used);
   const started = new WeakMap<object, number>();
-  app.addHook('onRequest', (req, _reply, next) => {
+  app.addHook('onRequest', (req, reply, next) => {
     started.set(req, performance.now());
     m.inflight.set(++inflight);
     if (deps.limits.token && !OPEN_ROUTES.has(req.url.split('?')[0] ?? '') && req.headers.authorization !== `Bearer ${deps.limits.token}`) {
       next(new AgentError('UNAUTHORIZED', 'A valid bearer token is required.', { hint: 'Send Authorization: Bearer <inference.token>.' }));
       return;
     }
+    // Before a byte of the body is read: reserve it, or refuse the request now.
+    const claim = budget.claimFor(req.headers);
+    const release = budget.reserve(claim);
+    if (!release) {
+      // Close the connection after the answer: Node would otherwise read (and drop) the whole body.
+      void reply.header('connection', 'close');
+      next(new AgentError('BODY_BUDGET_EXHAUSTED', `Requests being received already hold ${budget.used} of inference.maxInflightBodyBytes (${budget.capBytes}) body bytes; this ${claim}-byte body was not read.`, {
+        hint: 'Retry after the Retry-After seconds; raise inference.maxInflightBodyBytes if the board has the memory for more concurrent large bodies.',
+      }));
+      return;
+    }
+    // 'close' comes once the response is sent or the connection is gone (timeout, client abort).
+    reply.raw.once('close', release);
     next();
   });
   let inflight = 0;

@@ -22,7 +22,15 @@ export interface BatcherOptions {
   readonly now?: () => number;
   /** Single-item tensors go back here once copied into a batch; batch tensors come from it. */
   readonly pool?: TensorPool;
+  /**
+   * A low-priority item may take every engine slot only when no normal item arrived for this
+   * long; otherwise one slot at most, so a live request waits for one low run at worst.
+   */
+  readonly lowQuietMs?: number;
 }
+
+/** `low`: evaluation traffic, served only when no normal request waits (docs/http-api.md, priority). */
+export type Priority = 'normal' | 'low';
 
 interface Item {
   readonly tensor: Float32Array;
@@ -39,7 +47,10 @@ interface Item {
  */
 export class Batcher {
   private readonly queue: Item[] = [];
+  private readonly lowQueue: Item[] = [];
   private running = 0;
+  private lowRunning = 0;
+  private lastNormalAt = -Infinity;
   private timer: NodeJS.Timeout | undefined;
   private idleWaiters: (() => void)[] = [];
   private readonly now: () => number;
@@ -52,23 +63,41 @@ export class Batcher {
   }
 
   get depth(): number {
-    return this.queue.length;
+    return this.queue.length + this.lowQueue.length;
   }
 
-  /** One image tensor (C·H·W floats, transferred to the engine) → its outputs (batch dim 1). */
-  submit(tensor: Float32Array): Promise<EngineOutputs> {
-    if (this.queue.length >= this.o.maxQueue) {
+  /**
+   * One image tensor (C·H·W floats, transferred to the engine) → its outputs (batch dim 1).
+   * `low` items wait until no normal item is queued and form batches of their own.
+   */
+  submit(tensor: Float32Array, priority: Priority = 'normal'): Promise<EngineOutputs> {
+    if (this.depth >= this.o.maxQueue) {
       return Promise.reject(
         new AgentError('OVERLOADED', `The inference queue is full (${this.o.maxQueue} waiting).`, { hint: 'Retry after the Retry-After delay, or raise inference.maxQueue.' }),
       );
     }
     return new Promise<EngineOutputs>((resolve, reject) => {
-      this.queue.push({ tensor, at: this.now(), resolve, reject });
+      const item = { tensor, at: this.now(), resolve, reject };
+      if (priority === 'low') this.lowQueue.push(item);
+      else {
+        this.lastNormalAt = item.at;
+        this.queue.push(item);
+      }
       this.pump();
     });
   }
 
   private pump(): void {
+    this.pumpNormal();
+    const maxBatch = Math.max(1, Math.min(this.o.maxBatch, this.engine.info.maxBatch));
+    const quiet = this.now() - this.lastNormalAt >= (this.o.lowQuietMs ?? 1000);
+    const lowSlots = quiet ? this.engine.info.concurrency : 1;
+    while (this.queue.length === 0 && this.lowQueue.length > 0 && this.running < this.engine.info.concurrency && this.lowRunning < lowSlots) {
+      void this.run(this.lowQueue.splice(0, maxBatch), true);
+    }
+  }
+
+  private pumpNormal(): void {
     const maxBatch = Math.max(1, Math.min(this.o.maxBatch, this.engine.info.maxBatch));
     while (this.queue.length > 0 && this.running < this.engine.info.concurrency) {
       const oldest = this.queue[0]!;
@@ -92,8 +121,9 @@ export class Batcher {
     }
   }
 
-  private async run(items: Item[]): Promise<void> {
+  private async run(items: Item[], low = false): Promise<void> {
     this.running++;
+    if (low) this.lowRunning++;
     const start = this.now();
     this.o.onBatch?.(
       items.length,
@@ -120,20 +150,21 @@ export class Batcher {
       for (const it of items) it.reject(err);
     } finally {
       this.running--;
+      if (low) this.lowRunning--;
       this.pump();
-      if (this.running === 0 && this.queue.length === 0) for (const w of this.idleWaiters.splice(0)) w();
+      if (this.running === 0 && this.depth === 0) for (const w of this.idleWaiters.splice(0)) w();
     }
   }
 
   /** Resolves when nothing is queued or running. */
   idle(): Promise<void> {
-    if (this.running === 0 && this.queue.length === 0) return Promise.resolve();
+    if (this.running === 0 && this.depth === 0) return Promise.resolve();
     return new Promise((r) => this.idleWaiters.push(r));
   }
 
   /** Fails everything still queued (used when an engine is torn down). */
   rejectAll(err: unknown): void {
-    for (const it of this.queue.splice(0)) it.reject(err);
+    for (const it of [...this.queue.splice(0), ...this.lowQueue.splice(0)]) it.reject(err);
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
   }

@@ -119,6 +119,7 @@ export class InferenceMetrics {
   readonly httpRequests = this.registry.register(new Counter('jetson_http_requests_total', 'HTTP requests by route and status code.'));
   readonly httpDuration = this.registry.register(new Histogram('jetson_http_request_duration_seconds', 'HTTP request latency by route.', LATENCY_BUCKETS));
   readonly inflight = this.registry.register(new Gauge('jetson_http_inflight_requests', 'HTTP requests being handled.'));
+  readonly bodyBytes = this.registry.register(new Gauge('jetson_http_inflight_body_bytes', 'Request-body bytes reserved by requests being received or handled (cap: inference.maxInflightBodyBytes).'));
   readonly errors = this.registry.register(new Counter('jetson_errors_total', 'Error responses by error code.'));
   readonly stage = this.registry.register(new Histogram('jetson_inference_stage_duration_seconds', 'Per-stage latency: decode, preprocess, queue, infer, postprocess.', LATENCY_BUCKETS));
   readonly success = this.registry.register(new Counter('nv_inference_request_success', 'Successful inference requests by model and version.'));

@@ -1,6 +1,6 @@
 import type { NmsAttributes, Servable } from '../core/contracts/model.js';
 import { AgentError } from '../core/errors.js';
-import type { Batcher } from './batcher.js';
+import type { Batcher, Priority } from './batcher.js';
 import { sliceBatch, type Engine, type EngineOutputs } from './engine.js';
 import { batchedNms } from './nms.js';
 import { toDetections, type Detection } from './postprocess.js';
@@ -13,6 +13,8 @@ export interface DetectOptions {
   /** Score threshold applied after NMS; default the package's nms.confidenceThreshold. */
   readonly threshold?: number;
   readonly maxDetections?: number;
+  /** `low`: evaluation traffic, behind every normal request (Batcher). */
+  readonly priority?: Priority;
 }
 
 export interface Timings {
@@ -81,7 +83,7 @@ export class ModelRuntime {
     const t0 = performance.now();
     const { tensor, placement, decodeMs, preprocessMs } = await this.toTensor(bytes);
     const t2 = performance.now();
-    const out = await this.parts.batcher.submit(tensor);
+    const out = await this.parts.batcher.submit(tensor, o.priority);
     const inferMs = ms(t2);
     const t3 = performance.now();
     const nmsOut = this.nmsOutputs(out);
@@ -164,7 +166,7 @@ export class ModelRuntime {
       const boxes = get(0);
       const scores = get(1);
       const nBoxes = scores.dims[1] ?? 0;
-      return batchedNms(boxes.data as Float32Array, scores.data as Float32Array, nBoxes, this.parts.nms);
+      return batchedNms(boxes.data, scores.data, nBoxes, this.parts.nms);
     }
     // BatchedNMS's four outputs: keep count, boxes, scores, classes (tlt-models.md §8.1).
     const count = get(0).data[0] ?? 0;

@@ -11,6 +11,7 @@ import { replaceSwap } from './replace-swap.js';
 import { SwapHold, type SwapHoldStats } from './swap-hold.js';
 import { checkFits, MemoryLedger, type MemoryProbe } from './swap-memory.js';
 import { RequestTally } from './request-tally.js';
+import { Semaphore } from './semaphore.js';
 import type { WindowStats } from './window.js';
 import type { ActivateOptions, ActivationResult, InferenceControl, InferenceStatus, ModelRef, StartChoice } from './control.js';
 
@@ -39,6 +40,11 @@ export interface InferenceServiceOptions {
   readonly swapHoldMs?: number;
   /** MemAvailable (platform/sysinfo.ts memory()); without it no memory check is made before a swap. */
   readonly readMemory?: MemoryProbe;
+  /**
+   * Low-priority (evaluation) requests decoding or inferring at once (default 3: enough to keep
+   * a two-deep engine pipeline fed while one more decodes).
+   */
+  readonly lowLaneLimit?: number;
   /** Called after every switch of the serving model (activation or rollback), e.g. to remember it across restarts. */
   readonly onSwitch?: (active: ModelRef) => void;
 }
@@ -68,11 +74,13 @@ export class InferenceService implements InferenceControl {
   private readonly swapHold: SwapHold;
   private readonly ledger = new MemoryLedger();
   private readonly holdMs: number;
+  private readonly lowLane: Semaphore;
 
   constructor(private readonly o: InferenceServiceOptions) {
     o.metrics.ready.collect(() => (this.active ? 1 : 0));
     o.metrics.pending.collect(() => this.queueDepth());
     this.holdMs = o.swapHoldMs ?? DEFAULT_SWAP_HOLD_MS;
+    this.lowLane = new Semaphore(o.lowLaneLimit ?? 3, o.maxQueue);
     this.swapHold = new SwapHold({ maxHeld: o.maxQueue, holdMs: this.holdMs, registry: o.metrics.registry });
   }
 
@@ -344,7 +352,30 @@ export class InferenceService implements InferenceControl {
 
   /** POST /v1/detect with accounting. */
   detect(bytes: Uint8Array, name: string | undefined, o: DetectOptions): Promise<DetectResult> {
+    if (o.priority === 'low') return this.detectLow(bytes, name, o);
     return this.infer(name, undefined, (rt) => rt.detect(bytes, o, (stage, ms) => this.o.metrics.stage.observe(ms / 1000, { stage })));
+  }
+
+  /**
+   * Evaluation traffic (priority low): at most `lowLaneLimit` such requests decode or infer at
+   * once (the rest wait here, not in the engine queue), and the batcher runs them only when no
+   * live request waits. They are left out of the latency window, health latencies and the
+   * probation counters, which describe live traffic.
+   */
+  private async detectLow(bytes: Uint8Array, name: string | undefined, o: DetectOptions): Promise<DetectResult> {
+    await this.lowLane.acquire();
+    try {
+      const rt = this.pick(name, undefined);
+      const res = await this.hold(rt, (r) => r.detect(bytes, o));
+      this.o.metrics.success.inc({ model: rt.name, version: rt.version });
+      return res;
+    } catch (err) {
+      const e = toAgentError(err);
+      this.o.metrics.failure.inc({ model: this.active?.name ?? '', version: this.active?.version ?? '', reason: e.code });
+      throw e;
+    } finally {
+      this.lowLane.release();
+    }
   }
 
   /**

@@ -1,7 +1,7 @@
 import { AgentError, UsageError } from '../core/errors.js';
 import { MODEL_SCHEMA_VERSION, type ModelManifest } from '../core/contracts/model.js';
 import { validateManifest } from './manifest.js';
-import { INPUT_NAMES, OUTPUT_NODES, DEFAULT_MEAN_BGR, DEFAULT_MEAN_GRAY, type SpecSummary } from './spec-derive.js';
+import { INPUT_NAMES, OUTPUT_NODES, DEFAULT_MEAN_BGR, DEFAULT_MEAN_GRAY, tensorNormalisation, type SpecSummary } from './spec-derive.js';
 
 /**
  * model.json for `jetson-fleet package create`: explicit flags win, then what the TLT spec
@@ -20,7 +20,7 @@ export interface ManifestInputs {
   readonly precision?: string;
   readonly maxBatch?: number;
   readonly keyRef?: string;
-  /** C,H,W when there is no spec. */
+  /** C,H,W from --input: replaces the spec's. */
   readonly dims?: { readonly c: number; readonly h: number; readonly w: number };
   readonly calibrationFileName?: string;
   readonly golden?: ModelManifest['golden'];
@@ -46,11 +46,13 @@ export function buildManifest(i: ManifestInputs): ModelManifest {
   }
   if (!i.version) throw new UsageError('--version is required (the spec does not carry a model version).');
   const dims = i.dims ?? (s ? { c: s.input.channels, h: s.input.height, w: s.input.width } : undefined);
-  if (!dims) throw new UsageError('The input size is unknown: give --spec with augmentation_config.preprocessing, or --input C,H,W.');
+  if (!dims) throw new UsageError('The input size is unknown: give --spec (its augmentation_config output_width/output_height), or --input C,H,W.');
   const classes = i.classes && i.classes.length > 0 ? [...i.classes] : (s?.classes ?? []);
   if (classes.length === 0) throw new UsageError('No classes: the spec has no target_class_mapping and --classes was not given.', 'Pass --classes car,cyclist,pedestrian (index = class id).');
   const knownNet = Object.hasOwn(OUTPUT_NODES, network) ? (network as ModelManifest['network']) : undefined;
   const channels = dims.c;
+  // The spec's mean holds for the spec's channel count; a 16-bit model gets mean/256 · 256 (spec-input.ts).
+  const norm = s && s.input.channels === channels ? tensorNormalisation(s.input.mean, s.input.depth) : { mean: channels === 1 ? DEFAULT_MEAN_GRAY : DEFAULT_MEAN_BGR, scale: 1 };
   const raw: Record<string, unknown> = {
     schemaVersion: MODEL_SCHEMA_VERSION,
     name: i.name ?? nameFromFile(i.modelFileName),
@@ -64,8 +66,8 @@ export function buildManifest(i: ManifestInputs): ModelManifest {
       height: dims.h,
       width: dims.w,
       colorOrder: channels === 1 ? 'gray' : 'bgr',
-      mean: s && s.input.channels === channels ? s.input.mean : channels === 1 ? DEFAULT_MEAN_GRAY : DEFAULT_MEAN_BGR,
-      scale: 1,
+      mean: norm.mean,
+      scale: norm.scale,
       resize: 'letterbox-center',
     },
     outputs: knownNet ? [...OUTPUT_NODES[knownNet]] : ['BatchedNMS'],

@@ -3,16 +3,18 @@ import { AgentError, UsageError } from '../core/errors.js';
 import { GoldenCase, type ModelManifest } from '../core/contracts/model.js';
 import { Value } from '@sinclair/typebox/value';
 import { Type } from '@sinclair/typebox';
-import { copyFileAtomic, fsError, mkdirp, readJsonMaybe, readText, removePath, sha256File, statMaybe, tempNameFor, writeJsonAtomic } from '../platform/fs.js';
+import { copyFileAtomic, fsError, mkdirp, readBytes, readJsonMaybe, readText, removePath, sha256File, statMaybe, tempNameFor, writeJsonAtomic } from '../platform/fs.js';
 import { makeTempDir, readHead, renamePath } from '../platform/fs-stream.js';
 import { createTar } from '../platform/tar.js';
-import { assertEtltKey, formatFromName, readEtltHeader } from './etlt-file.js';
+import { assertEtltKey, decryptEtlt, formatFromName, readEtltHeader } from './etlt-file.js';
+import { readTrtNmsAttributes } from './onnx/prepare.js';
+import { MAX_TOP_K } from './onnx/batched-nms-attributes.js';
 import { isInsidePath } from './manifest.js';
 import { buildManifest, type ManifestInputs } from './package-manifest.js';
 import { looksLikeProtobuf } from './protobuf-sniff.js';
 import { parseSpec } from './spec-parse.js';
 import { parseCalibrationCache } from './calibration.js';
-import { deriveFromSpec } from './spec-derive.js';
+import { deriveFromSpec, type SpecFlags, type SpecWarning } from './spec-derive.js';
 import type { ModelKey } from './keyring.js';
 
 /** `jetson-fleet package create` (issue #4 §1): validate, stage, tar, hash. */
@@ -24,6 +26,8 @@ export interface CreateOptions extends Omit<ManifestInputs, 'modelFileName' | 'f
   readonly out: string;
   /** Optional: prove the key decrypts the .etlt before shipping it (the key is not packaged). */
   readonly key?: ModelKey;
+  /** The caller's flags for spec values (`--input C,H,W` …): named in SPEC_INVALID hints. */
+  readonly specFlags?: SpecFlags;
 }
 
 export interface CreateResult {
@@ -31,6 +35,8 @@ export interface CreateResult {
   readonly sha256: string;
   readonly sizeBytes: number;
   readonly manifest: ModelManifest;
+  /** Spec warnings (unknown fields, replaced values, defaults), each with file:line. */
+  readonly warnings: SpecWarning[];
 }
 
 const GoldenFile = Type.Object({
@@ -54,17 +60,27 @@ export async function createPackage(o: CreateOptions): Promise<CreateResult> {
   if (format === 'etlt') {
     const { header } = await readEtltHeader(o.model);
     etltInputName = header.inputName || undefined;
-    if (o.key) await assertEtltKey(o.model, o.key.value, o.key.name);
+    if (o.key) {
+      await assertEtltKey(o.model, o.key.value, o.key.name);
+      // With the key at hand, an ONNX payload's BatchedNMS node is checked now, not on the board.
+      if (header.payload === 'onnx') readTrtNmsAttributes((await decryptEtlt(o.model, o.key.value)).plain);
+    }
   } else {
     const st = await statMaybe(o.model);
     if (!looksLikeProtobuf(await readHead(o.model, 64 * 1024), st?.size ?? 0, 'onnx')) {
       throw new AgentError('PACKAGE_INVALID', `${o.model} does not look like an ONNX model (no ModelProto header).`, { hint: 'Pass the .onnx written by tao export.' });
     }
+    // A BatchedNMS node the real plugin refuses, or that makes it find nothing, stops here
+    // (NMS_ATTRIBUTES_INVALID) rather than on a Jetson.
+    readTrtNmsAttributes(await readBytes(o.model));
   }
   let spec: ManifestInputs['spec'];
   if (o.specFile) {
     await mustBeFile(o.specFile, 'Spec file');
-    spec = { fileName: 'spec.txt', summary: deriveFromSpec(parseSpec(await readText(o.specFile), o.specFile), o.specFile) };
+    // --input / --classes replace the spec's values, and spec problems with those values only warn.
+    const overrides = { ...(o.dims ? { dims: o.dims } : {}), ...(o.classes?.length ? { classes: o.classes } : {}) };
+    const summary = deriveFromSpec(parseSpec(await readText(o.specFile), o.specFile), o.specFile, { ...(o.specFlags ? { flags: o.specFlags } : {}), overrides });
+    spec = { fileName: 'spec.txt', summary };
   }
   if (o.calibration) {
     await mustBeFile(o.calibration, 'Calibration cache');
@@ -100,6 +116,13 @@ export async function createPackage(o: CreateOptions): Promise<CreateResult> {
     ...(golden ? { golden } : {}),
   });
 
+  // TAO's YOLO exporters write the BatchedNMS node with topK = 2 × nms_config.top_k
+  // (docs/reference/batched-nms.md): above 2048 the plugin refuses the engine build on the board.
+  if (spec && manifest.network.startsWith('yolo') && 2 * manifest.nms.topK > MAX_TOP_K) {
+    throw new AgentError('NMS_ATTRIBUTES_INVALID', `${o.specFile}: nms_config top_k ${manifest.nms.topK} makes TAO export a BatchedNMS topK of ${2 * manifest.nms.topK}; TensorRT's plugin refuses topK above ${MAX_TOP_K}.`, {
+      hint: `Set top_k ≤ ${MAX_TOP_K / 2} in the spec, re-export, and run \`jetson-fleet package create\` again.`,
+    });
+  }
   const outDir = path.dirname(path.resolve(o.out));
   await mkdirp(outDir);
   const stage = await makeTempDir(outDir, '.pkg-stage-');
@@ -130,5 +153,5 @@ export async function createPackage(o: CreateOptions): Promise<CreateResult> {
     await removePath(tmpOut);
   }
   const st = await statMaybe(o.out);
-  return { file: path.resolve(o.out), sha256: await sha256File(o.out), sizeBytes: st?.size ?? 0, manifest };
+  return { file: path.resolve(o.out), sha256: await sha256File(o.out), sizeBytes: st?.size ?? 0, manifest, warnings: spec?.summary.warnings ?? [] };
 }

@@ -1,14 +1,29 @@
 import { AgentError } from '../core/errors.js';
 import type { ModelManifest } from '../core/contracts/model.js';
-import { specMessage, specMessages, specScalar, type SpecMessage, type SpecValue } from './spec-parse.js';
+import { specMessage, type SpecMessage } from './spec-parse.js';
+import { SpecReader, posOf, type SpecFlags } from './spec-read.js';
+import { checkSpecFields, type SpecWarning } from './spec-schema.js';
+import { readDepth, readMean, readSize, type SpecLayout } from './spec-input.js';
+import { readClasses } from './spec-classes.js';
+import { readNms, type ExportedNmsAttributes, type SpecNms } from './spec-nms.js';
+
+export { DEFAULT_MEAN_BGR, DEFAULT_MEAN_GRAY, DEFAULT_MEAN_GRAY16, tensorNormalisation } from './spec-input.js';
+export type { SpecFlags } from './spec-read.js';
+export type { SpecWarning } from './spec-schema.js';
 
 /**
- * What a TLT/TAO experiment spec says about the exported model (issue #4 §2). Pure.
- * Field names: TLT YOLOv3 spec (seed workflow; tlt-models.md §1 "Deriving arguments", §7.2, §8.2, §8.4).
+ * What a TLT 2.0 or TAO 3.0–5.x YOLO experiment spec says about the exported model
+ * (docs/reference/tao-specs.md): input size, channels and depth from either
+ * augmentation_config layout, the mean, the class list, nms_config and the BatchedNMS
+ * attributes tao export writes, the network. Values given on the command line replace the
+ * spec's (and silence its problems with them, as a warning). Unknown fields are warnings.
+ * Pure.
  */
 export type Network = ModelManifest['network'];
 
 export interface SpecSummary {
+  /** `tao`: TAO 3.0+ flat augmentation_config; `tlt2`: TLT 2.0 augmentation_config.preprocessing. */
+  readonly layout: SpecLayout | null;
   readonly network: Network | null;
   readonly arch: string | null;
   readonly nlayers: number | null;
@@ -17,23 +32,36 @@ export interface SpecSummary {
     readonly channels: 1 | 3;
     readonly height: number;
     readonly width: number;
+    /** Bits per channel the model was trained on (augmentation_config.output_depth). */
+    readonly depth: 8 | 16;
     readonly colorOrder: 'bgr' | 'gray';
+    /** Per channel in tensor order (B, G, R or L), in the model's pixel units. */
     readonly mean: number[];
   };
-  /** sorted(unique(target_class_mapping values)): index = class id (tlt-models.md §8.4). */
+  /** Index = class id (docs/reference/tao-specs.md §5). */
   readonly classes: string[];
-  readonly nms: { confidenceThreshold: number; iouThreshold: number; topK: number } | null;
-  /** Converter -o nodes for the network (tlt-models.md §4), null when the network is unknown. */
+  readonly nms: SpecNms | null;
+  /** The BatchedNMS attributes tao export derives from this spec (YOLO only). */
+  readonly nmsPlugin: ExportedNmsAttributes | null;
+  /** Anchor shapes (width, height) per output scale, from the network block. */
+  readonly anchors: { readonly big: number[][]; readonly mid: number[][]; readonly small: number[][] } | null;
+  /** Converter -o nodes for the network, null when the network is unknown. */
   readonly outputs: string[] | null;
-  /** tlt-converter -d value C,H,W. */
+  /** tao-converter -d value C,H,W. */
   readonly dims: string;
+  /** Spec values replaced by command-line values. */
+  readonly overridden: string[];
+  readonly warnings: SpecWarning[];
 }
 
-/** TAO defaults when the spec has no image_mean (yolov3_exporter.load_model; tlt-models.md §7.2). */
-export const DEFAULT_MEAN_BGR = [103.939, 116.779, 123.68];
-export const DEFAULT_MEAN_GRAY = [117.3786];
+export interface DeriveOptions {
+  /** Command-line flags the caller has for spec values; error hints offer only these. */
+  readonly flags?: SpecFlags;
+  /** Command-line values: they replace the spec's (input C,H,W; classes). */
+  readonly overrides?: { readonly dims?: { readonly c: number; readonly h: number; readonly w: number }; readonly classes?: readonly string[] };
+}
 
-/** Output nodes per network (tlt-models.md §4). */
+/** Output nodes per network (docs/reference/tao-specs.md §7; DeepStream pgie configs). */
 export const OUTPUT_NODES: Readonly<Record<Network, readonly string[]>> = {
   yolov3: ['BatchedNMS'],
   yolov4: ['BatchedNMS'],
@@ -42,7 +70,7 @@ export const OUTPUT_NODES: Readonly<Record<Network, readonly string[]>> = {
   detectnet_v2: ['output_cov/Sigmoid', 'output_bbox/BiasAdd'],
 };
 
-/** Input tensor names per network (tlt-models.md §4). */
+/** Input tensor names per network (yolov3_exporter.py set_input_output_node_names: "Input"). */
 export const INPUT_NAMES: Readonly<Record<Network, string>> = {
   yolov3: 'Input',
   yolov4: 'Input',
@@ -51,97 +79,134 @@ export const INPUT_NAMES: Readonly<Record<Network, string>> = {
   detectnet_v2: 'input_1',
 };
 
-function invalid(file: string, message: string, v?: SpecValue): AgentError {
-  const where = v ? `${file}:${v.pos.line}:${v.pos.col}` : file;
-  return new AgentError('SPEC_INVALID', `${where}: ${message}`, { hint: 'Fix the experiment spec, or pass the value on the command line.' });
+const YOLO_BLOCKS = ['yolov3_config', 'yolov4_config', 'yolo_config'] as const;
+const TINY_ARCHS = new Set(['cspdarknet_tiny', 'cspdarknet_tiny_3l']);
+
+function isYolo(n: Network | null): boolean {
+  return n === 'yolov3' || n === 'yolov4' || n === 'yolov4-tiny';
 }
 
-function num(file: string, msg: SpecMessage | undefined, name: string, path: string): number | undefined {
-  const v = specScalar(msg, name);
-  if (v === undefined) return undefined;
-  if (v.kind !== 'number' || !Number.isFinite(v.value)) throw invalid(file, `${path} must be a number`, v);
-  return v.value;
+function networkBlock(r: SpecReader, root: SpecMessage): { name: string; msg: SpecMessage } | null {
+  const present = YOLO_BLOCKS.filter((b) => specMessage(root, b));
+  if (present.length > 1) r.warn(posOf(root, present[1] ?? ''), `the spec has ${present.join(' and ')}; a TAO spec has one: using ${present[0]}`);
+  const name = present[0] ?? (specMessage(root, 'ssd_config') ? 'ssd_config' : undefined);
+  const msg = name ? specMessage(root, name) : undefined;
+  return name && msg ? { name, msg } : null;
 }
 
-function int(file: string, msg: SpecMessage | undefined, name: string, path: string): number | undefined {
-  const n = num(file, msg, name, path);
-  if (n !== undefined && !Number.isInteger(n)) throw invalid(file, `${path} must be an integer, got ${n}`, specScalar(msg, name));
-  return n;
-}
-
-function str(file: string, msg: SpecMessage | undefined, name: string, path: string): string | undefined {
-  const v = specScalar(msg, name);
-  if (v === undefined) return undefined;
-  if (v.kind === 'string' || v.kind === 'ident') return v.value;
-  throw invalid(file, `${path} must be a string`, v);
-}
-
-function networkOf(root: SpecMessage, arch: string | null): Network | null {
-  const names = new Set(root.fields.map((f) => f.name));
-  if (names.has('yolo_config') || names.has('yolov3_config')) return 'yolov3';
-  if (names.has('yolov4_config')) return arch === 'cspdarknet_tiny' || arch === 'cspdarknet_tiny_3l' ? 'yolov4-tiny' : 'yolov4';
-  if (names.has('ssd_config')) return 'ssd';
-  if (names.has('bbox_rasterizer_config') || names.has('cost_function_config')) return 'detectnet_v2';
+function networkOf(root: SpecMessage, block: string | undefined, arch: string | null): Network | null {
+  // yolo_v4_tiny reuses YOLOv4Config; the arch tells them apart (yolo_v4/architecture/yolo_arch.py).
+  if (block === 'yolo_config' || block === 'yolov3_config') return 'yolov3';
+  if (block === 'yolov4_config') return arch && TINY_ARCHS.has(arch) ? 'yolov4-tiny' : 'yolov4';
+  if (block === 'ssd_config') return 'ssd';
+  if (specMessage(root, 'bbox_rasterizer_config') || specMessage(root, 'cost_function_config')) return 'detectnet_v2';
   return null;
 }
 
-export function deriveFromSpec(root: SpecMessage, file = 'spec'): SpecSummary {
-  const yolo = specMessage(root, 'yolo_config') ?? specMessage(root, 'yolov3_config') ?? specMessage(root, 'yolov4_config') ?? specMessage(root, 'ssd_config');
-  const arch = str(file, yolo, 'arch', 'arch') ?? null;
-  const nlayers = int(file, yolo, 'nlayers', 'nlayers') ?? null;
-  const network = networkOf(root, arch);
-
-  const aug = specMessage(root, 'augmentation_config');
-  const pre = specMessage(aug, 'preprocessing');
-  const P = 'augmentation_config.preprocessing';
-  const width = int(file, pre, 'output_image_width', `${P}.output_image_width`);
-  const height = int(file, pre, 'output_image_height', `${P}.output_image_height`);
-  if (width === undefined || height === undefined) {
-    throw invalid(file, `${P}.output_image_width and output_image_height are required to derive the input size`);
+/** `"[(114.94, 60.67), (159.06, 114.59)]"` → [[114.94, 60.67], [159.06, 114.59]]; null when malformed. */
+export function parseAnchors(text: string): number[][] | null {
+  const body = text.trim();
+  if (body === '') return [];
+  if (!/^\[\s*(\(\s*[-+.\deE]+\s*,\s*[-+.\deE]+\s*\)\s*,?\s*)*\]$/.test(body)) return null;
+  const out: number[][] = [];
+  for (const m of body.matchAll(/\(\s*([-+.\deE]+)\s*,\s*([-+.\deE]+)\s*\)/g)) {
+    const w = Number(m[1]);
+    const h = Number(m[2]);
+    if (!(w > 0 && h > 0)) return null;
+    out.push([w, h]);
   }
-  if (width < 1 || height < 1 || width > 8192 || height > 8192) throw invalid(file, `input size ${width}×${height} is out of range`);
-  const ch = int(file, pre, 'output_image_channel', `${P}.output_image_channel`) ?? 3;
-  if (ch !== 1 && ch !== 3) throw invalid(file, `${P}.output_image_channel must be 1 or 3, got ${ch}`, specScalar(pre, 'output_image_channel'));
-  const channels: 1 | 3 = ch;
+  return out;
+}
 
-  // image_mean is a map<string,float>: entries {key: "b" value: 103.9} (tlt-models.md §7.2).
-  const means = new Map<string, number>();
-  for (const entry of specMessages(aug, 'image_mean')) {
-    const k = str(file, entry, 'key', 'augmentation_config.image_mean.key');
-    const v = num(file, entry, 'value', 'augmentation_config.image_mean.value');
-    if (k !== undefined && v !== undefined) means.set(k.toLowerCase(), v);
-  }
-  let mean = channels === 3 ? [...DEFAULT_MEAN_BGR] : [...DEFAULT_MEAN_GRAY];
-  if (means.size > 0) {
-    const order = channels === 3 ? ['b', 'g', 'r'] : ['l'];
-    const missing = order.filter((k) => !means.has(k));
-    if (missing.length) throw invalid(file, `augmentation_config.image_mean lacks ${missing.join(', ')} for a ${channels}-channel input`);
-    mean = order.map((k) => means.get(k) ?? 0);
-  }
-
-  const dataset = specMessage(root, 'dataset_config');
-  const mapped = new Set<string>();
-  for (const m of specMessages(dataset, 'target_class_mapping')) {
-    const v = str(file, m, 'value', 'dataset_config.target_class_mapping.value');
-    if (v === undefined) throw invalid(file, 'a target_class_mapping entry has no value');
-    mapped.add(v);
-  }
-  // Python sorted() over str = code-point order; JS sort of ASCII labels is the same.
-  const classes = [...mapped].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-
-  const nmsMsg = specMessage(root, 'nms_config');
-  let nms: SpecSummary['nms'] = null;
-  if (nmsMsg) {
-    const conf = num(file, nmsMsg, 'confidence_threshold', 'nms_config.confidence_threshold');
-    const iou = num(file, nmsMsg, 'clustering_iou_threshold', 'nms_config.clustering_iou_threshold');
-    const topK = int(file, nmsMsg, 'top_k', 'nms_config.top_k');
-    if (conf === undefined || iou === undefined || topK === undefined) {
-      throw invalid(file, 'nms_config needs confidence_threshold, clustering_iou_threshold and top_k');
+function readAnchors(r: SpecReader, top: SpecMessage, block: { name: string; msg: SpecMessage }, network: Network | null): SpecSummary['anchors'] {
+  if (!isYolo(network)) return null;
+  const group = (scale: 'big' | 'mid' | 'small'): number[][] => {
+    const field = `${scale}_anchor_shape`;
+    const text = r.str(block.msg, field, `${block.name}.${field}`);
+    if (text === undefined) return [];
+    const a = parseAnchors(text);
+    if (a === null) {
+      r.warn(posOf(block.msg, field), `${block.name}.${field} is not a list of (width, height) pairs: ignored (the exported model carries its anchors)`);
+      return [];
     }
-    nms = { confidenceThreshold: conf, iouThreshold: iou, topK };
+    return a;
+  };
+  const anchors = { big: group('big'), mid: group('mid'), small: group('small') };
+  // yolo_v4/utils/spec_loader.py: cspdarknet_tiny has no small anchors; every other YOLOv4 arch
+  // (cspdarknet_tiny_3l included) needs all three groups.
+  const arch = r.str(block.msg, 'arch', `${block.name}.arch`);
+  if (block.name === 'yolov4_config' && arch === 'cspdarknet_tiny') {
+    if (anchors.small.length > 0) r.warn(posOf(block.msg, 'small_anchor_shape'), `${block.name}.small_anchor_shape is not supported by cspdarknet_tiny (TAO refuses it)`);
+  } else if (block.name === 'yolov4_config') {
+    // YOLOv3's anchors are optional (yolov3_config.proto); YOLOv4's are not.
+    const missing = (['big', 'mid', 'small'] as const).filter((k) => anchors[k].length === 0).map((k) => `${k}_anchor_shape`);
+    if (missing.length) r.warn(posOf(top, block.name), `${block.name} lacks ${missing.join(', ')} (TAO requires all three groups for ${arch ?? 'this arch'})`);
+  }
+  return anchors;
+}
+
+/**
+ * Runs `derive`. Without a command-line value its errors stand; with one, a spec problem
+ * there becomes a warning (the value replaces the spec's) and the result is undefined.
+ */
+function specOrOverride<T>(r: SpecReader, flag: string | undefined, derive: () => T): T | undefined {
+  if (flag === undefined) return derive();
+  try {
+    return derive();
+  } catch (err) {
+    if (!(err instanceof AgentError) || err.code !== 'SPEC_INVALID') throw err;
+    const d = err.details as { line?: number; col?: number; problem?: string } | undefined;
+    r.warn(d?.line ? { line: d.line, col: d.col ?? 0 } : undefined, `${d?.problem ?? err.message}: not used, ${flag} was given`);
+    return undefined;
+  }
+}
+
+export function deriveFromSpec(rootMsg: SpecMessage, file = 'spec', opts: DeriveOptions = {}): SpecSummary {
+  const r = new SpecReader(file, opts.flags);
+  const block = networkBlock(r, rootMsg);
+  const arch = block ? (r.str(block.msg, 'arch', `${block.name}.arch`) ?? null) : null;
+  const nlayers = block ? (r.int(block.msg, 'nlayers', `${block.name}.nlayers`) ?? null) : null;
+  const network = networkOf(rootMsg, block?.name, arch);
+  const yolo = isYolo(network);
+  if (yolo) r.warnings.push(...checkSpecFields(rootMsg, file));
+
+  const aug = specMessage(rootMsg, 'augmentation_config');
+  const overridden: string[] = [];
+  const dims = opts.overrides?.dims;
+  const inputFlag = r.flags.input ?? '--input';
+  const s = specOrOverride(r, dims ? inputFlag : undefined, () => readSize(r, aug, yolo));
+  const channels: 1 | 3 = dims ? (dims.c === 1 ? 1 : 3) : (s?.channels ?? 3);
+  const height = dims?.h ?? s?.height ?? 0;
+  const width = dims?.w ?? s?.width ?? 0;
+  if (dims) {
+    overridden.push('input');
+    const sp = s;
+    if (sp && (sp.channels !== dims.c || sp.height !== dims.h || sp.width !== dims.w)) {
+      r.warn(posOf(aug, sp.layout === 'tlt2' ? 'preprocessing' : 'output_width'), `the spec's input ${sp.channels},${sp.height},${sp.width} is replaced by ${inputFlag} ${dims.c},${dims.h},${dims.w}`);
+    }
+  }
+  const depth = readDepth(r, aug, channels);
+  const mean = readMean(r, aug, channels, depth);
+
+  const given = opts.overrides?.classes?.length ? opts.overrides.classes : undefined;
+  const cls = specOrOverride(r, given ? (r.flags.classes ?? '--classes') : undefined, () => readClasses(r, rootMsg)) ?? { classes: [], exporterNumClasses: given?.length ?? 0 };
+  let classes = cls.classes;
+  if (given) {
+    overridden.push('classes');
+    if (cls.classes.length > 0 && cls.classes.join('\n') !== given.join('\n')) {
+      const count = cls.classes.length !== given.length ? ` (${given.length} instead of the spec's ${cls.classes.length}: the model's class count must match)` : '';
+      r.warn(posOf(specMessage(rootMsg, 'dataset_config'), 'target_class_mapping'), `the spec's classes [${cls.classes.join(', ')}] are replaced by ${r.flags.classes ?? '--classes'} [${given.join(', ')}]${count}`);
+    }
+    classes = [...given];
+  }
+  if (yolo && cls.exporterNumClasses !== cls.classes.length) {
+    r.warn(posOf(rootMsg, 'dataset_config'), `tao export counts ${cls.exporterNumClasses} classes for BatchedNMS numClasses (case kept) but training used ${cls.classes.length}`);
   }
 
+  const nms = readNms(r, rootMsg, cls.exporterNumClasses, yolo);
+  const anchors = block ? readAnchors(r, rootMsg, block, network) : null;
   return {
+    layout: s?.layout ?? null,
     network,
     arch,
     nlayers,
@@ -150,12 +215,17 @@ export function deriveFromSpec(root: SpecMessage, file = 'spec'): SpecSummary {
       channels,
       height,
       width,
+      depth,
       colorOrder: channels === 3 ? 'bgr' : 'gray',
       mean,
     },
     classes,
-    nms,
+    nms: nms?.nms ?? null,
+    nmsPlugin: yolo ? (nms?.plugin ?? null) : null,
+    anchors,
     outputs: network ? [...OUTPUT_NODES[network]] : null,
     dims: `${channels},${height},${width}`,
+    overridden,
+    warnings: r.warnings,
   };
 }

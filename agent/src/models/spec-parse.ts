@@ -1,12 +1,14 @@
 import { AgentError } from '../core/errors.js';
 
 /**
- * Protobuf text format, as TLT/TAO experiment specs use it (issue #4 §2): nested messages
- * with or without `:` before `{` (also `<…>`), repeated fields, `[a, b]` lists, `#` comments,
- * single/double-quoted strings (adjacent ones concatenate), ints, floats (`5e-5`,
- * `0.20000000298`, `inf`, `nan`, `1.0f`), identifiers (enums, true/false), optional `;`/`,`
- * separators. No schema: the result is a tree that spec-derive.ts reads. Errors carry
- * line:column. Pure.
+ * Protobuf text format as TLT/TAO experiment specs use it (docs/reference/tao-specs.md §1;
+ * grammar: https://protobuf.dev/reference/protobuf/textformat-spec/): nested messages with or
+ * without `:` before `{` (also `<…>`), repeated fields, `[a, b]` lists, `#` comments,
+ * single/double-quoted strings (adjacent ones concatenate), ints, floats (`5e-5`, `1.`,
+ * `0.20000000298`, `inf`, `nan`, `1.0f`), identifiers (enums, `true`/`True`/`False`), optional
+ * `;`/`,` separators. No schema here: the result is a tree, every field kept in file order
+ * with its line:column, that spec-derive.ts reads and spec-schema.ts checks. Syntax errors
+ * carry line:column. Pure.
  */
 
 export interface SpecPos {
@@ -22,6 +24,8 @@ export type SpecValue =
 
 export interface SpecField {
   readonly name: string;
+  /** Where the field name stands: warnings about the field point here. */
+  readonly pos: SpecPos;
   readonly value: SpecValue;
 }
 
@@ -174,13 +178,13 @@ class Parser {
       }
       if (t.kind !== 'ident') throw syntax(this.file, t.pos, `expected a field name, found ${this.describe(t)}`);
       this.next();
-      this.field(t.text, fields);
+      this.field(t.text, t.pos, fields);
       const sep = this.peek();
       if (sep.kind === 'punct' && (sep.text === ';' || sep.text === ',')) this.next();
     }
   }
 
-  private field(name: string, into: SpecField[]): void {
+  private field(name: string, at: SpecPos, into: SpecField[]): void {
     let t = this.peek();
     const colon = t.kind === 'punct' && t.text === ':';
     if (colon) {
@@ -189,7 +193,7 @@ class Parser {
     }
     if (t.kind === 'punct' && (t.text === '{' || t.text === '<')) {
       this.next();
-      into.push({ name, value: { kind: 'message', value: this.message(t.text === '{' ? '}' : '>', t), pos: t.pos } });
+      into.push({ name, pos: at, value: { kind: 'message', value: this.message(t.text === '{' ? '}' : '>', t), pos: t.pos } });
       return;
     }
     if (!colon) throw syntax(this.file, t.pos, `expected ":" or "{" after field "${name}", found ${this.describe(t)}`);
@@ -203,14 +207,14 @@ class Parser {
         const v = this.peek();
         if (v.kind === 'punct' && (v.text === '{' || v.text === '<')) {
           this.next();
-          into.push({ name, value: { kind: 'message', value: this.message(v.text === '{' ? '}' : '>', v), pos: v.pos } });
-        } else into.push({ name, value: this.scalar(name) });
+          into.push({ name, pos: at, value: { kind: 'message', value: this.message(v.text === '{' ? '}' : '>', v), pos: v.pos } });
+        } else into.push({ name, pos: at, value: this.scalar(name) });
         const sep = this.next();
         if (sep.kind === 'punct' && sep.text === ']') return;
         if (!(sep.kind === 'punct' && sep.text === ',')) throw syntax(this.file, sep.pos, `expected "," or "]" in the list of "${name}", found ${this.describe(sep)}`);
       }
     }
-    into.push({ name, value: this.scalar(name) });
+    into.push({ name, pos: at, value: this.scalar(name) });
   }
 
   private scalar(name: string): SpecValue {

@@ -4,6 +4,7 @@ import type { ModelManifest } from '../core/contracts/model.js';
 import { fsError, listDir, lstatMaybe, mkdirp, readJsonMaybe, readText, readTextMaybe, realpathMaybe, removePath, sha256File, statMaybe, writeJsonAtomic } from '../platform/fs.js';
 import { makeTempDir, removeTree, renamePath } from '../platform/fs-stream.js';
 import { extractTar, TarVeto } from '../platform/tar.js';
+import { checkExtractedTree } from '../platform/tree-links.js';
 import { isInsidePath, validateManifest } from './manifest.js';
 import { parseCalibrationCache } from './calibration.js';
 import { DEFAULT_MAX_MEMBERS, memberChecker, unsafeError } from './unpack.js';
@@ -111,12 +112,21 @@ export async function addPackage(o: AddOptions): Promise<AddResult> {
     } catch (err) {
       if (err instanceof TarVeto) throw unsafeError(err.member, err.reason, path.basename(o.file));
       const msg = (err as Error).message;
+      // node-tar refuses to write or link through a symlink the archive made (src/symlink-error.ts).
+      const through = err as { code?: unknown; symlink?: unknown; path?: unknown };
+      if (through.code === 'TAR_SYMLINK_ERROR') {
+        const rel = (p: unknown): string => (typeof p === 'string' ? path.relative(tmp, p) || '.' : '?');
+        throw unsafeError(rel(through.path), `it would be written or linked through the package's symlink ${rel(through.symlink)}`, path.basename(o.file));
+      }
       if (/decompression ratio/.test(msg)) throw unsafeError('(gzip stream)', msg, path.basename(o.file));
       throw new AgentError('PACKAGE_INVALID', `${path.basename(o.file)} is not a readable tar or tar.gz: ${msg}.`, {
         hint: 'Rebuild the package with `jetson-fleet package create`.',
         cause: err,
       });
     }
+    // Links are judged again on the written tree, where the kernel resolves whole chains.
+    const problem = await checkExtractedTree(tmp);
+    if (problem) throw unsafeError(problem.member, problem.reason, path.basename(o.file));
     const manifest = await readManifestIn(tmp);
     await checkNamedFiles(tmp, manifest);
     const clash = (await listPackages(o.stateDir)).find((p) => p.name === manifest.name && p.version === manifest.version);

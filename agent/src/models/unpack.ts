@@ -6,7 +6,10 @@ import type { TarMember } from '../platform/tar.js';
  * Member checks for a safe package unpack (issue #4 §1): no absolute paths, no `..`, links
  * only to places inside the package, only files/dirs/links, no duplicates, no oversize
  * members, bounded member count and total size. Pure: `memberChecker` returns a stateful
- * check function that the tar reader calls for every member in order.
+ * check function that the tar reader calls for every member in order. The link check here
+ * reads the link text only, which cannot see chains (`a/c → b/..` where `a/b → ..`): the
+ * unpacked tree is checked again with the kernel resolving every link
+ * (platform/tree-links.ts, called by store.ts).
  */
 export interface UnpackLimits {
   readonly maxTotalBytes: number;

@@ -1,5 +1,6 @@
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { AgentError } from '../core/errors.js';
+import { redactUrl } from '../core/redact.js';
 import type { Logger } from '../core/log.js';
 import type { Component } from '../core/lifecycle.js';
 import {
@@ -276,9 +277,7 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 }
 
 /** mqtt://user:pass@host → mqtt://***@host (secrets never reach logs, DESIGN §3). */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/[^@/,]*@/g, '//***@');
-}
+export { redactUrl };
 
 export function mqttConnectError(url: string, err: Error): AgentError {
   const code = (err as { code?: string | number }).code;

@@ -42,14 +42,20 @@ export async function extractTar(file: string, cwd: string, options: ExtractOpti
   const unpack: Unpack = new UnpackClass({
     cwd,
     strict: true,
-    // Never apply owners or special modes from the archive.
+    // Never apply owners from the archive (special mode bits: see the filter).
     preserveOwner: false,
     maxDecompressionRatio: options.maxDecompressionRatio ?? 1000,
     filter: (_p: string, entry: unknown): boolean => {
       if (veto) return false;
       const e = entry as ReadEntry;
       const reason = options.check({ path: e.path, type: e.type, size: e.size, linkpath: e.linkpath });
-      if (reason === undefined) return true;
+      if (reason === undefined) {
+        // Unpack creates files and directories with `entry.mode & 0o7777` (node-tar
+        // src/unpack.ts [FILE]/[DIRECTORY]), setuid/setgid/sticky included, and preserveOwner
+        // does not touch modes: strip the special bits here, before the entry is written.
+        if (typeof e.mode === 'number') e.mode &= 0o777;
+        return true;
+      }
       // Skip this and every later member; the archive is drained (bounded by the
       // decompression ratio) so that every write already started has finished when we return.
       veto = new TarVeto(e.path, reason);

@@ -25,6 +25,12 @@ export interface ArtifactRecord {
   readonly cmake: { readonly path: string; readonly version: string };
   readonly cmakeArgs: readonly string[];
   readonly makeArgs: readonly string[];
+  /** The make target that linked the library (absent in records of older agents: nvinfer_plugin). */
+  readonly pluginTarget?: string;
+  /** Plugin creators the tree could not build (release/11.0+: BatchTilePlugin_TRT, BatchedNMS_TRT …). */
+  readonly missingCreators?: readonly string[];
+  /** The plan's warnings (CUDA mismatch, missing TAO plugins), shown again by `plugin build`. */
+  readonly warnings?: readonly string[];
   readonly durationMs: number;
   readonly builtAt: string;
   readonly buildLog: string;

@@ -6,7 +6,7 @@ import { buildDeadline, buildStepRunner } from './build-steps.js';
 import { buildDirFor, cacheKey, readArtifact, writeArtifact, type ArtifactRecord } from './artifact.js';
 import type { PluginContext } from './context.js';
 import { machineName, parseElf } from './elf.js';
-import { generationOfRef, minimumCmake, planBranch, planBuild, type TreeGeneration } from './plan.js';
+import { creatorsOf, generationOfRef, minimumCmake, planBranch, planBuild, type PlanProblem } from './plan.js';
 import { DEFAULT_TRT_LIB_DIR } from './resolve.js';
 import { resolveSource } from './source.js';
 import { findCCompiler, findCmake, findCudaCompiler } from './tools.js';
@@ -58,32 +58,28 @@ export async function buildPlugin(ctx: PluginContext, req: BuildRequest): Promis
     ...(req.signal ? { signal: req.signal } : {}),
   });
   const hv = src.headerVersion;
-  const treeGeneration: TreeGeneration | undefined = hv ? { major: hv.major, minor: hv.minor } : undefined;
-  // The tree's own version decides when the ref was a tag (cmake minimum may rise to 3.31).
-  if (treeGeneration) await findCmake(req.cmakePath, minimumCmake(treeGeneration));
 
   const trtLibDir = ctx.paths.toHost(ctx.board.trtLibDir ?? DEFAULT_TRT_LIB_DIR);
   const res = hostResources();
-  const probe = planBuild({
+  const planInput = {
     board: ctx.board,
     ref: b.branch,
-    ...(treeGeneration ? { treeGeneration } : {}),
+    tree: src.tree,
     ...(req.gpuArchs ? { gpuArchs: req.gpuArchs } : {}),
+    ...(req.jobs ? { jobs: req.jobs } : {}),
     cpuCount: res.cpuCount,
     memAvailableBytes: res.memAvailableBytes,
     sourceDir: src.dir,
-    buildDir: '',
-    outDir: '',
     trtLibDir,
     cCompiler: cc,
     cudaCompiler: nvcc.path,
-    cudaVersionFallback: nvcc.version,
-  });
-  if ('kind' in probe) {
-    throw new AgentError(probe.kind === 'no-arch' ? 'PLUGIN_ARCH_UNKNOWN' : 'PLUGIN_BRANCH_UNKNOWN', probe.message, {
-      hint: probe.kind === 'no-arch' ? 'Pass --gpu-archs with the board arch (53 Nano/TX1, 62 TX2, 72 Xavier, 87 Orin, 110 Thor).' : 'Pass --ref.',
-    });
-  }
+    nvccVersion: nvcc.version,
+  };
+  const probe = planBuild({ ...planInput, buildDir: '', outDir: '' });
+  if ('kind' in probe) throw planError(probe);
+  // The tree's own cmake_minimum_required decides (a tag or an unexpected branch may need 3.31).
+  await findCmake(req.cmakePath, probe.minimumCmake);
+  for (const w of probe.warnings) ctx.onStep?.(`warning: ${w}`);
   const key = cacheKey({
     sourceIdentity: src.identity,
     branch: b.branch,
@@ -106,22 +102,7 @@ export async function buildPlugin(ctx: PluginContext, req: BuildRequest): Promis
 
   const buildDir = path.join(dir, 'build');
   const outDir = path.join(dir, 'out');
-  const plan = planBuild({
-    board: ctx.board,
-    ref: b.branch,
-    ...(treeGeneration ? { treeGeneration } : {}),
-    ...(req.gpuArchs ? { gpuArchs: req.gpuArchs } : {}),
-    ...(req.jobs ? { jobs: req.jobs } : {}),
-    cpuCount: res.cpuCount,
-    memAvailableBytes: res.memAvailableBytes,
-    sourceDir: src.dir,
-    buildDir,
-    outDir,
-    trtLibDir,
-    cCompiler: cc,
-    cudaCompiler: nvcc.path,
-    cudaVersionFallback: nvcc.version,
-  });
+  const plan = planBuild({ ...planInput, buildDir, outDir });
   if ('kind' in plan) throw new AgentError('INTERNAL', plan.message);
   await removePath(buildDir);
   await removePath(outDir);
@@ -131,7 +112,7 @@ export async function buildPlugin(ctx: PluginContext, req: BuildRequest): Promis
   await fsp.writeFile(logFile, `# jetson-agent plugin build ${key.slice(0, 16)} (${b.branch}, source ${src.location}${src.commit ? ` @ ${src.commit}` : ''})\n`);
   const step = buildStepRunner({ logFile, remaining, onStep: ctx.onStep, onProgress: req.onProgress, signal: req.signal, failCode: 'PLUGIN_BUILD_FAILED' });
   await step('configuring (cmake)', cmake.path, plan.cmakeArgs);
-  await step(`building nvinfer_plugin (make -j${plan.jobs})`, 'make', plan.makeArgs, buildDir);
+  await step(`building ${plan.pluginTarget} (make -j${plan.jobs})`, 'make', plan.makeArgs, buildDir);
 
   const built = await findOutput(plan.searchDirs);
   if (!built) {
@@ -161,12 +142,25 @@ export async function buildPlugin(ctx: PluginContext, req: BuildRequest): Promis
     cmake,
     cmakeArgs: plan.cmakeArgs,
     makeArgs: plan.makeArgs,
+    pluginTarget: plan.pluginTarget,
+    missingCreators: creatorsOf(plan.missingTaoPlugins),
+    warnings: plan.warnings,
     durationMs: Date.now() - started,
     builtAt: ctx.now().toISOString(),
     buildLog: logFile,
   };
   await writeArtifact(ctx.state, dir, rec);
   return { artifact: rec, cached: false };
+}
+
+function planError(p: PlanProblem): AgentError {
+  if (p.kind === 'no-arch') return new AgentError('PLUGIN_ARCH_UNKNOWN', p.message, { hint: 'Pass --gpu-archs with the board arch (53 Nano/TX1, 62 TX2, 72 Xavier, 87 Orin, 110 Thor).' });
+  if (p.kind === 'tree-unreadable') {
+    return new AgentError('PLUGIN_TREE_UNREADABLE', p.message, {
+      hint: 'Point --source (or --git/--ref) at an NVIDIA/TensorRT release tree (release/7.1 … release/11.x, main) with its CMakeLists.txt and plugin/CMakeLists.txt intact.',
+    });
+  }
+  return new AgentError('PLUGIN_BRANCH_UNKNOWN', p.message, { hint: 'Pass --ref.' });
 }
 
 /** First real file named libnvinfer_plugin.so.<x.y.z> in the given dirs (out/ first, then build/). */

@@ -1,9 +1,12 @@
 import type { BoardInfo } from '../core/contracts/board.js';
+import { BASE_DEFINES, TAO_PLUGIN_DIRS, configureTree, readTreeShape, type TaoPluginDir, type TreeFiles, type TreeShape } from './tree-shape.js';
 import { compareVersions } from './version.js';
 
 /**
- * Pure TensorRT OSS build planning (DESIGN §5). Every branch-dependent choice is taken here
- * from jetson-platform.md §4 and unit-tested per branch; build.ts only executes the plan.
+ * Pure TensorRT OSS build planning (DESIGN §5). The branch is chosen from the board's
+ * TensorRT version; every tree-dependent choice (make target, -D variables, cmake minimum)
+ * is then read from the tree's own CMake files (tree-shape.ts,
+ * docs/reference/tensorrt-oss-trees.md). build.ts only executes the plan.
  */
 
 /** A tree generation: major.minor of the TensorRT OSS tree (`main` counts as the newest). */
@@ -12,10 +15,10 @@ export interface TreeGeneration {
   readonly minor: number;
 }
 
-/** `main` is newer than every release branch (jetson-platform.md §4.1: main = newest, 11.x line). */
+/** `main` is newer than every release branch (docs/reference/tensorrt-oss-trees.md: main is the newest, 11.x line). */
 export const MAIN_GENERATION: TreeGeneration = { major: 11, minor: 99 };
 
-/** 7.1.3 → `release/7.1` (deepstream_tao_apps TRT-OSS/Jetson README, jetson-platform.md §4.1). */
+/** 7.1.3 → `release/7.1` (NVIDIA-AI-IOT/deepstream_tao_apps TRT-OSS/Jetson/README.md). */
 export function branchForTensorrt(version: string): string | undefined {
   const m = /^(\d+)\.(\d+)/.exec(version);
   return m ? `release/${m[1]}.${m[2]}` : undefined;
@@ -32,21 +35,12 @@ const genAtLeast = (g: TreeGeneration, major: number, minor: number): boolean =>
   g.major > major || (g.major === major && g.minor >= minor);
 
 /**
- * `cmake_minimum_required` per branch (jetson-platform.md §4.2): 3.13 for release/5.1 …
- * 10.16, 3.31 for release/11.x and main. Unknown refs (tags) use 3.13.
+ * The cmake a branch is expected to need, checked before the source is fetched (tools
+ * first): 3.13 for release/5.1 … 10.16, 3.31 for release/11.x and main; unknown refs (tags)
+ * use 3.13. Once the tree is there its own cmake_minimum_required decides (tree-shape.ts).
  */
 export function minimumCmake(gen: TreeGeneration | undefined): string {
   return gen && genAtLeast(gen, 11, 0) ? '3.31' : '3.13';
-}
-
-/** Output dir variable: TRT_BIN_DIR up to release/7.0, TRT_OUT_DIR from 7.1 (§4.3; -DTRT_BIN_DIR is ignored on ≥ 7.1). */
-export function outputVariable(gen: TreeGeneration): 'TRT_BIN_DIR' | 'TRT_OUT_DIR' {
-  return genAtLeast(gen, 7, 1) ? 'TRT_OUT_DIR' : 'TRT_BIN_DIR';
-}
-
-/** release/11.0+/main dropped GPU_ARCHS → CMAKE_CUDA_ARCHITECTURES (§4.3). */
-export function archVariable(gen: TreeGeneration): 'GPU_ARCHS' | 'CMAKE_CUDA_ARCHITECTURES' {
-  return genAtLeast(gen, 11, 0) ? 'CMAKE_CUDA_ARCHITECTURES' : 'GPU_ARCHS';
 }
 
 /**
@@ -80,8 +74,8 @@ export interface BuildPlanInput {
   readonly board: BoardInfo;
   /** Explicit --ref; otherwise derived from board.tensorrt. */
   readonly ref?: string;
-  /** Generation read from the source tree's include/NvInferVersion.h (wins over the ref). */
-  readonly treeGeneration?: TreeGeneration;
+  /** The source tree's CMake files: every tree-dependent choice is read from them. */
+  readonly tree: TreeFiles;
   /** Explicit --gpu-archs list. */
   readonly gpuArchs?: readonly number[];
   readonly jobs?: number;
@@ -94,30 +88,40 @@ export interface BuildPlanInput {
   readonly trtLibDir: string;
   readonly cCompiler: string;
   readonly cudaCompiler: string;
-  /** CUDA version when the board does not report one (from `nvcc --version`). */
-  readonly cudaVersionFallback?: string;
+  /** `nvcc --version` of cudaCompiler: CUDA_VERSION when the board reports none, and checked against it. */
+  readonly nvccVersion?: string;
 }
 
 export interface BuildPlan {
   readonly branch: string;
-  readonly generation: TreeGeneration | undefined;
   readonly minimumCmake: string;
   readonly gpuArchs: readonly number[];
-  readonly archVariable: 'GPU_ARCHS' | 'CMAKE_CUDA_ARCHITECTURES';
-  readonly outputVariable: 'TRT_BIN_DIR' | 'TRT_OUT_DIR';
+  readonly archVariable: TreeShape['archVariable'];
+  readonly outputVariable: TreeShape['outputVariable'];
+  /** The make target that links libnvinfer_plugin (nvinfer_plugin, or tensorrt_plugins on release/11.1+/main). */
+  readonly pluginTarget: string;
+  /** plugin/<dir> source directories this tree compiles. */
+  readonly pluginDirs: readonly string[];
+  /** TAO plugin source directories this tree lacks (release/11.0+: batchTilePlugin, batchedNMSPlugin). */
+  readonly missingTaoPlugins: readonly TaoPluginDir[];
   readonly cudaVersion: string | undefined;
   /** Full cmake argv (after the program name). */
   readonly cmakeArgs: readonly string[];
   /** Full make argv (after the program name); make runs with cwd = the build dir. */
   readonly makeArgs: readonly string[];
   readonly jobs: number;
-  /** Directories searched for the output, in order (§4.4: out/ then build/). */
+  /** Directories searched for the output, in order (out/ then build/: TRT_BIN_DIR is ignored on 7.1+). */
   readonly searchDirs: readonly string[];
+  /** What the operator must know before trusting the build (CUDA mismatch, missing TAO plugins). */
+  readonly warnings: readonly string[];
+  /** -D variables the plan would pass but this tree never reads (left out, so cmake does not warn). */
+  readonly unusedDefines: readonly string[];
 }
 
 export type PlanProblem =
   | { readonly kind: 'no-branch'; readonly message: string }
-  | { readonly kind: 'no-arch'; readonly message: string };
+  | { readonly kind: 'no-arch'; readonly message: string }
+  | { readonly kind: 'tree-unreadable'; readonly message: string };
 
 /** Branch only (needed before the source exists, for the cmake check). */
 export function planBranch(board: BoardInfo, ref?: string): { branch: string } | PlanProblem {
@@ -128,50 +132,75 @@ export function planBranch(board: BoardInfo, ref?: string): { branch: string } |
   return { branch };
 }
 
+/** The plugin creators a tree without these TAO plugin directories cannot register. */
+export function creatorsOf(dirs: readonly TaoPluginDir[]): string[] {
+  return dirs.flatMap((d) => [...TAO_PLUGIN_DIRS[d]]);
+}
+
 export function planBuild(input: BuildPlanInput): BuildPlan | PlanProblem {
   const b = planBranch(input.board, input.ref);
   if ('kind' in b) return b;
-  const generation = input.treeGeneration ?? generationOfRef(b.branch);
   const gpuArchs = input.gpuArchs && input.gpuArchs.length > 0 ? [...input.gpuArchs] : input.board.cudaArch ? [input.board.cudaArch] : [];
   if (gpuArchs.length === 0) {
     return { kind: 'no-arch', message: 'No GPU arch: the board was not detected as a Jetson and --gpu-archs was not given.' };
   }
-  // Unknown generation (a tag or SHA without a readable header): assume the 7.1+ layout.
-  const gen = generation ?? { major: 8, minor: 0 };
-  const archVar = archVariable(gen);
-  const outVar = outputVariable(gen);
-  const cudaVersion = cudaMajorMinor(input.board.cuda) ?? cudaMajorMinor(input.cudaVersionFallback);
+  const shape = readTreeShape(input.tree);
+  if ('kind' in shape) return { kind: 'tree-unreadable', message: `${input.sourceDir} is not a TensorRT OSS tree this agent can read: ${shape.message}.` };
+  const boardCuda = cudaMajorMinor(input.board.cuda);
+  const nvccCuda = cudaMajorMinor(input.nvccVersion);
+  const cudaVersion = boardCuda ?? nvccCuda;
   const jobs = input.jobs && input.jobs > 0 ? input.jobs : defaultJobs(input.cpuCount, input.memAvailableBytes);
   // GPU_ARCHS is a space-separated list (separate_arguments); CMAKE_CUDA_ARCHITECTURES a ;-list.
-  const archValue = archVar === 'GPU_ARCHS' ? gpuArchs.join(' ') : gpuArchs.join(';');
-  const args = [
-    '-S',
-    input.sourceDir,
-    '-B',
-    input.buildDir,
-    `-D${archVar}=${archValue}`,
-    `-DTRT_LIB_DIR=${input.trtLibDir}`,
-    `-D${outVar}=${input.outDir}`,
-    ...(input.board.isJetson ? ['-DTRT_PLATFORM_ID=aarch64'] : []),
-    ...(cudaVersion ? [`-DCUDA_VERSION=${cudaVersion}`] : []),
-    `-DCMAKE_C_COMPILER=${input.cCompiler}`,
-    `-DCMAKE_CUDA_COMPILER=${input.cudaCompiler}`,
-    '-DBUILD_PARSERS=OFF',
-    '-DBUILD_SAMPLES=OFF',
+  const archValue = shape.archVariable === 'GPU_ARCHS' ? gpuArchs.join(' ') : gpuArchs.join(';');
+  // Every -D the plan may pass, in argv order; the tree's configure decides which it reads.
+  const candidates: [string, string][] = [
+    [shape.archVariable, archValue],
+    ['TRT_LIB_DIR', input.trtLibDir],
+    ...(shape.outputVariable ? ([[shape.outputVariable, input.outDir]] as [string, string][]) : []),
+    ...(input.board.isJetson ? ([['TRT_PLATFORM_ID', 'aarch64']] as [string, string][]) : []),
+    ...(cudaVersion ? ([['CUDA_VERSION', cudaVersion]] as [string, string][]) : []),
+    ['CMAKE_C_COMPILER', input.cCompiler],
+    ['CMAKE_CUDA_COMPILER', input.cudaCompiler],
+    ...[...BASE_DEFINES],
   ];
+  const configured = configureTree(input.tree, new Map(candidates));
+  // cmake itself consults CMAKE_C_COMPILER / CMAKE_CUDA_COMPILER (a real configure of
+  // release/8.6 and 11.1, whose projects enable only CXX and CUDA, does not call them unused).
+  const read = (name: string): boolean => name === shape.archVariable || /^CMAKE_\w+_COMPILER$/.test(name) || configured.used.has(name);
+  const kept = candidates.filter(([k]) => read(k));
+  const unusedDefines = candidates.filter(([k]) => !read(k)).map(([k]) => k);
+  const warnings: string[] = [];
+  if (boardCuda && nvccCuda && boardCuda !== nvccCuda) {
+    warnings.push(
+      `The board reports CUDA ${boardCuda} but ${input.cudaCompiler} is CUDA ${nvccCuda}: the plugin is compiled and linked with CUDA ${nvccCuda}` +
+        `${kept.some(([k]) => k === 'CUDA_VERSION') ? ` while -DCUDA_VERSION=${boardCuda} is passed` : ''}. ` +
+        'Pass --cuda-compiler with the nvcc of the CUDA the board runs (JetPack: /usr/local/cuda/bin/nvcc), or check that the board really runs that CUDA.',
+    );
+  }
+  if (shape.missingTaoPlugins.some((d) => d !== 'resizeNearestPlugin')) {
+    const missing = shape.missingTaoPlugins.filter((d) => d !== 'resizeNearestPlugin');
+    warnings.push(
+      `This tree has no ${missing.map((d) => `plugin/${d}`).join(' or ')} sources (removed in TensorRT OSS 11.0): the library will not register ${creatorsOf(missing).join(', ')}. ` +
+        'A TAO model that needs them will not run with it: re-export the model with EfficientNMS (EfficientNMS_TRT), or stay on TensorRT 10 (release/10.x).',
+    );
+  }
   return {
     branch: b.branch,
-    generation,
-    minimumCmake: minimumCmake(generation ?? generationOfRef(b.branch)),
+    minimumCmake: shape.minimumCmake,
     gpuArchs,
-    archVariable: archVar,
-    outputVariable: outVar,
-    cudaVersion,
-    cmakeArgs: args,
-    makeArgs: ['nvinfer_plugin', `-j${jobs}`],
+    archVariable: shape.archVariable,
+    outputVariable: shape.outputVariable,
+    pluginTarget: shape.pluginTarget,
+    pluginDirs: shape.pluginDirs,
+    missingTaoPlugins: shape.missingTaoPlugins,
+    cudaVersion: kept.some(([k]) => k === 'CUDA_VERSION') ? cudaVersion : undefined,
+    cmakeArgs: ['-S', input.sourceDir, '-B', input.buildDir, ...kept.map(([k, v]) => `-D${k}=${v}`)],
+    makeArgs: [shape.pluginTarget, `-j${jobs}`],
     jobs,
-    // On ≥ 7.1 a stray TRT_BIN_DIR is ignored and output lands in build/ (§4.7), so search both.
+    // On ≥ 7.1 a stray TRT_BIN_DIR is ignored and output lands in build/, so search both.
     searchDirs: [input.outDir, input.buildDir],
+    warnings,
+    unusedDefines,
   };
 }
 

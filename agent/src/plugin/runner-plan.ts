@@ -17,16 +17,18 @@ export interface TensorrtInstall {
 }
 
 /**
- * main.cpp branches on NV_TENSORRT_MAJOR: 7.x frees objects with destroy() and uses the
- * bindings API; 8.x the bindings API with `delete`; 10.x removed bindings (named tensors,
- * enqueueV3). 9.x exists only as an x86 LLM release and still has bindings.
+ * main.cpp branches on NvInferVersion.h: 7.x frees objects with destroy() and uses the
+ * bindings API; 8.0–8.4 the bindings API with `delete`; from 8.5 on the named-tensor API
+ * (setInputShape, setTensorAddress, enqueueV3), the only one TensorRT 10 kept. 8.5–9.x still
+ * run implicit-batch (UFF) engines through the deprecated enqueue(batch, bindings), the only
+ * API there is for them (agent/native/trt-runner/README.md).
  */
 export type RunnerApi = 'bindings-destroy' | 'bindings' | 'named-tensors';
 
-export function runnerApiFor(major: number): RunnerApi | undefined {
+export function runnerApiFor(major: number, minor = 0): RunnerApi | undefined {
   if (major === 7) return 'bindings-destroy';
-  if (major === 8 || major === 9) return 'bindings';
-  if (major >= 10) return 'named-tensors';
+  if (major === 8 && minor < 5) return 'bindings';
+  if (major >= 8) return 'named-tensors';
   return undefined;
 }
 
@@ -55,7 +57,7 @@ export interface RunnerPlanProblem {
 }
 
 export function planRunnerBuild(input: RunnerPlanInput): RunnerPlan | RunnerPlanProblem {
-  const api = runnerApiFor(input.tensorrt.major);
+  const api = runnerApiFor(input.tensorrt.major, Number(input.tensorrt.version.split('.')[1] ?? 0));
   if (!api) {
     return {
       kind: 'unsupported-tensorrt',

@@ -6,6 +6,7 @@ import { exists, fsp, listDir, mkdirp, readTextMaybe, removePath, sha256, sha256
 import { renamePath } from '../platform/library.js';
 import { hashTree } from '../platform/tree-hash.js';
 import type { PluginStatePaths } from './state-paths.js';
+import type { TreeFiles } from './tree-shape.js';
 import { parseNvInferVersionHeader, type TrtHeaderVersion } from './version.js';
 
 export interface SourceTree {
@@ -15,8 +16,10 @@ export interface SourceTree {
   readonly commit: string | null;
   /** Stable identity of the source content (cache key input). */
   readonly identity: string;
-  /** From the tree's include/NvInferVersion.h (TRT_VERSION of the build, jetson-platform.md §4.5). */
+  /** From the tree's include/NvInferVersion.h (the TRT_VERSION the build's file name carries). */
   readonly headerVersion: TrtHeaderVersion | undefined;
+  /** The CMake files the plan reads the make target and -D variables from (tree-shape.ts). */
+  readonly tree: TreeFiles;
 }
 
 export interface SourceRequest {
@@ -50,7 +53,33 @@ async function finish(dir: string, kind: SourceTree['kind'], location: string, c
   if (!(await exists(path.join(dir, 'CMakeLists.txt')))) {
     throw unavailable(`${location} is not a TensorRT OSS tree (no top-level CMakeLists.txt).`, 'Point --source at the unpacked NVIDIA/TensorRT repository.');
   }
-  return { dir, kind, location, commit, identity, headerVersion: header ? parseNvInferVersionHeader(header) : undefined };
+  return { dir, kind, location, commit, identity, headerVersion: header ? parseNvInferVersionHeader(header) : undefined, tree: await readTreeFiles(dir) };
+}
+
+/**
+ * The files tree-shape.ts evaluates: the top-level and plugin/ CMakeLists.txt, the cmake
+ * modules and third_party/*.cmake they include, and the directories under plugin/ (where
+ * each plugin's sources live; an absent directory is a plugin the tree cannot build).
+ */
+export async function readTreeFiles(dir: string): Promise<TreeFiles> {
+  const files = new Map<string, string>();
+  const dirs = new Set<string>();
+  const read = async (rel: string): Promise<void> => {
+    const text = await readTextMaybe(path.join(dir, rel));
+    if (text !== undefined) files.set(rel, text);
+  };
+  await read('CMakeLists.txt');
+  await read('plugin/CMakeLists.txt');
+  for (const sub of ['plugin', 'cmake', 'cmake/modules', 'third_party']) {
+    for (const name of await listDir(path.join(dir, sub))) {
+      const rel = `${sub}/${name}`;
+      const st = await statMaybe(path.join(dir, rel));
+      if (st?.isDirectory()) dirs.add(rel);
+      else if (st?.isFile() && sub !== 'plugin' && name.endsWith('.cmake')) await read(rel);
+    }
+  }
+  for (const d of ['plugin', 'cmake', 'cmake/modules', 'third_party']) if ((await statMaybe(path.join(dir, d)))?.isDirectory()) dirs.add(d);
+  return { files, dirs };
 }
 
 async function unpackTarball(state: PluginStatePaths, req: SourceRequest): Promise<SourceTree> {

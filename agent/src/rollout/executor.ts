@@ -112,6 +112,8 @@ export class RolloutExecutor implements Component {
   private writes: Promise<void> = Promise.resolve();
   private readonly dir: string;
   private readonly stateFile: string;
+  /** Waiters for the end of deployments started here (the inbox queues on them); recent ones kept. */
+  private readonly endings = new Map<string, { readonly promise: Promise<DeploymentRecord>; readonly resolve: (r: DeploymentRecord) => void }>();
 
   constructor(private readonly o: RolloutExecutorOptions) {
     this.dir = path.join(o.stateDir, 'deployments');
@@ -240,6 +242,7 @@ export class RolloutExecutor implements Component {
    */
   deployLocal(packagePath: string): Promise<string> {
     const id = `inbox-${new Date(this.o.clock.now()).toISOString().replace(/[-:.]/g, '').replace('T', '-').slice(0, 15)}-${sha256(packagePath + String(this.o.clock.now())).slice(0, 8)}`;
+    this.ending(id);
     this.serial(async () => {
       await this.supersedeCurrent(id);
       const rec = newRecord({
@@ -256,6 +259,39 @@ export class RolloutExecutor implements Component {
       this.launch(rec);
     });
     return this.queue.then(() => id);
+  }
+
+  /**
+   * The terminal record of deployment `id`, once it has one: the inbox hands the next dropped
+   * package over only when the previous one ended, and cleans up after a deployment that ended
+   * before its intake consumed the package (superseded, canceled).
+   */
+  ended(id: string): Promise<DeploymentRecord> {
+    const last = this.mem.lastTerminal;
+    if (last?.deploymentId === id && !this.endings.has(id)) return Promise.resolve(last);
+    return this.ending(id).promise;
+  }
+
+  /** The inbox deployment (current, or the last one ended) working on `packagePath`, if any. */
+  localDeploymentOf(packagePath: string): string | undefined {
+    for (const r of [this.mem.current, this.mem.lastTerminal]) if (r?.localPackage === packagePath) return r.deploymentId;
+    return undefined;
+  }
+
+  private ending(id: string): { readonly promise: Promise<DeploymentRecord>; readonly resolve: (r: DeploymentRecord) => void } {
+    let e = this.endings.get(id);
+    if (!e) {
+      let resolve: (r: DeploymentRecord) => void = () => undefined;
+      const promise = new Promise<DeploymentRecord>((r) => (resolve = r));
+      e = { promise, resolve };
+      this.endings.set(id, e);
+      // Bounded: the oldest waiters go first (their promises stay valid for whoever holds them).
+      for (const k of this.endings.keys()) {
+        if (this.endings.size <= 100) break;
+        this.endings.delete(k);
+      }
+    }
+    return e;
   }
 
   /**
@@ -345,6 +381,7 @@ export class RolloutExecutor implements Component {
     const write = this.writes.then(() => writeJsonAtomic(this.stateFile, snapshot));
     this.writes = write.catch(() => undefined);
     await write;
+    if (isTerminal(rec.state)) this.endings.get(rec.deploymentId)?.resolve(rec);
     this.o.publish(toReport(rec)).catch((err: unknown) => this.o.log.warn({ err: String(err), deploymentId: rec.deploymentId }, 'deployment report not sent'));
   }
 

@@ -10,6 +10,7 @@ import {
   type TerminalState,
 } from '../core/contracts/deployment.js';
 import type { BoardInfo } from '../core/contracts/board.js';
+import { removedPlugins, removedPluginsFix } from '../core/tensorrt-plugins.js';
 import { compareVersions } from '../core/versions.js';
 export { compareVersions };
 
@@ -31,7 +32,7 @@ export interface DeploymentRecord extends Omit<DeploymentReport, 'v'> {
 
 export interface RolloutMemory {
   readonly v: 1;
-  /** Highest manifest sequence ever accepted (anti-replay). */
+  /** Highest sequence of a manifest that passed admission (anti-replay); rejected manifests leave it alone. */
   readonly highestSequence: number;
   /** Deployment ids already worked (bounded, newest last). */
   readonly workedIds: readonly string[];
@@ -165,7 +166,11 @@ export function toReport(rec: DeploymentRecord): DeploymentReport {
 
 export function remember(mem: RolloutMemory, rec: DeploymentRecord): RolloutMemory {
   const workedIds = mem.workedIds.includes(rec.deploymentId) ? mem.workedIds : [...mem.workedIds, rec.deploymentId].slice(-WORKED_IDS_KEPT);
-  const highestSequence = Math.max(mem.highestSequence, rec.manifest?.sequence ?? 0);
+  // Only an accepted manifest moves the anti-replay counter (docs/mqtt.md "desired"): a rejected
+  // one (incompatible, expired, invalid) must not make a valid earlier-sequence manifest look
+  // like a replay. `rejected` is the one state a manifest that failed admission ends in.
+  const accepted = rec.state !== 'rejected';
+  const highestSequence = accepted ? Math.max(mem.highestSequence, rec.manifest?.sequence ?? 0) : mem.highestSequence;
   if (isTerminal(rec.state)) return { ...mem, workedIds, highestSequence, current: null, lastTerminal: rec };
   return { ...mem, workedIds, highestSequence, current: rec };
 }
@@ -178,7 +183,7 @@ export interface DeviceFacts {
 export type Admission =
   | { readonly verdict: 'accept' }
   | { readonly verdict: 'ignore'; readonly reason: string }
-  | { readonly verdict: 'reject'; readonly code: 'MANIFEST_EXPIRED' | 'MANIFEST_REPLAYED' | 'MANIFEST_INCOMPATIBLE' | 'MANIFEST_INVALID'; readonly message: string };
+  | { readonly verdict: 'reject'; readonly code: 'MANIFEST_EXPIRED' | 'MANIFEST_REPLAYED' | 'MANIFEST_INCOMPATIBLE' | 'MANIFEST_INVALID' | 'TENSORRT_PLUGIN_REMOVED'; readonly message: string };
 
 /**
  * Decide on a verified, schema-valid manifest. Duplicate ids (a retained desired delivered
@@ -202,6 +207,8 @@ export function admit(mem: RolloutMemory, m: DeploymentManifest, now: number, fa
   }
   const why = incompatibility(m, facts);
   if (why) return { verdict: 'reject', code: 'MANIFEST_INCOMPATIBLE', message: why };
+  const plugins = pluginIncompatibility(m, facts);
+  if (plugins) return { verdict: 'reject', code: 'TENSORRT_PLUGIN_REMOVED', message: plugins };
   return { verdict: 'accept' };
 }
 
@@ -227,6 +234,21 @@ export function incompatibility(m: DeploymentManifest, facts: DeviceFacts): stri
   const need = m.package.size + (r?.minFreeDiskBytes ?? 0);
   if (facts.freeDiskBytes < need) return `Only ${facts.freeDiskBytes} bytes free in the state dir; ${need} needed (package + requires.minFreeDiskBytes).`;
   return null;
+}
+
+/**
+ * null when this board's TensorRT has every plugin the manifest's `requires.plugins` names
+ * (the controller fills it from the package's model.json), else the reason and the fix:
+ * TensorRT 11 removed BatchedNMS/BatchTile and others (core/tensorrt-plugins.ts). Checked
+ * before the download, like the rest of `requires`.
+ */
+export function pluginIncompatibility(m: DeploymentManifest, facts: DeviceFacts): string | null {
+  const removed = removedPlugins(facts.board.tensorrt, m.requires?.plugins ?? []);
+  if (removed.length === 0) return null;
+  return (
+    `The model needs ${removed.join(', ')}, which TensorRT ${facts.board.tensorrt ?? ''} on this board does not have (removed in TensorRT 11). ` +
+    removedPluginsFix(removed)
+  );
 }
 
 /**

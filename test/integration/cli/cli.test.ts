@@ -41,11 +41,13 @@ t.test('usage errors exit 2 with one actionable line; --json gives {error:{code,
 t.test('config print shows the effective config, secrets redacted, env applied', async (t) => {
   const dir = t.testdir();
   const r = await runCli(['config', 'print', '--json', '--state-dir', dir], {
-    env: { JETSON_AGENT_MQTT_PASSWORD: 's3cret', JETSON_AGENT_INFERENCE_PORT: '9191' },
+    env: { JETSON_AGENT_MQTT_PASSWORD: 's3cret', JETSON_AGENT_INFERENCE_PORT: '9191', JETSON_AGENT_MQTT_URL: 'mqtts://jet-01:urlpass@broker:8883' },
   });
   t.equal(r.code, 0, r.stderr);
-  const out = JSON.parse(r.stdout) as { config: { mqtt: { password: string }; inference: { port: number }; stateDir: string } };
+  const out = JSON.parse(r.stdout) as { config: { mqtt: { password: string; url: string }; inference: { port: number }; stateDir: string } };
   t.equal(out.config.mqtt.password, '***');
+  t.equal(out.config.mqtt.url, 'mqtts://***@broker:8883', 'a password in the URL is redacted too');
+  t.notMatch(r.stdout + r.stderr, /urlpass/);
   t.equal(out.config.inference.port, 9191);
   t.equal(out.config.stateDir, dir);
   t.notMatch(r.stdout + r.stderr, /s3cret/, 'the secret appears nowhere');

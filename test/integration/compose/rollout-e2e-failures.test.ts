@@ -1,7 +1,7 @@
 import t from 'tap';
 import sharp from 'sharp';
 import { generateYoloV3Onnx } from '../../../agent/src/models/onnx/generate.js';
-import { failsAboveInput, nmsWithoutNumClasses } from '../../helpers/onnx-faults.js';
+import { failsAboveInput, nmsOutputConsumed } from '../../helpers/onnx-faults.js';
 import { RolloutRig, ref, type GoldenCase } from '../../helpers/rollout-rig.js';
 
 /**
@@ -32,8 +32,8 @@ t.test('failing models: preparation, warm-up, golden mismatch, probation → rol
   const golden: GoldenCase[] = [{ file: 'dark.jpg', image: dark, detections: (seen.body.detections ?? []).map((d) => ({ classId: d.classId, score: d.score, box: d.box })) }];
   t.ok(golden[0]!.detections.length > 0, `the golden image has ${golden[0]!.detections.length} expected detections`);
 
-  await t.test('preparation refuses the graph (NMS node without numClasses) → failed ONNX_UNSUPPORTED at converting', async (t) => {
-    const m = rig.offer(await rig.makePackage('3.0.0', nmsWithoutNumClasses(onnx(3))), '3.0.0');
+  await t.test('preparation refuses the graph (a node reads the NMS output, so it cannot be cut there) → failed ONNX_UNSUPPORTED at converting', async (t) => {
+    const m = rig.offer(await rig.makePackage('3.0.0', nmsOutputConsumed(onnx(3))), '3.0.0');
     await rig.publish(m);
     const r = await rig.expectOutcome(t, m.deploymentId, { state: 'failed', code: 'ONNX_UNSUPPORTED', serving });
     t.equal(r.stage, 'converting');

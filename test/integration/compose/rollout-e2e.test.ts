@@ -87,7 +87,7 @@ t.test('signed rollouts drive a real agent: bad signature, success, sha mismatch
 
   t.equal(await rig.stopAgent(), 0, rig.agent?.log().slice(-3000) ?? '');
   // A subscriber arriving later sees the retained offline status the agent left behind.
-  const late = await Watcher.connect(rig.broker.url, [`${PREFIX}/devices/${DEVICE}/status`]);
+  const late = await Watcher.connect(rig.broker.controllerUrl, [`${PREFIX}/devices/${DEVICE}/status`]);
   t.teardown(() => late.close());
   const offline = await late.waitFor((m) => m.topic.endsWith('/status'));
   t.ok(offline.retain, 'delivered as a retained message');

@@ -237,3 +237,13 @@ t.test('CONVERTER_NOT_FOUND names the build for the board; off-Jetson UFF is UFF
   t.equal(onnxDry.target, 'onnxruntime');
   if (onnxDry.dryRun) t.match(onnxDry.engine, /models\/[0-9a-f]{32}\/model\.onnx$/);
 });
+
+t.test('a TAO .etlt ending in BatchedNMS on a TensorRT 11 board: TENSORRT_PLUGIN_REMOVED before any converter runs', async (t) => {
+  const s = await setup(t, nanoBoard({ tensorrt: '11.0.0' }));
+  const p = await s.pkg('onnx-etlt');
+  const e = await codeOf(convertPackage(s.deps({ converters: { tltConverter: '/nonexistent/tao-converter', trtexec: '/nonexistent/trtexec' } }), req(p)));
+  t.equal(e.code, 'TENSORRT_PLUGIN_REMOVED');
+  t.match(e.message, /needs BatchedNMS_TRT, which TensorRT 11\.0\.0 on this board does not have \(removed in TensorRT 11\)/);
+  t.match(e.hint ?? '', /Re-export the model with EfficientNMS .* or keep this model on boards with TensorRT 10/);
+  t.same(await listEngines(s.stateDir, nanoBoard()), [], 'nothing was built or cached');
+});

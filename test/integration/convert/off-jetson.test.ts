@@ -17,7 +17,7 @@ import { HostPaths } from '../../../agent/src/platform/paths.js';
 import { MODEL_KEY, SEED_SPEC, laptop, writeEtlt, writeKeyring } from '../../helpers/convert-fixture.js';
 import { onnxShapedBytes } from '../../helpers/protobuf-bytes.js';
 
-const NMS = { shareLocation: true, backgroundLabelId: -1, numClasses: 3, topK: 400, keepTopK: 200, scoreThreshold: 0.01, iouThreshold: 0.6, isNormalized: true, clipBoxes: true };
+const NMS = { shareLocation: true, backgroundLabelId: -1, numClasses: 3, topK: 400, keepTopK: 200, scoreThreshold: 0.01, iouThreshold: 0.6, isNormalized: true, clipBoxes: true, caffeSemantics: true, scoreBits: 16 };
 
 async function load(t: Test, seen: Uint8Array[]): Promise<typeof RunModule> {
   return t.mockImport<typeof RunModule>('../../../agent/src/convert/run.js', {
@@ -26,6 +26,7 @@ async function load(t: Test, seen: Uint8Array[]): Promise<typeof RunModule> {
         seen.push(onnx);
         return { model: Buffer.from('PREPARED'), nms: NMS, outputNames: ['box/concat_concat', 'cls/mul'], inputName: 'Input' };
       },
+      readTrtNmsAttributes: (): null => null,
     },
   });
 }

@@ -109,3 +109,21 @@ t.test('run under systemd: READY=1, WATCHDOG=1 and STOPPING=1 reach the notify s
   t.ok(lines.every((l) => l.startsWith('{')), 'daemon logs are JSON lines');
   await rx.waitFor((m) => m === 'STOPPING=1');
 });
+
+t.test('an MQTT user name that is not the device id: the daemon does not connect and says why', async (t) => {
+  const dir = t.testdir({ state: {} });
+  // Nothing listens there: the agent must stop at its own check, before any connection attempt.
+  const d = startDaemon({
+    JETSON_AGENT_STATE_DIR: path.join(dir, 'state'),
+    JETSON_AGENT_DEVICE_ID: 'jet-01',
+    JETSON_AGENT_MQTT_URL: 'mqtt://127.0.0.1:9',
+    JETSON_AGENT_MQTT_USERNAME: 'shared-fleet-user',
+    JETSON_AGENT_MQTT_PASSWORD: 'pw',
+    JETSON_AGENT_INFERENCE_PORT: '0',
+    JETSON_AGENT_INFERENCE_INTRA_OP_THREADS: '1',
+  });
+  const code = await d.exited;
+  t.not(code, 0);
+  t.match(d.log(), /MQTT_IDENTITY_MISMATCH: mqtt\.username "shared-fleet-user" is not the device id "jet-01"/);
+  t.notMatch(d.log(), /pw\b/, 'the password is not printed');
+});

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { create } from 'tar';
 import path from 'node:path';
 import { DeploymentManifestSchema } from '../../../agent/src/core/contracts/manifest.js';
 import { decodeSigned, KeyRing, verifyEnvelope } from '../../../agent/src/core/envelope.js';
@@ -50,6 +51,25 @@ t.test('manifest create signs what the device verifies; verify accepts it and re
   const bad = await runCli(['manifest', 'verify', path.join(dir, 't.json'), '--public-key', k.pub], { script: FLEET_JS });
   t.equal(bad.code, 1);
   t.match(bad.stderr, /MANIFEST_BAD_SIGNATURE/);
+});
+
+t.test('manifest create: a TAO .etlt ending in BatchedNMS adds requires.plugins, so TensorRT 11 devices refuse it before downloading', async (t) => {
+  const dir = t.testdir();
+  const src = path.join(dir, 'src');
+  mkdirSync(src);
+  writeFileSync(path.join(src, 'model.json'), JSON.stringify({ schemaVersion: 1, name: 'yolo', version: '3.0', network: 'yolov3', format: 'etlt', file: 'm.etlt', outputs: ['BatchedNMS'] }));
+  writeFileSync(path.join(src, 'm.etlt'), Buffer.alloc(64, 1));
+  const pkg = path.join(dir, 'yolo.tar');
+  await create({ file: pkg, cwd: src }, ['model.json', 'm.etlt']);
+  const k = await keys(path.join(dir, 'keys'), 'fleet');
+  const out = path.join(dir, 'm.json');
+  const r = await runCli(['manifest', 'create', '--package', pkg, '--url', 'https://x/yolo.tar', '--requires', 'plugins=ResizeNearest_TRT', '--key', k.key, '--out', out], { script: FLEET_JS });
+  t.equal(r.code, 0, r.stderr);
+  const m = decodeSigned(verifyEnvelope(readFileSync(out), new KeyRing([{ keyId: k.keyId, publicKey: k.publicKey }])), DeploymentManifestSchema, 'manifest');
+  t.same(m.requires, { plugins: ['ResizeNearest_TRT', 'BatchedNMS_TRT'] }, '--requires plugins and what model.json implies');
+  const bad = await runCli(['manifest', 'create', '--package', pkg, '--url', 'https://x/yolo.tar', '--requires', 'plugins=Batched NMS', '--key', k.key], { script: FLEET_JS });
+  t.equal(bad.code, 2);
+  t.match(bad.stderr, /"Batched NMS" is not a TensorRT plugin creator name/);
 });
 
 t.test('manifest create refuses a tar without model.json and a range a manifest cannot carry', async (t) => {

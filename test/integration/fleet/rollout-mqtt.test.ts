@@ -91,7 +91,7 @@ t.test('a manifest signed with a key the devices do not trust is rejected by eve
 
   // The same broker and keys from an agent-style config file instead of flags.
   const cfg = path.join(rig.dir, 'fleet.yaml');
-  writeFileSync(cfg, stringify({ mqtt: { url: broker.url, username: CONTROLLER.username, password: CONTROLLER.password, topicPrefix: PREFIX } }));
+  writeFileSync(cfg, stringify({ mqtt: { url: broker.controllerUrl, username: CONTROLLER.username, password: CONTROLLER.password, topicPrefix: PREFIX } }));
   const env = { JETSON_AGENT_STATE_DIR: path.join(rig.dir, 'state') };
   const dev = await runCli(['devices', '--json', '--config', cfg], { script: FLEET_JS, env });
   t.equal(dev.code, 0, dev.stderr);

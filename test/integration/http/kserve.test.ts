@@ -216,3 +216,66 @@ t.test('KServe infer counts like /v1/detect: metrics, health window, probation c
   t.match(metrics, /nv_inference_request_success\{model="toy",version="7"\} 1/);
   t.match(metrics, /nv_inference_request_failure\{model="toy",reason="BAD_REQUEST",version="7"\} 1/);
 });
+
+t.test('hostile KServe bodies answer 400 BAD_REQUEST with a message, never 500; nesting depth is bounded', async (t) => {
+  const s = makeStack();
+  t.teardown(() => s.close());
+  await s.service.activate(s.shelf.add('toy', '7', { height: 8, width: 8 }));
+  const per = 3 * 8 * 8;
+  const json = (payload: string) => s.app.inject({ method: 'POST', url: '/v2/models/toy/infer', headers: { 'content-type': 'application/json' }, payload });
+  const binary = (headerLen: string, payload: Buffer) =>
+    s.app.inject({ method: 'POST', url: '/v2/models/toy/infer', headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': headerLen }, payload });
+  const input = (data: string) => `{"inputs":[{"name":"Input","shape":[1,3,8,8],"datatype":"FP32","data":${data}}]}`;
+  const deep = (n: number) => `${'['.repeat(n)}1${']'.repeat(n)}`;
+  const raw = Buffer.alloc(per * 4);
+  const cases: [string, Promise<{ statusCode: number; json<T>(): T }>, RegExp][] = [
+    ['inputs [null]', json('{"inputs":[null]}'), /input tensor must be an object/],
+    ['inputs [7]', json('{"inputs":[7]}'), /input tensor must be an object/],
+    ['data nested 10,000 deep', json(input(deep(10_000))), /nested deeper than the 4 dimensions/],
+    ['data nested 1,000,000 deep', json(input(deep(1_000_000))), /nested deeper than the 4 dimensions/],
+    ['data nested 5 deep (rank 4)', json(input(deep(5))), /nested deeper than the 4 dimensions/],
+    ['data with a string', json(input('["1"]')), /only finite numbers/],
+    ['data not an array', json(input('{"a":1}')), /must be an array of numbers/],
+    ['too many values', json(input(JSON.stringify(Array(per + 1).fill(0)))), /more than the 192 values/],
+    ['parameters null', json('{"inputs":[{"name":"Input","shape":[1,3,8,8],"datatype":"FP32","parameters":null,"data":[1]}]}'), /parameters must be an object/],
+    ['body is an array', json('[1]'), /a JSON object/],
+    ['empty Inference-Header-Content-Length', binary('', raw), /Invalid Inference-Header-Content-Length ""/],
+    ['blank Inference-Header-Content-Length', binary(' ', raw), /Invalid Inference-Header-Content-Length " "/],
+    ['negative Inference-Header-Content-Length', binary('-1', raw), /Invalid Inference-Header-Content-Length/],
+    ['header JSON is null', binary('4', Buffer.concat([Buffer.from('null'), raw])), /must be an object/],
+  ];
+  for (const [name, p, message] of cases) {
+    const res = await p;
+    t.equal(res.statusCode, 400, `${name}: 400`);
+    t.match(res.json(), { code: 'BAD_REQUEST', error: message }, `${name}: coded, says what is wrong`);
+  }
+  // The same body size as a raw tensor, with a valid header value: still a valid request.
+  t.equal((await binary('0', raw)).statusCode, 200, 'a raw tensor with Inference-Header-Content-Length 0 is served');
+  t.equal((await json(input(JSON.stringify([Array.from({ length: 3 }, () => Array.from({ length: 8 }, () => new Array<number>(8).fill(0.5)))])))).statusCode, 200, 'data nested exactly like the shape is served');
+
+  // Random damage to a valid request: whatever it becomes, the answer is a 2xx or a 4xx with a code.
+  let seed = 7;
+  const rnd = (n: number): number => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) % n;
+  const junk = (): unknown => [null, 0, -1, 'x', true, [], {}, [null], { name: null }, Array(3).fill([[]])][rnd(10)];
+  const valid = (): Record<string, unknown> => ({ id: 'f', inputs: [{ name: 'Input', shape: [1, 3, 8, 8], datatype: 'FP32', data: Array(per).fill(0.25) }], outputs: [{ name: 'BatchedNMS' }], parameters: {} });
+  const damage = (v: unknown, depth: number): unknown => {
+    if (depth > 3 || rnd(4) === 0) return junk();
+    if (Array.isArray(v)) return v.length === 0 ? [junk()] : (v as unknown[]).map((x, i) => (i === 0 ? damage(x, depth + 1) : x));
+    if (v && typeof v === 'object') {
+      const o = { ...(v as Record<string, unknown>) };
+      const keys = Object.keys(o);
+      const k = keys[rnd(keys.length)];
+      if (k !== undefined) o[k] = damage(o[k], depth + 1);
+      return o;
+    }
+    return junk();
+  };
+  const statuses = new Map<number, number>();
+  for (let i = 0; i < 150; i++) {
+    const res = await json(JSON.stringify(damage(valid(), 0)));
+    statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+    if (res.statusCode >= 500) t.fail(`fuzz case ${i}: ${res.statusCode} ${res.body}`);
+    else if (res.statusCode >= 400) t.match(res.json(), { code: String, error: String });
+  }
+  t.ok((statuses.get(400) ?? 0) > 0, `fuzzed answers by status: ${JSON.stringify([...statuses])}`);
+});

@@ -2,11 +2,12 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import mqtt from 'mqtt';
 import { DeviceMqtt, type DeviceMqttOptions } from '../../../agent/src/mqtt/client.js';
+import { checkMqttIdentity } from '../../../agent/src/mqtt/identity.js';
 import { EmbeddedBroker } from '../../../agent/src/mqtt/embedded-broker.js';
 import { deviceTopics, type StatusPayload } from '../../../agent/src/core/contracts/topics.js';
 import { AgentError } from '../../../agent/src/core/errors.js';
 import { silentLogger } from '../../../agent/src/core/log.js';
-import { Mosquitto, PREFIX, freePort } from '../../helpers/mosquitto.js';
+import { Mosquitto, PREFIX, freePort, makeClientCert } from '../../helpers/mosquitto.js';
 import { Watcher } from '../../helpers/mqtt-watch.js';
 import { REPO_ROOT } from '../../helpers/cli.js';
 
@@ -33,7 +34,7 @@ function device(url: string, id: string, extra: Partial<DeviceMqttOptions> = {})
 t.test('against a real mosquitto with passwords and %u ACLs', async (t) => {
   const broker = await new Mosquitto({ users: USERS }).start();
   t.teardown(() => broker.close());
-  const watch = await Watcher.connect(broker.url, [`${PREFIX}/devices/#`]);
+  const watch = await Watcher.connect(broker.controllerUrl, [`${PREFIX}/devices/#`]);
   t.teardown(() => watch.close());
 
   await t.test('retained online status on connect, offline before a graceful disconnect', async (t) => {
@@ -47,7 +48,7 @@ t.test('against a real mosquitto with passwords and %u ACLs', async (t) => {
     await dev.stop();
     t.match((await offline).json<StatusPayload>(), { reason: 'graceful', agentVersion: '0.1.0-test' }, 'offline keeps the device facts');
     // A late subscriber sees the retained offline.
-    const late = await Watcher.connect(broker.url, [`${PREFIX}/devices/dev-a/status`]);
+    const late = await Watcher.connect(broker.controllerUrl, [`${PREFIX}/devices/dev-a/status`]);
     const retained = await late.waitFor(() => true);
     t.ok(retained.retain, 'status is retained');
     t.equal(retained.json<StatusPayload>().state, 'offline');
@@ -83,7 +84,9 @@ t.test('against a real mosquitto with passwords and %u ACLs', async (t) => {
     // Same connection, same broker: per-client order is kept, so the marker arriving means the forged ones would have too.
     await watch.waitFor((m) => m.topic === `${PREFIX}/devices/dev-a/events`);
     t.notOk(watch.seen.some((m) => m.body.includes('forged')), 'forged messages never arrived');
-    // And a device cannot read another device's desired state: mosquitto filters delivery.
+    // And a device cannot read another device's desired state: mosquitto filters delivery. (The
+    // broker gives this connection the client id dev-a whatever it asks for, so the agent goes first.)
+    await dev.stop();
     const spy = await mqtt.connectAsync(broker.url, { username: 'dev-a', password: 'pw-a', clientId: 'dev-a-spy' });
     const got: string[] = [];
     spy.on('message', (topic) => got.push(topic));
@@ -201,4 +204,87 @@ t.test('embedded aedes broker (standalone mode)', async (t) => {
   const err = await clash.start().catch((e: unknown) => e);
   t.ok(err instanceof AgentError && err.code === 'MQTT_BROKER_PORT_IN_USE');
   t.match((err as AgentError).hint ?? '', /mqtt\.embedded\.port/);
+});
+
+/**
+ * Client id theft (issue #14): any device credential connects with ANOTHER device's client id.
+ * MQTT 3.1.1 §3.1.4: the broker then disconnects the existing client with that id, so an
+ * attacker holding dev-b's password can keep dev-a off the broker. 8 takeover attempts against
+ * a connected dev-a; afterwards dev-a publishes a marker on its still-open connection.
+ */
+async function theft(broker: Mosquitto): Promise<{ kicked: boolean; reconnects: number; attackerIds: string[] }> {
+  const watch = await Watcher.connect(broker.controllerUrl, [`${PREFIX}/devices/dev-a/#`]);
+  const dev = device(broker.url, 'dev-a');
+  await dev.start();
+  await dev.waitConnected();
+  for (let i = 0; i < 8; i++) {
+    const attacker = await mqtt.connectAsync(broker.url, { username: 'dev-b', password: 'pw-b', clientId: 'dev-a', reconnectPeriod: 0, clean: true });
+    await attacker.endAsync();
+  }
+  // The broker writes its "New client connected … as ID" line for every CONNECT it accepted,
+  // after it dropped any old connection with that id: wait until all 8 are in the log.
+  const accepted = (): string[] => [...broker.log.matchAll(/New client connected from \S+ as (\S+) \(.*u'dev-b'\)/g)].map((m) => m[1] ?? '');
+  while (accepted().length < 8) await new Promise((r) => setTimeout(r, 20));
+  const marker = watch.next((m) => m.topic === `${PREFIX}/devices/dev-a/events` && m.body.includes('still-here'));
+  await dev.publish(deviceTopics(PREFIX, 'dev-a').events, { v: 1, ts: new Date().toISOString(), type: 'test.marker', message: 'still-here' });
+  await marker;
+  const out = { kicked: broker.log.includes('Client dev-a already connected, closing old connection'), reconnects: dev.connectCount - 1, attackerIds: [...new Set(accepted())] };
+  await dev.stop();
+  await watch.close();
+  return out;
+}
+
+t.test('client id theft: another device credential cannot knock a device off the documented broker', async (t) => {
+  const broker = await new Mosquitto({ users: USERS }).start();
+  t.teardown(() => broker.close());
+  const r = await theft(broker);
+  t.equal(r.kicked, false, 'mosquitto never closed dev-a for another connection with its client id');
+  t.equal(r.reconnects, 0, 'dev-a kept its one connection through 8 attempts');
+  t.same(r.attackerIds, ['dev-b'], "the broker gave the attacker its own user name as client id (use_username_as_clientid)");
+});
+
+t.test('client id theft on the setup shipped before (no use_username_as_clientid): the attack works', async (t) => {
+  const broker = await new Mosquitto({ users: USERS, legacyClientIds: true }).start();
+  t.teardown(() => broker.close());
+  const r = await theft(broker);
+  t.equal(r.kicked, true, 'mosquitto closed dev-a for the attacker');
+  t.ok(r.reconnects >= 1, `dev-a had to reconnect (${r.reconnects} times)`);
+  t.same(r.attackerIds, ['dev-a']);
+});
+
+t.test('client id theft with client certificates (CN = client id): a dev-b certificate cannot take dev-a', async (t) => {
+  const broker = await new Mosquitto({ users: USERS, tls: true, clientCerts: true }).start();
+  t.teardown(() => broker.close());
+  const { readFileSync } = await import('node:fs');
+  const testCa = broker.ca;
+  if (!testCa) throw new Error('no test CA');
+  const ca = readFileSync(testCa.caCert);
+  const a = makeClientCert(testCa, 'dev-a');
+  const b = makeClientCert(testCa, 'dev-b');
+  const watch = await Watcher.connect(broker.controllerUrl, [`${PREFIX}/devices/#`]);
+  t.teardown(() => watch.close());
+  // The agent's own check passes for the certificate it is given (CN = device id).
+  t.doesNotThrow(() => checkMqttIdentity({ deviceId: 'dev-a', username: '', certPem: readFileSync(a.cert) }));
+  const dev = device(broker.tlsUrl, 'dev-a', { ca, cert: readFileSync(a.cert), key: readFileSync(a.key), username: '', password: '' });
+  await dev.start();
+  await dev.waitConnected();
+  t.teardown(() => dev.stop());
+  for (let i = 0; i < 4; i++) {
+    const attacker = await mqtt.connectAsync(broker.tlsUrl, { clientId: 'dev-a', ca, cert: readFileSync(b.cert), key: readFileSync(b.key), reconnectPeriod: 0 });
+    await attacker.endAsync();
+  }
+  while ([...broker.log.matchAll(/New client connected from \S+ as dev-b /g)].length < 4) await new Promise((r) => setTimeout(r, 20));
+  const marker = watch.next((m) => m.topic === `${PREFIX}/devices/dev-a/events` && m.body.includes('cert-still-here'));
+  await dev.publish(deviceTopics(PREFIX, 'dev-a').events, { v: 1, ts: new Date().toISOString(), type: 'test.marker', message: 'cert-still-here' });
+  await marker;
+  t.notOk(broker.log.includes('Client dev-a already connected'), 'dev-a was never closed for the attacker');
+  t.equal(dev.connectCount, 1);
+  // And the dev-b certificate cannot write dev-a's topics (its user name is its CN: %u = dev-b).
+  const forger = await mqtt.connectAsync(broker.tlsUrl, { ca, cert: readFileSync(b.cert), key: readFileSync(b.key), reconnectPeriod: 0 });
+  const own = watch.next((m) => m.topic === `${PREFIX}/devices/dev-b/events`);
+  await forger.publishAsync(`${PREFIX}/devices/dev-a/events`, '{"forged":true}', { qos: 1 });
+  await forger.publishAsync(`${PREFIX}/devices/dev-b/events`, '{"own":true}', { qos: 1 });
+  await own; // same connection: had the forged one been allowed, it would have arrived first
+  await forger.endAsync();
+  t.notOk(watch.seen.some((m) => m.body.includes('forged')), "dev-b's certificate cannot write dev-a's topics");
 });

@@ -1,15 +1,20 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT, runCli } from '../../helpers/cli.js';
 import { makeBoardRoot } from '../../helpers/plugin-board.js';
 
-// REAL builds: cmake + make + cc on the TensorRT-OSS-shaped fixture (C only, no CUDA code).
-// The CUDA compiler is test/fixtures/bin/nvcc-double, which only answers --version: these
-// tests prove the invocation and the cmake variables, not a CUDA compile (that is a board
+// REAL builds: cmake + make + cc on the TensorRT-OSS-shaped fixtures (C only, no CUDA code),
+// one per source-tree shape (test/fixtures/trt-oss/<shape>). The CUDA compiler is
+// test/fixtures/bin/nvcc-double, which only answers --version: these tests prove the
+// invocation, the make target and the cmake variables, not a CUDA compile (that is a board
 // check in docs/hardware-validation.md).
-const FIXTURE = path.join(REPO_ROOT, 'test', 'fixtures', 'trt-oss');
+const SHAPES = path.join(REPO_ROOT, 'test', 'fixtures', 'trt-oss');
+const FIXTURE = path.join(SHAPES, 'release-7.1');
+// release/11.x and main need cmake ≥ 3.31; JETSON_TEST_CMAKE may name one (e.g. Debian
+// bookworm-backports' 3.31) when the system cmake is older.
+const CMAKE_331 = process.env.JETSON_TEST_CMAKE;
 const NVCC_DOUBLE = path.join(REPO_ROOT, 'test', 'fixtures', 'bin', 'nvcc-double');
 const CMAKE_3_10 = path.join(REPO_ROOT, 'test', 'fixtures', 'bin', 'cmake-3.10.2');
 
@@ -60,6 +65,7 @@ t.test('real fixture build from --source: cmake args per plan, artifact recorded
   const log = readFileSync(a.buildLog, 'utf8');
   t.match(log, /Building C object/, 'make output is in build.log');
   t.match(log, /\[100%\] Built target nvinfer_plugin/);
+  t.notMatch(log, /Manually-specified variables were not used/, 'cmake read every -D the plan passed');
   t.equal(r.stderr, '', '--json: stdout has one JSON document and stderr stays quiet');
 
   const logMtime = statSync(a.buildLog).mtimeMs;
@@ -74,7 +80,7 @@ t.test('real fixture build from --source: cmake args per plan, artifact recorded
   t.equal(other.code, 0, other.stderr);
   t.match(other.stdout, /^built: .*libnvinfer_plugin\.so\.7\.1\.3\n/, 'a different --gpu-archs is a new build');
   t.match(other.stderr, /plugin build: configuring \(cmake\)/, 'non-TTY progress is plain log lines');
-  t.match(other.stderr, /plugin build: {2}20% Building C object.*\n(.*\n)*plugin build: 100% /, "percent lines from make");
+  t.match(other.stderr, /plugin build: {2}\d{2}% Building C object.*\n(.*\n)*plugin build: 100% /, "percent lines from make");
   const last = json<{ dir: string }>(readFileSync(path.join(state, 'builds', 'last.json'), 'utf8'));
   const third = { artifact: json<Artifact>(readFileSync(path.join(last.dir, 'artifact.json'), 'utf8')) };
   t.ok(readFileSync(third.artifact.file).includes('gpu_archs=53 62;'), 'GPU_ARCHS="53 62" reached the build as a list');
@@ -128,6 +134,8 @@ t.test('release/7.0-shaped tree: TRT_BIN_DIR is passed and the output is found',
   cpSync(FIXTURE, tree, { recursive: true });
   const h = path.join(tree, 'include', 'NvInferVersion.h');
   writeFileSync(h, readFileSync(h, 'utf8').replace('NV_TENSORRT_MINOR 1', 'NV_TENSORRT_MINOR 0').replace('NV_TENSORRT_PATCH 3', 'NV_TENSORRT_PATCH 0'));
+  // release/7.0's CMake files name the output directory TRT_BIN_DIR (7.1 renamed it TRT_OUT_DIR).
+  for (const f of ['CMakeLists.txt', 'plugin/CMakeLists.txt']) writeFileSync(path.join(tree, f), readFileSync(path.join(tree, f), 'utf8').replaceAll('TRT_OUT_DIR', 'TRT_BIN_DIR'));
   const r = await runCli(['plugin', 'build', '--source', tree, '--ref', 'release/7.0', '--cuda-compiler', NVCC_DOUBLE, '--json', ...base], { timeoutMs: 120000 });
   t.equal(r.code, 0, r.stderr + r.stdout);
   const a = json<{ artifact: Artifact }>(r.stdout).artifact;
@@ -162,7 +170,7 @@ t.test('a failing compile is PLUGIN_BUILD_FAILED with the log tail and the log p
   const { dir, base } = env(t);
   const tree = path.join(dir, 'broken');
   cpSync(FIXTURE, tree, { recursive: true });
-  writeFileSync(path.join(tree, 'plugin', 'resizeNearestPlugin.c'), 'this is not C;\n');
+  writeFileSync(path.join(tree, 'plugin', 'resizeNearestPlugin', 'resizeNearestPlugin.c'), 'this is not C;\n');
   const r = await runCli(['plugin', 'build', '--source', tree, '--cuda-compiler', NVCC_DOUBLE, '--json', ...base], { timeoutMs: 120000 });
   t.equal(r.code, 1);
   const err = json<{ error: { code: string; message: string; hint: string } }>(r.stdout).error;
@@ -180,4 +188,67 @@ t.test('on a TTY the build shows one updating percent bar (real pseudo-terminal 
   t.match(out, /\r\[#{30}\] 100% /, 'the bar reaches 100%');
   t.notMatch(out, /plugin build: {1,3}\d+% /, 'no per-line percent log on a TTY');
   t.match(out, /built: .*libnvinfer_plugin\.so\.7\.1\.3/);
+});
+
+const systemCmake = /cmake version (\S+)/.exec(execFileSync('cmake', ['--version'], { encoding: 'utf8' }))?.[1] ?? '0';
+const cmakeAtLeast = (v: string, min: string): boolean => {
+  const [a = 0, b = 0] = v.split('.').map(Number);
+  const [c = 0, d = 0] = min.split('.').map(Number);
+  return a > c || (a === c && b >= d);
+};
+
+// One real build per source-tree shape after release/7.1 (which the tests above build). Each
+// row: the board's TensorRT, the make target the tree's own CMake files define, and the
+// creators the built library has or lacks.
+const SHAPE_ROWS = [
+  { shape: 'release-8.6', trt: '8.6.2', file: 'libnvinfer_plugin.so.8.6.1', target: 'nvinfer_plugin', cmake: '3.13', tao: true },
+  { shape: 'release-10.3', trt: '10.3.0', file: 'libnvinfer_plugin.so.10.3.0', target: 'nvinfer_plugin', cmake: '3.13', tao: true },
+  { shape: 'release-10.16', trt: '10.16.0', file: 'libnvinfer_plugin.so.10.16.0', target: 'nvinfer_plugin', cmake: '3.13', tao: true },
+  { shape: 'release-11.0', trt: '11.0.0', file: 'libnvinfer_plugin.so.11.0.0', target: 'nvinfer_plugin', cmake: '3.31', tao: false },
+  { shape: 'main', trt: '11.1.0', file: 'libnvinfer_plugin.so.11.1.0', target: 'tensorrt_plugins', cmake: '3.31', tao: false },
+];
+
+for (const row of SHAPE_ROWS) {
+  const cmake = cmakeAtLeast(systemCmake, row.cmake) ? 'cmake' : row.cmake === '3.31' ? CMAKE_331 : undefined;
+  t.test(`${row.shape}-shaped tree on TensorRT ${row.trt}: make ${row.target}, only the -D variables the tree reads`, { skip: cmake ? false : `needs cmake ≥ ${row.cmake} (system has ${systemCmake}); set JETSON_TEST_CMAKE` }, async (t) => {
+    const dir = t.testdir({ root: {}, state: {} });
+    const b = makeBoardRoot(path.join(dir, 'root'), { tensorrt: row.trt });
+    const base = ['--root', b.root, '--state-dir', path.join(dir, 'state')];
+    const r = await runCli(['plugin', 'build', '--source', path.join(SHAPES, row.shape), '--cuda-compiler', NVCC_DOUBLE, '--cmake', cmake ?? 'cmake', '--json', ...base], { timeoutMs: 120000 });
+    t.equal(r.code, 0, r.stderr + r.stdout);
+    const a = json<{ artifact: Artifact & { pluginTarget: string; missingCreators: string[]; warnings: string[]; makeArgs: string[] } }>(r.stdout).artifact;
+    t.equal(a.name, row.file, 'TRT_VERSION of the tree');
+    t.equal(a.pluginTarget, row.target);
+    t.equal(a.makeArgs[0], row.target);
+    const log = readFileSync(a.buildLog, 'utf8');
+    t.match(log, new RegExp(`Built target ${row.target}\\n`), `make built ${row.target}`);
+    t.notMatch(log, /Manually-specified variables were not used/, 'cmake read every -D the plan passed');
+    t.equal(a.cmakeArgs.some((x) => x.startsWith('-DCUDA_VERSION=')), row.cmake === '3.13', 'CUDA_VERSION only where the tree reads it');
+    t.equal(a.cmakeArgs.some((x) => x.startsWith('-DGPU_ARCHS=')), row.cmake === '3.13', 'GPU_ARCHS up to 10.x, CMAKE_CUDA_ARCHITECTURES after');
+    const lib = readFileSync(a.file);
+    t.equal(lib.includes('BatchTilePlugin_TRT\0'), row.tao, `BatchTilePlugin_TRT ${row.tao ? 'in' : 'absent from'} the library`);
+    t.ok(lib.includes('ResizeNearest_TRT\0'));
+    if (!row.tao) {
+      t.same(a.missingCreators, ['BatchTilePlugin_TRT', 'BatchedNMS_TRT', 'BatchedNMSDynamic_TRT']);
+      t.match(a.warnings.join(' '), /re-export the model with EfficientNMS/);
+      t.equal(r.stderr, '', '--json: the warning is in the result, stderr stays quiet');
+    } else t.same(a.warnings, []);
+  });
+}
+
+t.test('the tree decides the cmake minimum, not the ref: a main-shaped tree under --ref release/10.3 needs cmake 3.31', { skip: cmakeAtLeast(systemCmake, '3.31') ? 'system cmake is already ≥ 3.31' : false }, async (t) => {
+  const { base } = env(t);
+  const r = await runCli(['plugin', 'build', '--source', path.join(SHAPES, 'main'), '--ref', 'release/10.3', '--cuda-compiler', NVCC_DOUBLE, ...base]);
+  t.equal(r.code, 1);
+  t.match(r.stderr, new RegExp(`CMAKE_TOO_OLD: cmake ${systemCmake.replace(/\./g, '\\.')} .* needs cmake ≥ 3\\.31`));
+});
+
+t.test('CUDA of the board ≠ the nvcc: the build says so', async (t) => {
+  const { b, base } = env(t);
+  mkdirSync(path.join(b.root, 'usr/local/cuda'), { recursive: true });
+  writeFileSync(path.join(b.root, 'usr/local/cuda/version.json'), JSON.stringify({ cuda: { name: 'CUDA SDK', version: '11.4.19' }, cuda_nvcc: { name: 'CUDA NVCC', version: '11.4.315' } }));
+  const r = await runCli(['plugin', 'build', '--source', FIXTURE, '--cuda-compiler', NVCC_DOUBLE, ...base], { timeoutMs: 120000 });
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stderr, /warning: The board reports CUDA 11\.4 but .*nvcc-double is CUDA 10\.2: the plugin is compiled and linked with CUDA 10\.2 while -DCUDA_VERSION=11\.4 is passed/);
+  t.match(r.stdout, /warning: The board reports CUDA 11\.4/, 'and the result lists it again');
 });

@@ -96,7 +96,7 @@ t.test('TensorRT 8.5.2 (stand-in): built, recorded, cache hit, --force, and the 
   t.equal(out.cached, false);
   const a = out.artifact;
   t.equal(a.tensorrt, '8.5.2', 'version from NvInferVersion.h');
-  t.equal(a.api, 'bindings');
+  t.equal(a.api, 'named-tensors', '8.5 is the first release with the named-tensor API');
   t.equal(a.file, path.join(s.state, 'builds', 'trt-runner', a.id, 'trt-runner'), 'binary kept under the state dir');
   t.equal(await sha256File(a.file), a.sha256);
   // Board-absolute paths, found under --root.
@@ -108,7 +108,7 @@ t.test('TensorRT 8.5.2 (stand-in): built, recorded, cache hit, --force, and the 
 
   const run = runOnBogusEngine(a.file, path.join(path.dirname(a.file), 'build'));
   t.equal(run.status, 1);
-  t.match(run.stderr, /initLibNvInferPlugins called/, 'plugins are initialised before deserialising (tlt-models.md §7)');
+  t.match(run.stderr, /initLibNvInferPlugins called/, 'plugins are initialised before deserialising (agent/native/trt-runner/main.cpp: BatchedNMS lives in libnvinfer_plugin)');
   t.match(run.message, /deserializeCudaEngine failed/);
 
   const logMtime = statSync(a.buildLog).mtimeMs;
@@ -122,7 +122,7 @@ t.test('TensorRT 8.5.2 (stand-in): built, recorded, cache hit, --force, and the 
   const forced = await runCli(['runner', 'build', '--force', ...s.base], { timeoutMs: 300000 });
   t.equal(forced.code, 0, forced.stderr);
   t.match(forced.stdout, /^built: .*trt-runner\n/);
-  t.match(forced.stdout, /tensorrt {2}8\.5\.2 \(bindings API/);
+  t.match(forced.stdout, /tensorrt {2}8\.5\.2 \(named-tensors API/);
   t.match(forced.stderr, /runner build: configuring \(cmake\)/);
   t.not(statSync(a.buildLog).mtimeMs, logMtime, '--force ran cmake and make again');
 
@@ -134,7 +134,7 @@ t.test('TensorRT 8.5.2 (stand-in): built, recorded, cache hit, --force, and the 
   const withBuild = defaultEngineFactory({ workers: 1, intraOpThreads: 1, maxBatch: 1, log: silentLogger, trtRunner: '', findTrtRunner: async () => (await currentRunner(s.state))?.file });
   const built = await withBuild(servable);
   t.teardown(() => built.engine.unload());
-  await t.rejects(built.engine.load(), { code: 'ENGINE_FAILED', message: /trt-runner: deserializeCudaEngine failed/ }, 'the built runner was spawned on the engine');
+  await t.rejects(built.engine.load(), { code: 'ENGINE_FAILED', message: /trt-runner \[DESERIALIZE_FAILED\]: deserializeCudaEngine failed/ }, 'the built runner was spawned on the engine');
   // A failing build (a source tree whose main.cpp does not compile) leaves the recorded runner current.
   const broken = path.join(path.dirname(s.state), 'broken-src');
   cpSync(PACKAGED_RUNNER_SOURCE, broken, { recursive: true });

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { DeviceMqtt } from '../../../agent/src/mqtt/client.js';
 import { RolloutExecutor, type DeploymentHooks, type ServingStats } from '../../../agent/src/rollout/executor.js';
 import { rollbackOp } from '../../../agent/src/rollout/requests.js';
+import { RequestReplayCache } from '../../../agent/src/rollout/request-replay.js';
 import { reportSink, wireRollout } from '../../../agent/src/compose/mqtt-wiring.js';
 import { KeyRing, signEnvelope } from '../../../agent/src/core/envelope.js';
 import { deviceTopics } from '../../../agent/src/core/contracts/topics.js';
@@ -116,7 +117,7 @@ t.test('device-side rollout over a real mosquitto', async (t) => {
   t.teardown(() => broker.close());
   const files = await new PackageServer().start();
   t.teardown(() => files.close());
-  const watch = await Watcher.connect(broker.url, [`${PREFIX}/devices/${DEVICE}/#`]);
+  const watch = await Watcher.connect(broker.controllerUrl, [`${PREFIX}/devices/${DEVICE}/#`]);
   t.teardown(() => watch.close());
   const stateDir = mkdtempSync(path.join(os.tmpdir(), 'rollout-'));
   t.teardown(() => rmSync(stateDir, { recursive: true, force: true }));
@@ -151,7 +152,7 @@ t.test('device-side rollout over a real mosquitto', async (t) => {
     handleDesired: (payload: Buffer, via: 'device' | 'group') => executor.handleDesired(payload, via),
     republish: () => executor.republish(),
   };
-  await wireRollout({ client, executor: current, prefix: PREFIX, deviceId: DEVICE, groups: ['lab'], keys, handlers: { ping: async () => ({ pong: true }), rollback: async (p) => rollbackOp(executor)(p), 'get-config': undefined, 'plugin-status': undefined, 'plugin-rebuild': undefined, 'restart-inference': undefined }, log: silentLogger, now: () => Date.now() });
+  await wireRollout({ client, executor: current, prefix: PREFIX, deviceId: DEVICE, groups: ['lab'], keys, handlers: { ping: async () => ({ pong: true }), rollback: async (p) => rollbackOp(executor)(p), 'get-config': undefined, 'plugin-status': undefined, 'plugin-rebuild': undefined, 'restart-inference': undefined }, replay: new RequestReplayCache(stateDir, silentLogger), requestMaxTtlMs: 3_600_000, log: silentLogger, now: () => Date.now() });
   await client.waitConnected();
 
   const terminal = (id: string) =>
@@ -159,7 +160,7 @@ t.test('device-side rollout over a real mosquitto', async (t) => {
   const publishDesired = (body: string) => watch.client.publishAsync(topics.desired.topic, body, { qos: 1, retain: true });
   /** What a controller subscribing now would see as the retained report. */
   const retainedReport = async (): Promise<DeploymentReport> => {
-    const late = await Watcher.connect(broker.url, [topics.deployment.topic], { clean: true });
+    const late = await Watcher.connect(broker.controllerUrl, [topics.deployment.topic], { clean: true });
     const m = await late.waitFor(() => true);
     await late.close();
     return m.json<DeploymentReport>();
@@ -378,7 +379,7 @@ t.test('device-side rollout over a real mosquitto', async (t) => {
     const active = executor.memory.lastTerminal;
     t.equal(active?.state, 'active');
     // Named like the controller's wave rollback: the active deployment is undone.
-    const req = { v: 1, transaction: 'tx-2', deviceId: DEVICE, expiresAt: new Date(Date.now() + 60000).toISOString(), params: { deploymentId: active?.deploymentId } };
+    const req = { v: 2, op: 'rollback', transaction: 'tx-2', deviceId: DEVICE, expiresAt: new Date(Date.now() + 60000).toISOString(), params: { deploymentId: active?.deploymentId } };
     const signed = watch.next((m) => m.topic === topics.response('rollback').topic);
     await watch.client.publishAsync(topics.request('rollback').topic, JSON.stringify(signEnvelope(JSON.stringify(req), fleet.privateKey, 'fleet')), { qos: 1 });
     const res = (await signed).json<{ status: string; transaction: string }>();
@@ -386,7 +387,7 @@ t.test('device-side rollout over a real mosquitto', async (t) => {
     t.same(store.serving, { name: 'detector', version: '3.0.0' });
     t.match(await retainedReport(), { deploymentId: active?.deploymentId, state: 'rolled_back', stage: 'rollback-request' }, 'the undone deployment is reported rolled_back');
     const ask = async (transaction: string, params: Record<string, unknown>): Promise<{ status: string; error?: { code: string } }> => {
-      const body = { v: 1, transaction, deviceId: DEVICE, expiresAt: new Date(Date.now() + 60000).toISOString(), params };
+      const body = { v: 2, op: 'rollback', transaction, deviceId: DEVICE, expiresAt: new Date(Date.now() + 60000).toISOString(), params };
       const answer = watch.next((m) => m.topic === topics.response('rollback').topic && m.json<{ transaction: string }>().transaction === transaction);
       await watch.client.publishAsync(topics.request('rollback').topic, JSON.stringify(signEnvelope(JSON.stringify(body), fleet.privateKey, 'fleet')), { qos: 1 });
       return (await answer).json();
@@ -441,6 +442,24 @@ t.test('device-side rollout over a real mosquitto', async (t) => {
     t.equal(r.state, 'active');
     t.equal(r.source, 'inbox');
     t.same(r.model, { name: 'detector', version: '5.0.0' });
+  });
+
+  await t.test('a rejected manifest does not burn the sequence: a valid earlier-sequence manifest after an INCOMPATIBLE one is deployed', async (t) => {
+    const bad = pkgBody('7.0.3');
+    const incompatible = manifest(files.add('/p/7.0.3.tar', bad), bad, { sequence: seq + 1000, requires: { socs: ['tegra234'] } });
+    await publishDesired(sign(incompatible));
+    t.match(await terminal(incompatible.deploymentId), { state: 'rejected', error: { code: 'MANIFEST_INCOMPATIBLE' } });
+    const body = pkgBody('7.0.4');
+    const good = manifest(files.add('/p/7.0.4.tar', body), body);
+    t.ok(good.sequence < incompatible.sequence);
+    // Refused as a replay, the manifest gets no report, only a desired.replayed event: wait for either.
+    const replayed = watch.next((m) => m.topic === topics.events.topic && m.body.includes('desired.replayed')).then((m) => ({ replayed: m.body }));
+    await publishDesired(sign(good));
+    const r = await Promise.race([terminal(good.deploymentId), replayed]);
+    t.notOk('replayed' in r, `the valid manifest was not refused as a replay: ${JSON.stringify(r)}`);
+    t.equal('state' in r ? r.state : undefined, 'active');
+    t.equal(executor.memory.highestSequence, good.sequence, 'the counter is the accepted manifest, not the rejected one');
+    t.same(store.serving, { name: 'detector', version: '7.0.4' });
   });
 
   await executor.stop();

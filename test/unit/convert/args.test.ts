@@ -1,13 +1,14 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CANONICAL_PATHS, chooseTool, converterArgs, engineCacheKey, tltConverterArgs, trtexecArgs, type ArgInputs } from '../../../agent/src/convert/args.js';
+import { CANONICAL_PATHS, chooseTool, converterArgs, engineCacheKey, shapeArgs, tltConverterArgs, trtexecArgs, type ArgInputs } from '../../../agent/src/convert/args.js';
 import { validateManifest } from '../../../agent/src/models/manifest.js';
 import { buildManifest } from '../../../agent/src/models/package-manifest.js';
 import { parseSpec } from '../../../agent/src/models/spec-parse.js';
 import { deriveFromSpec } from '../../../agent/src/models/spec-derive.js';
 import { REPO_ROOT } from '../../helpers/cli.js';
 import { manifestFor } from '../../helpers/model-package.js';
+import { SPEC_EXPECTATIONS, specPath } from '../../helpers/spec-fixtures.js';
 
 const seed = deriveFromSpec(parseSpec(readFileSync(path.join(REPO_ROOT, 'test', 'fixtures', 'specs', 'yolov3_kitti_seed.txt'), 'utf8')));
 const manifest = buildManifest({ modelFileName: 'yolo.etlt', format: 'etlt', etltInputName: 'Input', spec: { fileName: 'spec.txt', summary: seed }, version: '1', keyRef: 'yolo' });
@@ -70,4 +71,30 @@ t.test('tool choice: UFF → tlt-converter; .onnx → trtexec; ONNX .etlt → tr
   t.equal(chooseTool('etlt', 'onnx', '8.5.2'), 'tlt-converter');
   t.equal(chooseTool('etlt', 'onnx', '8.6.2'), 'trtexec');
   t.equal(chooseTool('etlt', 'onnx', '10.3.0'), 'trtexec');
+});
+
+t.test('every fixture spec → tao-converter -d / -p, -o, -i and trtexec shapes (max batch 4)', async (t) => {
+  for (const e of SPEC_EXPECTATIONS) {
+    const summary = deriveFromSpec(parseSpec(readFileSync(specPath(e.file), 'utf8')));
+    const flag = (args: readonly string[], f: string): string | undefined => args[args.indexOf(f) + 1];
+    const chw = `${e.c}x${e.h}x${e.w}`;
+    const uffManifest = buildManifest({ modelFileName: 'm.etlt', format: 'etlt', etltInputName: 'Input', spec: { fileName: 'spec.txt', summary }, version: '1', keyRef: 'k' });
+    const uff = tltConverterArgs({ ...base, manifest: uffManifest, maxBatch: 4 }, paths);
+    t.same([flag(uff, '-d'), flag(uff, '-o'), flag(uff, '-i'), flag(uff, '-m')], [`${e.c},${e.h},${e.w}`, 'BatchedNMS', 'nchw', '4'], `${e.file}: UFF .etlt`);
+    // ONNX-payload .etlt headers store no input name: the network's "Input" is used.
+    const onnxManifest = buildManifest({ modelFileName: 'm.etlt', format: 'etlt', spec: { fileName: 'spec.txt', summary }, version: '1', keyRef: 'k' });
+    const onnx = tltConverterArgs({ ...base, manifest: onnxManifest, payload: 'onnx', maxBatch: 4 }, paths);
+    t.same([flag(onnx, '-p'), onnx.includes('-d')], [`Input,1x${chw},4x${chw},4x${chw}`, false], `${e.file}: ONNX .etlt`);
+    const plain = buildManifest({ modelFileName: 'm.onnx', format: 'onnx', spec: { fileName: 'spec.txt', summary }, version: '1' });
+    const trt = trtexecArgs({ ...base, manifest: plain, format: 'onnx', payload: 'onnx', maxBatch: 4, tensorrt: '10.3.0' }, { ...paths, key: undefined });
+    t.same(trt.filter((a) => /^--(min|opt|max)Shapes=/.test(a)), [`--minShapes=Input:1x${chw}`, `--optShapes=Input:4x${chw}`, `--maxShapes=Input:4x${chw}`], `${e.file}: trtexec`);
+  }
+});
+
+t.test('shapeArgs: the flags spec show prints are the ones conversion uses', async (t) => {
+  const m = validateManifest(manifestFor({ maxBatch: 2 }));
+  const s = shapeArgs(m, 2);
+  const args = tltConverterArgs({ ...base, manifest: m, payload: 'onnx', maxBatch: 2 }, paths);
+  t.equal(args[args.indexOf('-p') + 1], s.p);
+  t.same(s, { d: '3,384,1248', p: 'Input,1x3x384x1248,2x3x384x1248,2x3x384x1248', o: 'BatchedNMS', i: 'nchw', minShapes: 'Input:1x3x384x1248', optShapes: 'Input:2x3x384x1248', maxShapes: 'Input:2x3x384x1248' });
 });

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { redactUrl } from '../../../agent/src/mqtt/client.js';
 import { resolveConfig, redactConfig, ConfigInvalidError } from '../../../agent/src/core/config/resolve.js';
 import type { AgentError } from '../../../agent/src/core/errors.js';
 
@@ -67,4 +68,14 @@ t.test('secrets are redacted by redactConfig, empty ones stay empty', async (t) 
   t.equal(shown.mqtt.password, '***');
   t.equal(shown.inference.token, '');
   t.equal(config.mqtt.password, 'hunter2', 'the real config keeps the value');
+});
+
+t.test('a password inside mqtt.url is redacted as the logs redact it (config print, get-config)', async (t) => {
+  const url = 'mqtts://jet-01:p@ss:w0rd@broker-a:8883,mqtt://jet-01:other@broker-b:1883/x,mqtt://plain:1883';
+  const { config } = resolveConfig({ env: { JETSON_AGENT_MQTT_URL: url } });
+  const shown = redactConfig(config) as { mqtt: { url: string } };
+  t.equal(shown.mqtt.url, 'mqtts://***@broker-a:8883,mqtt://***@broker-b:1883/x,mqtt://plain:1883');
+  t.notMatch(JSON.stringify(shown), /w0rd|other|p@ss/);
+  t.equal(redactUrl(url), shown.mqtt.url, 'the same function the MQTT client logs with');
+  t.equal(config.mqtt.url, url, 'the real config keeps the value');
 });

@@ -207,3 +207,10 @@ t.test('edge plans: empty plan is done; operator abort rolls back the notified p
   t.same(a.rollback, ['b', 'c']);
   t.match(a.next, { phase: 'aborted', abort: { kind: 'operator', wave: 2 } });
 });
+
+t.test('a TENSORRT_PLUGIN_REMOVED rejection means "does not fit", not a failure', async (t) => {
+  const pct = plan([['a', 'b']], { kind: 'percent', hundredths: 3000, minSample: 10 });
+  const s = reduceRollout(pct, inWave(pct, 0, 0), { a: rep('rejected', 0, {}, 'TENSORRT_PLUGIN_REMOVED'), b: rep('active', 0) }, GATE);
+  t.equal(status(s, 'a'), 'incompatible');
+  t.same(s.decision, { kind: 'done' });
+});

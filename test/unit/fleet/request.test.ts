@@ -1,10 +1,15 @@
 import t from 'tap';
 import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { KeyRing } from '../../../agent/src/core/envelope.js';
 import { REQUEST_OPS } from '../../../agent/src/core/contracts/topics.js';
 import { keyIdOf } from '../../../agent/src/fleet/key-id.js';
-import { describeStatus, parseOp, parseParams, REQUEST_SKEW_MS, requestBody, responseError, timeoutError } from '../../../agent/src/fleet/request.js';
-import { handleRequest, type RequestHandlers } from '../../../agent/src/rollout/requests.js';
+import { describeStatus, parseOp, parseParams, REQUEST_DELIVERY_MS, REQUEST_SKEW_MS, requestBody, responseError, timeoutError } from '../../../agent/src/fleet/request.js';
+import { handleRequest, type RequestContext, type RequestHandlers } from '../../../agent/src/rollout/requests.js';
+import { RequestReplayCache } from '../../../agent/src/rollout/request-replay.js';
+import { silentLogger } from '../../../agent/src/core/log.js';
 
 const fleet = generateKeyPairSync('ed25519');
 const NOW = Date.parse('2026-11-28T01:00:00Z');
@@ -20,8 +25,21 @@ const handlers: RequestHandlers = {
   'plugin-rebuild': undefined,
   'restart-inference': undefined,
 };
-// The device's own request handler judges what the controller builds.
-const device = (id: string, now: number) => ({ deviceId: id, keys: new KeyRing([{ keyId: keyIdOf(fleet.publicKey), publicKey: fleet.publicKey.export({ type: 'spki', format: 'pem' }).toString() }]), now, handlers });
+const tempDir = (): string => {
+  const d = mkdtempSync(path.join(os.tmpdir(), 'req-replay-'));
+  t.teardown(() => rmSync(d, { recursive: true, force: true }));
+  return d;
+};
+// The device's own request handler judges what the controller builds (each call: a fresh
+// device memory of accepted requests, unless one is passed).
+const device = (id: string, now: number, replay: RequestReplayCache = new RequestReplayCache(tempDir(), silentLogger)): RequestContext => ({
+  deviceId: id,
+  keys: new KeyRing([{ keyId: keyIdOf(fleet.publicKey), publicKey: fleet.publicKey.export({ type: 'spki', format: 'pem' }).toString() }]),
+  now,
+  handlers,
+  replay,
+  maxTtlMs: 3_600_000,
+});
 
 t.test('ops and params', async (t) => {
   for (const op of REQUEST_OPS) t.equal(parseOp(op), op, `${op} is accepted (the device decides whether it offers it)`);
@@ -31,14 +49,25 @@ t.test('ops and params', async (t) => {
   t.throws(() => parseParams(['=x']), { code: 'USAGE' });
 });
 
-t.test('a signed request is accepted by the device it names until shortly after the timeout', async (t) => {
+t.test('a signed request is accepted once, by the device and op it names, until shortly after it was sent', async (t) => {
   const body = requestBody({ op: 'rollback', deviceId: 'jet-1', transaction: 'tx-1', params: { deploymentId: 'dep-1' }, now: NOW, timeoutMs: 30_000, key: fleet.privateKey });
-  t.same(await handleRequest('rollback', Buffer.from(body), device('jet-1', NOW)), { v: 1, transaction: 'tx-1', status: 'ok', data: { name: 'det', version: '1' } });
+  const payload = JSON.parse(Buffer.from((JSON.parse(body) as { payload: string }).payload, 'base64').toString('utf8')) as Record<string, unknown>;
+  t.same(payload, { v: 2, op: 'rollback', transaction: 'tx-1', deviceId: 'jet-1', expiresAt: new Date(NOW + 30_000 + REQUEST_SKEW_MS).toISOString(), params: { deploymentId: 'dep-1' } }, 'op and device are signed');
+  const replay = new RequestReplayCache(tempDir(), silentLogger);
+  t.same(await handleRequest('rollback', Buffer.from(body), device('jet-1', NOW, replay)), { v: 1, transaction: 'tx-1', status: 'ok', data: { name: 'det', version: '1' } });
   t.same(seen.at(-1), { deploymentId: 'dep-1' }, 'the params reach the handler');
+  t.equal((await handleRequest('rollback', Buffer.from(body), device('jet-1', NOW + 1, replay))).error?.code, 'REQUEST_REPLAYED', 'sent again: refused');
   const late = await handleRequest('rollback', Buffer.from(body), device('jet-1', NOW + 30_000 + REQUEST_SKEW_MS + 1));
   t.equal(late.error?.code, 'MANIFEST_EXPIRED', 'refused once the controller has long given up');
   const other = await handleRequest('rollback', Buffer.from(body), device('jet-2', NOW));
-  t.equal(other.error?.code, 'MANIFEST_INVALID', 'refused by any other device');
+  t.equal(other.error?.code, 'REQUEST_MISDIRECTED', 'refused by any other device');
+  t.equal((await handleRequest('restart-inference', Buffer.from(body), device('jet-1', NOW))).error?.code, 'REQUEST_MISDIRECTED', 'refused on any other op');
+});
+
+t.test('the expiry bounds delivery, not the wait: a long --timeout does not make a long-lived request', async (t) => {
+  const body = requestBody({ op: 'plugin-rebuild', deviceId: 'jet-1', transaction: 'tx-p', params: {}, now: NOW, timeoutMs: 2 * 3600_000, key: fleet.privateKey });
+  const payload = JSON.parse(Buffer.from((JSON.parse(body) as { payload: string }).payload, 'base64').toString('utf8')) as { expiresAt: string };
+  t.equal(Date.parse(payload.expiresAt), NOW + REQUEST_DELIVERY_MS + REQUEST_SKEW_MS);
 });
 
 t.test('ping goes in clear without a key; other ops need one', async (t) => {

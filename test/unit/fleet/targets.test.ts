@@ -98,3 +98,17 @@ t.test('interleaveBySoc spreads SoCs over the first waves', async (t) => {
   // SoC order: '' (unknown), tegra194, tegra210, tegra234; ids sorted inside each.
   t.same(out.map((x) => x.id), ['z', 'b1', 'a1', 'c1', 'a2', 'a3']);
 });
+
+t.test('plugins: a TensorRT 11 board is skipped for a model that needs BatchedNMS, with the fix', async (t) => {
+  const thor = dev('thor1', 'tegra264', 110, '11.0.0', '7.2', true, ['lab'], 50 * GiB);
+  const orin = dev('orin6', 'tegra234', 87, '10.3.0', '6.2', true, ['lab'], 50 * GiB);
+  const req: Requirements = { plugins: ['BatchedNMS_TRT', 'ResizeNearest_TRT'] };
+  t.same(incompatibilities(orin, req), [], 'TensorRT 10 still has BatchedNMS (deprecated)');
+  t.same(incompatibilities(thor, req), [
+    'TensorRT 11.0.0 has no BatchedNMS_TRT (removed in TensorRT 11): Re-export the model with EfficientNMS (EfficientNMS_TRT, still in TensorRT 11) instead of BatchedNMS, or keep this model on boards with TensorRT 10 (JetPack 6) or older.',
+  ]);
+  t.same(incompatibilities(thor, { plugins: ['ResizeNearest_TRT'] }), [], 'ResizeNearest is still in 11');
+  const r = resolveTargets({ kind: 'all' }, [thor, orin], req);
+  t.same(r.online, ['orin6']);
+  t.same(r.skipped.map((s) => [s.id, s.reason]), [['thor1', 'incompatible']]);
+});

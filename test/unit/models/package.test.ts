@@ -1,5 +1,5 @@
 import t from 'tap';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createPackage } from '../../../agent/src/models/package.js';
 import { addPackage, findPackage } from '../../../agent/src/models/store.js';
@@ -7,6 +7,8 @@ import { AgentError } from '../../../agent/src/core/errors.js';
 import { sha256File } from '../../../agent/src/platform/fs.js';
 import { MODEL_KEY, SEED_SPEC, writeEtlt } from '../../helpers/convert-fixture.js';
 import { onnxShapedBytes } from '../../helpers/protobuf-bytes.js';
+import { specPath } from '../../helpers/spec-fixtures.js';
+import { formatWarning } from '../../../agent/src/models/spec-schema.js';
 
 async function err(p: Promise<unknown>): Promise<AgentError> {
   const e = await p.then(() => undefined, (x: unknown) => x);
@@ -64,4 +66,28 @@ t.test('package create refuses bad inputs with coded errors and writes no output
   const ok = await createPackage({ model: path.join(dir, 'ok.onnx'), out, specFile: SEED_SPEC, version: '1' });
   t.equal(ok.manifest.format, 'onnx');
   t.equal(ok.manifest.keyRef, undefined);
+});
+
+t.test('package create with TAO 5 specs: --input / --classes replace the spec, warnings carry file:line', async (t) => {
+  const tao5 = specPath('tao5_yolo_v4_train_tfrecord.txt');
+  const dir = t.testdir({ 'nosize.txt': readFileSync(tao5, 'utf8').replace(/ {2}output_(width|height): \d+\n/g, '') });
+  const model = path.join(dir, 'm.onnx');
+  writeFileSync(model, onnxShapedBytes(4000));
+  const out = path.join(dir, 'p.tar');
+  const plain = await createPackage({ model, out, specFile: tao5, version: '1' });
+  t.same([plain.manifest.network, plain.manifest.input.height, plain.manifest.input.width, plain.manifest.classes, plain.warnings], ['yolov4', 736, 1280, ['bus', 'car', 'pedestrian', 'two_wheeler'], []]);
+
+  const replaced = await createPackage({ model, out, specFile: tao5, version: '1', dims: { c: 3, h: 384, w: 1248 }, specFlags: { input: '--input C,H,W' } });
+  t.same([replaced.manifest.input.channels, replaced.manifest.input.height, replaced.manifest.input.width], [3, 384, 1248], '--input wins');
+  t.match(replaced.warnings.map(formatWarning), [/tao5_yolo_v4_train_tfrecord\.txt:\d+:\d+: the spec's input 3,736,1280 is replaced by --input C,H,W 3,384,1248/]);
+
+  const noSize = path.join(dir, 'nosize.txt');
+  const refused = await err(createPackage({ model, out: path.join(dir, 'q.tar'), specFile: noSize, version: '1', specFlags: { input: '--input C,H,W' } }));
+  t.match(refused, { code: 'SPEC_INVALID', message: /nosize\.txt.*output_width and output_height are required/, hint: /pass --input C,H,W on the command line/ });
+  t.notOk(existsSync(path.join(dir, 'q.tar')), 'nothing written');
+  const rescued = await createPackage({ model, out, specFile: noSize, version: '1', dims: { c: 3, h: 544, w: 960 } });
+  t.same([rescued.manifest.input.height, rescued.manifest.input.width], [544, 960]);
+
+  const gray = await createPackage({ model, out, specFile: specPath('tao5_yolo_v4_16bit_grayscale.txt'), version: '1' });
+  t.same([gray.manifest.input.channels, gray.manifest.input.colorOrder, gray.manifest.input.mean, gray.manifest.input.scale], [1, 'gray', [110], 256]);
 });

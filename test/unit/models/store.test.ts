@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { addPackage, cleanStaleTemp, findPackage, listPackages, removePackage } from '../../../agent/src/models/store.js';
 import { AgentError } from '../../../agent/src/core/errors.js';
@@ -84,6 +84,45 @@ t.test('unsafe members: each a coded error, nothing half-stored', async (t) => {
   const huge = await intake(t, rawTar([...good(), { name: 'big.bin', body: Buffer.alloc(600_000, 1) }], true), { maxBytes: 500_000 });
   t.match(await code(huge.run()), /PACKAGE_TOO_LARGE: .*big\.bin/);
   nothingStored(t, huge.stateDir);
+});
+
+t.test('symlink chains are resolved against the extracted tree: a link whose chain leaves the package is refused', async (t) => {
+  const dir: RawMember = { name: 'a/', type: '5' };
+  const cases: [string, RawMember[], RegExp][] = [
+    // `a/b → ..` is the package root, so `b/..` is the package's parent: each text alone looks harmless.
+    ['a/b → .., a/c → b/..', [...good(), dir, { name: 'a/b', type: '2', linkname: '..' }, { name: 'a/c', type: '2', linkname: 'b/..' }], /PACKAGE_UNSAFE: .*"a\/c": symlink leads outside the package \(b\/\.\. resolves to /],
+    ['two levels up through a chain', [...good(), dir, { name: 'a/b', type: '2', linkname: '..' }, { name: 'a/c', type: '2', linkname: 'b/../..' }], /PACKAGE_UNSAFE: .*"a\/c": symlink leads outside/],
+    ['chain over three links', [...good(), dir, { name: 'up', type: '2', linkname: 'a/b' }, { name: 'a/b', type: '2', linkname: '..' }, { name: 'out', type: '2', linkname: 'up/..' }], /PACKAGE_UNSAFE: .*"out": symlink leads outside/],
+    ['dangling link', [...good(), { name: 'gone', type: '2', linkname: 'nothing-here' }], /PACKAGE_UNSAFE: .*"gone": symlink leads to nothing inside the package/],
+    ['link loop (refused while writing: l2 would link through l1)', [...good(), { name: 'l1', type: '2', linkname: 'l2' }, { name: 'l2', type: '2', linkname: 'l1' }], /PACKAGE_UNSAFE: .*through the package's symlink l1/],
+    ['link to itself', [...good(), { name: 'self', type: '2', linkname: 'self' }], /PACKAGE_UNSAFE: .*"self": symlink loops/],
+    ['file written through a link', [...good(), dir, { name: 'a/b', type: '2', linkname: '..' }, { name: 'a/b/x', body: 'x' }], /PACKAGE_UNSAFE: .*through the package's symlink a\/b/],
+  ];
+  for (const [label, members, re] of cases) {
+    const { stateDir, run } = await intake(t, members);
+    t.match(await code(run()), re, label);
+    nothingStored(t, stateDir);
+  }
+  // A link that stays inside is still a valid package member.
+  const ok = await intake(t, [...good(), dir, { name: 'a/labels.txt', body: 'car\n' }, { name: 'labels.txt', type: '2', linkname: 'a/labels.txt' }, { name: 'a/self', type: '2', linkname: '../a' }]);
+  const r = await ok.run();
+  t.equal(readFileSync(path.join(r.pkg.dir, 'labels.txt'), 'utf8'), 'car\n');
+});
+
+t.test('setuid, setgid and sticky bits in the archive are not kept', async (t) => {
+  const { run } = await intake(t, [
+    ...good(),
+    { name: 'suid-bin', body: '#!/bin/sh\n', mode: 0o4755 },
+    { name: 'sgid-bin', body: '#!/bin/sh\n', mode: 0o2755 },
+    { name: 'shared/', type: '5', mode: 0o3777 },
+    { name: 'shared/x', body: 'x', mode: 0o6644 },
+  ]);
+  const r = await run();
+  const mode = (f: string): string => (statSync(path.join(r.pkg.dir, f)).mode & 0o7777).toString(8);
+  t.equal(mode('suid-bin'), '755', 'setuid stripped (the archive said 4755)');
+  t.equal(mode('sgid-bin'), '755', 'setgid stripped');
+  t.equal(Number.parseInt(mode('shared'), 8) & 0o7000, 0, `directory without setgid/sticky (${mode('shared')})`);
+  t.equal(Number.parseInt(mode('shared/x'), 8) & 0o7000, 0);
 });
 
 t.test('bad content: not a tar, no model.json, wrong types, unknown network, missing file', async (t) => {

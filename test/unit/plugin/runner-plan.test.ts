@@ -18,13 +18,15 @@ const input = (version: string) => ({
   jobs: 2,
 });
 
-// One row per TensorRT generation JetPack ships (jetson-platform.md §3.3): JP4.4 7.1.3, JP4.6 8.2.1,
-// JP5.1 8.5.2, JP6 8.6.2, JP6.1+ 10.3.0; main.cpp's #if NV_TENSORRT_MAJOR follows the same split.
+// One row per TensorRT generation JetPack ships: JP4.4 7.1.3, JP4.6 8.2.1, JP5.0 8.4.1,
+// JP5.1 8.5.2, JP6 8.6.2, JP6.1+ 10.3.0; main.cpp's #if on NvInferVersion.h follows the same
+// split (the named-tensor API from 8.5 on).
 const table = [
   { version: '7.1.3', api: 'bindings-destroy' },
   { version: '8.2.1', api: 'bindings' },
-  { version: '8.5.2', api: 'bindings' },
-  { version: '8.6.2', api: 'bindings' },
+  { version: '8.4.1', api: 'bindings' },
+  { version: '8.5.2', api: 'named-tensors' },
+  { version: '8.6.2', api: 'named-tensors' },
   { version: '10.3.0', api: 'named-tensors' },
 ] as const;
 

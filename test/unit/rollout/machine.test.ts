@@ -52,6 +52,22 @@ t.test('admission: accept, duplicate ignored, expired, replayed, incompatible', 
   t.same(admit(EMPTY_MEMORY, m({ requires: { socs: ['none'] } }), NOW, laptop), { verdict: 'accept' });
 });
 
+t.test('admission: a model needing a plugin TensorRT 11 removed is refused on a TensorRT 11 board, with the fix', async (t) => {
+  const thor = { board: { soc: 'tegra264', cudaArch: 110, tensorrt: '11.0.0', jetpack: '7.2' }, freeDiskBytes: 5e9 };
+  const needs = m({ requires: { plugins: ['BatchedNMS_TRT', 'BatchTilePlugin_TRT', 'ResizeNearest_TRT'] } });
+  const r = admit(EMPTY_MEMORY, needs, NOW, thor);
+  t.same(r, {
+    verdict: 'reject',
+    code: 'TENSORRT_PLUGIN_REMOVED',
+    message:
+      'The model needs BatchedNMS_TRT, BatchTilePlugin_TRT, which TensorRT 11.0.0 on this board does not have (removed in TensorRT 11). ' +
+      'Re-export the model with EfficientNMS (EfficientNMS_TRT, still in TensorRT 11) instead of BatchedNMS, or keep this model on boards with TensorRT 10 (JetPack 6) or older.',
+  });
+  t.same(admit(EMPTY_MEMORY, needs, NOW, orin), { verdict: 'accept' }, 'TensorRT 8.5 has them');
+  t.same(admit(EMPTY_MEMORY, m({ requires: { plugins: ['ResizeNearest_TRT', 'EfficientNMS_TRT'] } }), NOW, thor), { verdict: 'accept' }, 'plugins 11 kept');
+  t.same(admit(EMPTY_MEMORY, m(), NOW, thor), { verdict: 'accept' }, 'a manifest without requires.plugins is not judged');
+});
+
 t.test('versions compare numerically', async (t) => {
   t.equal(compareVersions('8.10', '8.9'), 1);
   t.equal(compareVersions('8.5', '8.5.0'), 0);
@@ -91,4 +107,20 @@ t.test('resume after restart: within deadline resumes, past it ends by activatio
   t.same(resumePlan(r, NOW + 2_000_000), { action: 'expire', outcome: 'failed' });
   const p = transition(transition(transition(r, 'warming', NOW, D), 'activating', NOW, D), 'probation', NOW, D);
   t.same(resumePlan(p, NOW + 60_000), { action: 'expire', outcome: 'rolled_back' });
+});
+
+t.test('a rejected manifest does not move the anti-replay counter; an accepted one does', async (t) => {
+  // The executor records a rejection as a record that goes received → rejected in one commit.
+  const rejectedRec = transition(newRecord({ deploymentId: 'inc-9', source: 'mqtt', manifest: m({ deploymentId: 'inc-9', sequence: 9 }), model: null, previous: null, now: NOW, deadlines: D }), 'rejected', NOW, D, {
+    error: { code: 'MANIFEST_INCOMPATIBLE', message: 'SoC' },
+  });
+  const afterReject = remember(EMPTY_MEMORY, rejectedRec);
+  t.equal(afterReject.highestSequence, 0, 'an INCOMPATIBLE manifest with sequence 9 leaves the counter at 0');
+  t.same(afterReject.workedIds, ['inc-9'], 'its id is still never worked twice');
+  t.same(admit(afterReject, m({ deploymentId: 'ok-5', sequence: 5 }), NOW, orin), { verdict: 'accept' }, 'a valid manifest with an earlier sequence is accepted');
+  const accepted = remember(afterReject, newRecord({ deploymentId: 'ok-5', source: 'mqtt', manifest: m({ deploymentId: 'ok-5', sequence: 5 }), model: null, previous: null, now: NOW, deadlines: D }));
+  t.equal(accepted.highestSequence, 5, 'accepted (received) → the counter moves');
+  const failed = remember(accepted, transition(accepted.current!, 'downloading', NOW, D));
+  t.equal(remember(failed, transition(failed.current!, 'failed', NOW, D)).highestSequence, 5, 'a later failure keeps it: the manifest was accepted');
+  t.match(admit(accepted, m({ deploymentId: 'old-4', sequence: 4 }), NOW, orin), { code: 'MANIFEST_REPLAYED' });
 });

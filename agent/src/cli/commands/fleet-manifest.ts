@@ -29,7 +29,12 @@ export const fleetManifestCreateCommand: CommandSpec = {
   options: {
     package: { type: 'string', arg: 'PKG.tar', description: 'Model package tar (model.json at its root).' },
     url: { type: 'string', arg: 'URL', description: 'Where devices download the package (http://, https://, file://).' },
-    requires: { type: 'string', multiple: true, arg: 'KEY=VALUE', description: 'soc=…, cudaArch=…, tensorrt=RANGE, jetpack=RANGE, minFreeDisk=SIZE.' },
+    requires: {
+      type: 'string',
+      multiple: true,
+      arg: 'KEY=VALUE',
+      description: 'soc=…, cudaArch=…, tensorrt=RANGE, jetpack=RANGE, minFreeDisk=SIZE, plugins=NAME,… (a TAO .etlt ending in BatchedNMS adds plugins=BatchedNMS_TRT by itself).',
+    },
     probation: { type: 'string', arg: 'DUR', description: 'Healthy serving time before a device reports active (default: device config).' },
     expires: { type: 'string', arg: 'DUR', description: 'Manifest lifetime (default 7d).' },
     'deployment-id': { type: 'string', arg: 'ID', description: 'Default NAME-VERSION-TIMESTAMP.' },
@@ -48,6 +53,11 @@ export const fleetManifestCreateCommand: CommandSpec = {
     const key = parsePrivateKey(await read(keyFile), keyFile);
     const info = await readPackageInfo(pkg);
     const id = str(ctx.options['deployment-id']);
+    const given = items.length ? parseRequires(items) : {};
+    // What model.json implies joins what --requires names: a TensorRT 11 board then refuses the
+    // package before downloading it (TENSORRT_PLUGIN_REMOVED) instead of failing at conversion.
+    const plugins = [...new Set([...(given.plugins ?? []), ...info.plugins])];
+    const requires = { ...given, ...(plugins.length ? { plugins } : {}) };
     const manifest = buildManifest({
       now: Date.now(),
       expiresInMs: parseDuration(str(ctx.options.expires) ?? '7d', '--expires'),
@@ -55,7 +65,7 @@ export const fleetManifestCreateCommand: CommandSpec = {
       sha256: info.sha256,
       size: info.size,
       model: info.model,
-      ...(items.length ? { requires: parseRequires(items) } : {}),
+      ...(Object.keys(requires).length ? { requires } : {}),
       ...(probationMs !== undefined ? { probationSec: Math.round(probationMs / 1000) } : {}),
       ...(id ? { deploymentId: id } : {}),
     });

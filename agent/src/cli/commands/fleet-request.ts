@@ -13,7 +13,7 @@ export const fleetRequestCommand: CommandSpec = {
   summary: `Send one request op to a device and print its response (ops: ${REQUEST_OPS.join(', ')}).`,
   description:
     'Publishes on {p}/devices/ID/request/OP with a fresh transaction and waits for the response with that transaction on …/response/OP. ' +
-    'Every op except ping is signed with the fleet key (--key), naming the device and expiring shortly after --timeout, so it cannot be replayed elsewhere or later; ' +
+    'Every op except ping is signed with the fleet key (--key), naming the op and the device and expiring within a minute (the device must receive it by then), so it cannot be replayed on another op, elsewhere or later, and the device runs it at most once; ' +
     'ping is sent in clear without --key. On a timeout the error says whether the device is offline, online or unknown (its retained status). Op arguments: --param KEY=VALUE.',
   options: {
     ...BROKER_OPTIONS,

@@ -21,7 +21,7 @@ export const fleetRolloutPlanCommand: CommandSpec = {
   options: {
     'devices-file': { type: 'string', arg: 'FILE', description: 'JSON array (or {"devices": [...]}) of device records.' },
     target: { type: 'string', arg: 'SEL', description: 'all | group:NAME | devices:ID,ID,…' },
-    requires: { type: 'string', multiple: true, arg: 'KEY=VALUE', description: 'soc=…, cudaArch=…, tensorrt=RANGE, jetpack=RANGE, minFreeDisk=SIZE.' },
+    requires: { type: 'string', multiple: true, arg: 'KEY=VALUE', description: 'soc=…, cudaArch=…, tensorrt=RANGE, jetpack=RANGE, minFreeDisk=SIZE, plugins=NAME,….' },
     waves: { type: 'string', arg: 'LIST', description: `Cumulative wave sizes (default ${DEFAULT_WAVES}).` },
     'max-failures': { type: 'string', arg: 'N|P%', description: 'Abort when more devices than this fail (default 10%).' },
     'min-sample': { type: 'string', arg: 'N', description: 'Devices with an outcome before a percentage can trip (default 10).' },

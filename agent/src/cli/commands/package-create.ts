@@ -2,6 +2,7 @@ import { UsageError } from '../../core/errors.js';
 import { createPackage } from '../../models/package.js';
 import { loadKeyFile } from '../../models/keyring.js';
 import { parseDims } from '../../models/package-manifest.js';
+import { formatWarning } from '../../models/spec-schema.js';
 import type { CommandSpec } from '../types.js';
 import { optInt, optString } from './opts.js';
 
@@ -9,15 +10,15 @@ export const packageCreateCommand: CommandSpec = {
   path: ['package', 'create'],
   summary: 'Build and validate a model package (tar with model.json) and print its sha256.',
   description:
-    'Fields not given as flags are derived from the TLT experiment spec (input dims, classes, NMS, image mean, network). The .etlt header is checked; with --key-file the key is checked too (the key itself is never packaged: model.json carries --key-ref). --out ending in .gz/.tgz writes gzip.',
+    'Fields not given as flags are derived from the TLT 2.0 / TAO 3.0–5.x experiment spec (input dims, classes, NMS, image mean, network); --input, --classes and --network replace the spec\'s values. Spec warnings (unknown fields, replaced values) go to stderr with file:line. The .etlt header is checked; with --key-file the key is checked too (the key itself is never packaged: model.json carries --key-ref). --out ending in .gz/.tgz writes gzip.',
   options: {
     model: { type: 'string', arg: 'FILE', description: '.etlt or .onnx model (required).' },
     spec: { type: 'string', arg: 'FILE', description: 'TLT experiment spec (protobuf text); packaged as spec.txt.' },
     name: { type: 'string', arg: 'NAME', description: 'Package name [a-z0-9._-]+ (default: from the model file name).' },
     version: { type: 'string', arg: 'V', description: 'Package version (required).' },
     network: { type: 'string', arg: 'NET', description: 'yolov3 | yolov4 | yolov4-tiny | ssd | detectnet_v2 (default: from the spec).' },
-    classes: { type: 'string', arg: 'a,b,c', description: 'Class labels in class-id order (default: sorted target_class_mapping values).' },
-    input: { type: 'string', arg: 'C,H,W', description: 'Input dims when there is no spec.' },
+    classes: { type: 'string', arg: 'a,b,c', description: 'Class labels in class-id order (default: sorted target_class_mapping values); replaces the spec\'s.' },
+    input: { type: 'string', arg: 'C,H,W', description: 'Input channels,height,width (default: from the spec); replaces the spec\'s.' },
     precision: { type: 'string', arg: 'P', description: 'fp32 | fp16 | int8 (default fp16).' },
     'max-batch': { type: 'string', arg: 'N', description: 'Max batch of the engine (default 1).' },
     'key-ref': { type: 'string', arg: 'NAME', description: 'Keyring name of the .etlt key on the boards.' },
@@ -53,8 +54,10 @@ export const packageCreateCommand: CommandSpec = {
       ...(classes ? { classes } : {}),
       ...(input ? { dims: parseDims(input) } : {}),
       ...(keyFile ? { key: await loadKeyFile(keyFile) } : {}),
+      specFlags: { input: '--input C,H,W', classes: '--classes a,b,c', network: '--network NET' },
     });
-    ctx.out.result({ file: r.file, sha256: r.sha256, sizeBytes: r.sizeBytes, manifest: r.manifest });
+    for (const w of r.warnings) ctx.out.info(`warning: ${formatWarning(w)}`);
+    ctx.out.result({ file: r.file, sha256: r.sha256, sizeBytes: r.sizeBytes, manifest: r.manifest, warnings: r.warnings });
     ctx.out.print(`${r.sha256}  ${r.file}`);
     ctx.out.info(`${r.manifest.name}@${r.manifest.version}: ${r.manifest.network} ${r.manifest.format}, input ${r.manifest.input.channels}x${r.manifest.input.height}x${r.manifest.input.width}, classes [${r.manifest.classes.join(', ')}]`);
   },

@@ -8,9 +8,11 @@ import { optPositiveInt, optString, progressPrinter, stepPrinter, BUILD_TOOL_OPT
 
 export const pluginBuildCommand: CommandSpec = {
   path: ['plugin', 'build'],
-  summary: 'Build TensorRT OSS libnvinfer_plugin for this board (branch and GPU_ARCHS from detection).',
+  summary: 'Build TensorRT OSS libnvinfer_plugin for this board (branch and GPU arch from detection, target and flags from the tree).',
   description:
-    'Checks cmake (≥ 3.13; ≥ 3.31 for 11.x/main) and nvcc first, then takes the source from --source (tree or .tar.gz, for offline boards) or clones --git (default plugin.gitUrl) at the branch matching the installed TensorRT, configures with explicit GPU_ARCHS, TRT_LIB_DIR, TRT_OUT_DIR/TRT_BIN_DIR, CUDA_VERSION, compilers and BUILD_PARSERS/SAMPLES=OFF, runs make nvinfer_plugin -jN and records the artifact in state/builds/<id>/. Identical inputs are a cache hit.',
+    'Checks cmake (≥ 3.13; ≥ 3.31 for 11.x/main) and nvcc first, then takes the source from --source (tree or .tar.gz, for offline boards) or clones --git (default plugin.gitUrl) at the branch matching the installed TensorRT. ' +
+    "The tree's own CMake files then decide the make target (nvinfer_plugin, or tensorrt_plugins on release/11.1 and main), the cmake minimum and which of GPU_ARCHS/CMAKE_CUDA_ARCHITECTURES, TRT_LIB_DIR, TRT_OUT_DIR/TRT_BIN_DIR, TRT_PLATFORM_ID, CUDA_VERSION it reads; " +
+    'compilers and BUILD_PARSERS/SAMPLES=OFF are always passed. It warns when the tree lacks the TAO plugins (release/11.0+) or the nvcc differs from the board CUDA, runs make <target> -jN and records the artifact in state/builds/<id>/. Identical inputs are a cache hit.',
   options: {
     source: { type: 'string', arg: 'DIR|FILE', description: 'Unpacked TensorRT OSS tree or a .tar.gz of one.' },
     git: { type: 'string', arg: 'URL', description: 'Repository to clone (default plugin.gitUrl).' },
@@ -54,7 +56,9 @@ export const pluginBuildCommand: CommandSpec = {
           `  branch   ${a.branch}${a.commit ? ` @ ${a.commit}` : ''}`,
           `  archs    ${a.gpuArchs.join(' ')} (${a.machine})`,
           `  soname   ${a.soname ?? '(none)'}`,
+          `  target   ${a.pluginTarget ?? 'nvinfer_plugin'}`,
           `  log      ${a.buildLog}`,
+          ...(a.warnings ?? []).map((w) => `warning: ${w}`),
           `install it with: ${ctx.program} plugin install --last-build`,
         ].join('\n'),
       );

@@ -2,6 +2,7 @@ import { Value } from '@sinclair/typebox/value';
 import { Kind, type TSchema } from '@sinclair/typebox';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { AgentError } from '../errors.js';
+import { redactUrl } from '../redact.js';
 import { ConfigSchema, type Config } from './schema.js';
 import { configLeaves, describeType, ENV_PREFIX, keysAt, type ConfigLeaf } from './leaves.js';
 import { suggest } from './suggest.js';
@@ -208,5 +209,8 @@ export function redactConfig(config: Config): Obj {
     const last = leaf.path[leaf.path.length - 1];
     if (isObj(node) && last !== undefined && node[last] !== '' && node[last] !== undefined) node[last] = '***';
   }
+  // A password can also sit in the broker URL (mqtt://user:pass@host): shown as the logs show it.
+  const mqtt = copy.mqtt;
+  if (isObj(mqtt) && typeof mqtt.url === 'string') mqtt.url = redactUrl(mqtt.url);
   return copy;
 }

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { PLUGIN_NAME_PATTERN } from '../tensorrt-plugins.js';
 
 /**
  * The payload inside a signed deployment envelope (DESIGN §8; operations.md §8 "Manifest
@@ -29,6 +30,14 @@ export const ManifestRequires = Type.Object(
     jetpack: Type.Optional(VersionRange),
     /** Free bytes in the state dir needed beyond the package itself (engine, unpacked files). */
     minFreeDiskBytes: Type.Optional(Type.Integer({ minimum: 0 })),
+    /**
+     * TensorRT plugin creators the model needs (`BatchedNMS_TRT` …). A device whose TensorRT
+     * no longer has one (TensorRT 11 removed BatchedNMS/BatchTile) refuses the manifest with
+     * TENSORRT_PLUGIN_REMOVED before downloading anything. Agents older than this field reject
+     * a manifest that carries it (unknown key, MANIFEST_INVALID), so the controller writes it
+     * only when the package needs a plugin (docs/rollouts.md).
+     */
+    plugins: Type.Optional(Type.Array(Type.String({ pattern: PLUGIN_NAME_PATTERN }), { minItems: 1, maxItems: 32 })),
   },
   { additionalProperties: false },
 );
@@ -40,6 +49,18 @@ export const ManifestPolicy = Type.Object(
     probationSec: Type.Optional(Type.Integer({ minimum: 0, maximum: 86400 })),
     /** Error ratio during probation above which the device rolls back (default 0.05). */
     maxErrorRate: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    /**
+     * Accuracy gate after warm-up (docs/rollouts.md, "Accuracy gate"): the device evaluates the
+     * engine it built on the package's validation set; below the gate it rolls back with
+     * ACCURACY_REGRESSION. `minMap`: an absolute floor; `maxDrop`: at most this much below the
+     * package's validation.referenceMap.
+     */
+    accuracy: Type.Optional(
+      Type.Union([
+        Type.Object({ minMap: Type.Number({ minimum: 0, maximum: 1 }) }, { additionalProperties: false }),
+        Type.Object({ maxDrop: Type.Number({ minimum: 0, maximum: 1 }) }, { additionalProperties: false }),
+      ]),
+    ),
     /** Per-state deadlines in seconds (override the device defaults). */
     deadlines: Type.Optional(
       Type.Object(

@@ -80,6 +80,23 @@ export const ModelManifestSchema = Type.Object(
     keyRef: Type.Optional(Type.String({ minLength: 1 })),
     spec: Type.Optional(Type.String({ minLength: 1, description: 'TLT experiment spec file inside the package.' })),
     calibration: Type.Optional(Type.String({ minLength: 1, description: 'INT8 calibration cache inside the package.' })),
+    /**
+     * A labelled validation set for the accuracy gate (docs/models.md, "Accuracy gate"): a KITTI
+     * layout directory inside the package (`dir`) or already on the board (`path`), and the mAP
+     * measured at training on it with the same rules.
+     */
+    validation: Type.Optional(
+      Type.Object(
+        {
+          dir: Type.Optional(Type.String({ minLength: 1, description: 'KITTI-layout directory inside the package (image/ + label/).' })),
+          path: Type.Optional(Type.String({ pattern: '^/', description: 'Absolute path of a KITTI-layout directory on the board.' })),
+          referenceMap: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'mAP measured at training on this set (TAO evaluate).' })),
+          mode: Type.Optional(Type.Union([Type.Literal('sample'), Type.Literal('integrate')])),
+          iouThreshold: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     golden: Type.Optional(
       Type.Object(
         {
@@ -97,8 +114,9 @@ export const ModelManifestSchema = Type.Object(
 export type ModelManifest = Static<typeof ModelManifestSchema>;
 
 /**
- * BatchedNMS plugin attributes (tlt-models.md §8.2), saved when the TensorRT-only NMS node
- * is cut from an ONNX graph so the ONNX Runtime path applies the same NMS in code.
+ * BatchedNMS plugin attributes, saved when the TensorRT-only NMS node is cut from an ONNX graph
+ * so the ONNX Runtime path applies the same NMS in code (docs/reference/batched-nms.md: names,
+ * defaults and the values TAO's exporter writes).
  */
 export interface NmsAttributes {
   readonly shareLocation: boolean;
@@ -110,6 +128,14 @@ export interface NmsAttributes {
   readonly iouThreshold: number;
   readonly isNormalized: boolean;
   readonly clipBoxes: boolean;
+  /** +1 on the intersection of pixel boxes (the plugin's default when the attribute is absent: true). */
+  readonly caffeSemantics: boolean;
+  /**
+   * Radix-sort bits for FP16 scores (1..10 narrows the sort; anything else is full width).
+   * Recorded for what a TensorRT FP16 engine does; the float32 path here sorts on every bit, as the
+   * plugin does for float scores.
+   */
+  readonly scoreBits: number;
 }
 
 /**

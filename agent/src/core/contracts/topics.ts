@@ -57,18 +57,34 @@ export const REQUEST_OPS = ['ping', 'rollback', 'plugin-status', 'plugin-rebuild
 export type RequestOp = (typeof REQUEST_OPS)[number];
 
 /**
- * Requests other than `ping` arrive as a SignedEnvelope whose payload decodes to this
- * (signed like manifests, same keys); `ping` may be this object in clear.
+ * Signed requests carry version 2 of the request payload: v1 bound neither the op nor, for
+ * ping, the device, so a captured envelope could be republished on another op's topic
+ * (a get-config replayed as restart-inference). v2 signs `op`, `deviceId` and `expiresAt`, and
+ * the device keeps every accepted `transaction` until its expiry (rollout/request-replay.ts).
  */
+export const REQUEST_PAYLOAD_VERSION = 2;
+
+/** The payload inside a signed request envelope (every op; `ping` may also come in clear). */
 export interface RequestPayload {
-  readonly v: typeof TOPIC_PAYLOAD_VERSION;
-  /** Echoed in the response (zigbee2mqtt bridge/request convention, operations.md §9.3). */
+  readonly v: typeof REQUEST_PAYLOAD_VERSION;
+  /** Must equal the `{op}` level of the topic the request arrived on. */
+  readonly op: RequestOp;
+  /**
+   * Echoed in the response (zigbee2mqtt bridge/request convention, operations.md §9.3) and the
+   * request's id: a device runs a signed request with a given transaction at most once.
+   */
   readonly transaction: string;
-  /** ISO-8601; signed requests past it are refused (stale commands must die). */
-  readonly expiresAt?: string;
-  /** Must equal the device id for signed requests, so a request cannot be replayed to another device. */
-  readonly deviceId?: string;
+  /** Must equal the device id, so a request cannot be replayed to another device. */
+  readonly deviceId: string;
+  /** ISO-8601; requests past it are refused (stale commands must die). */
+  readonly expiresAt: string;
   readonly params?: Readonly<Record<string, unknown>>;
+}
+
+/** `ping` in clear (no key needed; it changes nothing on the device). */
+export interface ClearPingPayload {
+  readonly v: typeof TOPIC_PAYLOAD_VERSION | typeof REQUEST_PAYLOAD_VERSION;
+  readonly transaction: string;
 }
 
 export interface ResponsePayload {
@@ -88,7 +104,7 @@ export interface TopicPayloads {
   groupDesired: SignedEnvelope;
   deployment: DeploymentReport;
   events: EventPayload;
-  request: SignedEnvelope | RequestPayload;
+  request: SignedEnvelope | ClearPingPayload;
   response: ResponsePayload;
 }
 export type TopicKind = keyof TopicPayloads;

@@ -29,6 +29,8 @@ export function detectRoutes(deps: ServerDeps): FastifyPluginAsync {
       const q = (req.query ?? {}) as Record<string, unknown>;
       const threshold = num(q, 'threshold', 0, 1, false);
       const maxDetections = num(q, 'maxDetections', 1, 4096, true);
+      const priority = q.priority;
+      if (priority !== undefined && priority !== 'normal' && priority !== 'low') throw new AgentError('BAD_REQUEST', 'Query parameter priority must be normal or low.');
       const model = q.model;
       if (model !== undefined && (typeof model !== 'string' || model === '')) throw new AgentError('BAD_REQUEST', 'Query parameter model must be a model name.');
       const body = req.body;
@@ -38,7 +40,7 @@ export function detectRoutes(deps: ServerDeps): FastifyPluginAsync {
       (req as { body: unknown }).body = undefined;
       return withDeadline(
         deps.limits.requestTimeoutMs,
-        deps.service.detect(body, model, { ...(threshold !== undefined ? { threshold } : {}), maxDetections: maxDetections ?? deps.limits.maxDetections }),
+        deps.service.detect(body, model, { ...(threshold !== undefined ? { threshold } : {}), maxDetections: maxDetections ?? deps.limits.maxDetections, ...(priority === 'low' ? { priority } : {}) }),
       );
     });
   };

@@ -47,10 +47,33 @@ function metadata(rt: ModelRuntime): object {
 
 const bad = (msg: string): AgentError => new AgentError('BAD_REQUEST', msg, { hint: 'See docs/http-api.md "KServe v2".' });
 
-function flatten(data: unknown, out: number[]): void {
-  if (Array.isArray(data)) for (const d of data) flatten(d, out);
-  else if (typeof data === 'number') out.push(data);
-  else throw bad('Input data must contain only numbers.');
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * KServe `data` into `out`: a flat array, or arrays nested no deeper than the shape's rank
+ * (Open Inference Protocol: "the tensor contents … flattened or nested"). Walked with an explicit
+ * stack, so a hostile nesting depth is a 400, not a stack overflow.
+ */
+function readData(data: unknown, out: Float32Array, rank: number): void {
+  if (!Array.isArray(data)) throw bad('Input data must be an array of numbers (flat, or nested like the shape).');
+  let n = 0;
+  const stack: { readonly arr: readonly unknown[]; i: number }[] = [{ arr: data, i: 0 }];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1] as { readonly arr: readonly unknown[]; i: number };
+    if (top.i >= top.arr.length) {
+      stack.pop();
+      continue;
+    }
+    const v = top.arr[top.i++];
+    if (typeof v === 'number' && Number.isFinite(v)) {
+      if (n >= out.length) throw bad(`Input data has more than the ${out.length} values its shape needs.`);
+      out[n++] = v;
+    } else if (Array.isArray(v)) {
+      if (stack.length >= rank) throw bad(`Input data is nested deeper than the ${rank} dimensions of its shape.`);
+      stack.push({ arr: v, i: 0 });
+    } else throw bad('Input data must contain only finite numbers.');
+  }
+  if (n !== out.length) throw bad(`Input data has ${n} values; shape needs ${out.length}.`);
 }
 
 /** Parses a JSON or binary-extension body into one FP32 input tensor. */
@@ -62,27 +85,36 @@ function readInput(rt: ModelRuntime, body: unknown, headerLen: string | undefine
   let raw = false;
   if (Buffer.isBuffer(body)) {
     if (headerLen === undefined) throw bad('A binary body needs the Inference-Header-Content-Length header.');
-    const n = Number(headerLen);
-    if (!Number.isInteger(n) || n < 0 || n > body.length) throw bad(`Invalid Inference-Header-Content-Length ${headerLen}.`);
+    // Digits only: Number('') and Number(' ') are 0, which would turn a malformed header into a raw-tensor request.
+    const n = /^[0-9]{1,10}$/.test(headerLen) ? Number(headerLen) : NaN;
+    if (!Number.isInteger(n) || n > body.length) {
+      throw bad(`Invalid Inference-Header-Content-Length ${JSON.stringify(headerLen)}: it must be the byte length of the JSON header (0 for a raw tensor), at most the body length ${body.length}.`);
+    }
     if (n === 0) {
       // Raw binary request: one input, batch 1 (serving.md §3).
       req = { inputs: [{ name: m.name, shape: [1, m.channels, m.height, m.width], datatype: 'FP32', parameters: { binary_data_size: body.length } }] };
       binary = body;
       raw = true;
     } else {
+      let header: unknown;
       try {
-        req = JSON.parse(body.subarray(0, n).toString('utf8')) as InferRequest;
+        header = JSON.parse(body.subarray(0, n).toString('utf8'));
       } catch {
         throw bad('The JSON header of the binary request is not valid JSON.');
       }
+      if (!isRecord(header)) throw bad('The JSON header of the binary request must be an object (a KServe v2 inference request).');
+      req = header;
       binary = body.subarray(n);
     }
-  } else if (body && typeof body === 'object') {
+  } else if (isRecord(body)) {
     req = body;
-  } else throw bad('The body must be a KServe v2 inference request.');
+  } else throw bad('The body must be a KServe v2 inference request (a JSON object).');
 
   if (!Array.isArray(req.inputs) || req.inputs.length !== 1) throw bad('Exactly one input tensor is expected.');
-  const inp = req.inputs[0] as InferInput;
+  const first: unknown = req.inputs[0];
+  if (!isRecord(first)) throw bad('The input tensor must be an object {name, shape, datatype, data | parameters.binary_data_size}.');
+  const inp = first as InferInput;
+  if (inp.parameters !== undefined && !isRecord(inp.parameters)) throw bad('Input parameters must be an object.');
   if (inp.name !== m.name) throw bad(`Unknown input ${JSON.stringify(inp.name)}; the model's input is "${m.name}".`);
   if (inp.datatype !== 'FP32') throw bad(`Input datatype must be FP32 (got ${JSON.stringify(inp.datatype)}).`);
   const shape = inp.shape;
@@ -108,10 +140,7 @@ function readInput(rt: ModelRuntime, body: unknown, headerLen: string | undefine
     // Copy into an aligned buffer we own (it is transferred to the engine).
     new Uint8Array(tensor.buffer).set(binary.subarray(0, tensor.byteLength));
   } else {
-    const flat: number[] = [];
-    flatten(inp.data, flat);
-    if (flat.length !== tensor.length) throw bad(`Input data has ${flat.length} values; shape needs ${tensor.length}.`);
-    tensor.set(flat);
+    readData(inp.data, tensor, shape.length);
   }
   return { tensor, batch, req, raw };
 }

@@ -2,7 +2,8 @@ import { AgentError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import { spawnPiped, type PipedProcess } from '../../platform/spawn.js';
 import type { Engine, EngineInfo, EngineOutputs } from '../engine.js';
-import { decodeError, decodeResult, encodeFrame, encodeInfer, FrameReader, FrameType, type Hello } from './protocol.js';
+import { encodeElements, toTensorData } from './dtypes.js';
+import { decodeError, decodeResult, encodeFrame, encodeInfer, FrameReader, FrameType, parseHello, type Hello, type RunnerError, type TensorDesc } from './protocol.js';
 
 export interface RunnerEngineOptions {
   /** The trt-runner binary (or a test double speaking the same protocol). */
@@ -17,6 +18,11 @@ export interface RunnerEngineOptions {
   readonly restartBackoffMs: readonly [number, number];
   readonly log: Logger;
   readonly spawn?: typeof spawnPiped;
+}
+
+/** An ERROR frame as an AgentError: the runner's stable code is kept in details.runnerCode. */
+function runnerFailure(e: RunnerError): AgentError {
+  return new AgentError('ENGINE_FAILED', `trt-runner${e.code ? ` [${e.code}]` : ''}: ${e.message}`, { details: { runnerCode: e.code } });
 }
 
 interface Pending {
@@ -41,6 +47,8 @@ export class RunnerEngine implements Engine {
   private crashes = 0;
   private ready: Promise<void> | undefined;
   private busy: Promise<unknown> = Promise.resolve();
+  /** The engine's one input, as HELLO described it. */
+  private input: TensorDesc | undefined;
 
   constructor(private readonly o: RunnerEngineOptions) {
     this.info = { backend: 'tensorrt', inputName: 'Input', inputShape: o.inputShape, outputNames: [], maxBatch: o.maxBatch, concurrency: 1 };
@@ -67,6 +75,10 @@ export class RunnerEngine implements Engine {
       proc.kill('SIGKILL');
     }, this.o.startTimeoutMs);
     let stderrTail = '';
+    // A runner that exits (fatal ERROR, crash) makes writes to its stdin fail with EPIPE; the
+    // exit handler reports and restarts, so the stream error itself is only logged. Unhandled,
+    // it would take the whole agent down.
+    proc.stdin.on('error', (err: Error) => this.o.log.debug({ err }, 'trt-runner stdin closed'));
     proc.stderr.on('data', (d: Buffer) => {
       const text = d.toString();
       stderrTail = (stderrTail + text).slice(-2000);
@@ -85,17 +97,42 @@ export class RunnerEngine implements Engine {
       for (const f of frames) {
         if (f.type === FrameType.HELLO) {
           clearTimeout(startTimer);
-          const hello = JSON.parse(f.payload.toString('utf8')) as Hello;
-          this.info = { ...this.info, inputName: hello.inputs[0]?.name ?? 'Input', outputNames: hello.outputs.map((t) => t.name) };
+          let hello: Hello;
+          try {
+            hello = parseHello(f.payload);
+            this.input = this.checkHello(hello);
+          } catch (err) {
+            const e = err instanceof AgentError ? err : new AgentError('ENGINE_FAILED', `trt-runner: ${(err as Error).message}.`, { hint: 'Rebuild the runner for this agent with `jetson-agent runner build --force`.' });
+            helloReject?.(e);
+            this.stopping = true;
+            proc.kill('SIGKILL');
+            continue;
+          }
+          this.info = { ...this.info, inputName: this.input.name, outputNames: hello.outputs.map((t) => t.name) };
           this.crashes = 0;
           helloResolve?.();
         } else if (f.type === FrameType.RESULT) {
-          const r = decodeResult(f.payload);
-          this.settle(r.id, (p) => p.resolve(Object.fromEntries(r.tensors.map((t) => [t.name, { dims: t.dims, data: t.data }]))));
+          let outputs: EngineOutputs | Error;
+          let id: number;
+          try {
+            const r = decodeResult(f.payload);
+            id = r.id;
+            try {
+              outputs = Object.fromEntries(r.tensors.map((t) => [t.name, toTensorData(t)]));
+            } catch (err) {
+              outputs = new AgentError('ENGINE_FAILED', `trt-runner: ${(err as Error).message}.`);
+            }
+          } catch (err) {
+            this.o.log.error({ err }, 'trt-runner sent a malformed RESULT; restarting it');
+            this.awaitRestart(proc);
+            proc.kill('SIGKILL');
+            return;
+          }
+          this.settle(id, (p) => (outputs instanceof Error ? p.reject(outputs) : p.resolve(outputs)));
         } else if (f.type === FrameType.ERROR) {
           const e = decodeError(f.payload);
-          if (e.id === 0) helloReject?.(new AgentError('ENGINE_FAILED', `trt-runner: ${e.message}`));
-          else this.settle(e.id, (p) => p.reject(new AgentError('ENGINE_FAILED', `trt-runner: ${e.message}`)));
+          if (e.id === 0) helloReject?.(runnerFailure(e));
+          else this.settle(e.id, (p) => p.reject(runnerFailure(e)));
         }
       }
     });
@@ -124,6 +161,28 @@ export class RunnerEngine implements Engine {
   }
 
   private exited: Promise<void> = Promise.resolve();
+
+  /**
+   * The agent feeds one NCHW image batch: the engine must have exactly one input whose
+   * non-batch dims are the model's [C, H, W] (a -1 there takes the model's value).
+   */
+  private checkHello(h: Hello): TensorDesc {
+    const [input, ...more] = h.inputs;
+    if (!input || more.length > 0) {
+      throw new AgentError('ENGINE_FAILED', `The engine has ${h.inputs.length} inputs (${h.inputs.map((t) => t.name).join(', ')}); the agent feeds exactly one image tensor.`, {
+        hint: 'Export the model with a single NCHW image input.',
+      });
+    }
+    const want = this.o.inputShape;
+    const dims = input.dims;
+    const fits = dims.length === 4 && dims.slice(1).every((d, i) => d === -1 || d === want[i]);
+    if (!fits) {
+      throw new AgentError('ENGINE_FAILED', `Engine input ${input.name} is [${dims.join(',')}] but the model is [batch,${want.join(',')}].`, {
+        hint: 'Rebuild the engine from this package (convert), or fix input in model.json.',
+      });
+    }
+    return input;
+  }
 
   /** After killing a wedged runner: requests wait for the restart the exit handler schedules. */
   private awaitRestart(proc: PipedProcess): void {
@@ -157,7 +216,12 @@ export class RunnerEngine implements Engine {
   private async send(input: Float32Array, batch: number): Promise<EngineOutputs> {
     await this.ready;
     const proc = this.proc;
-    if (!proc || this.stopping) throw new AgentError('ENGINE_FAILED', 'trt-runner is not running.');
+    const desc = this.input;
+    if (!proc || !desc || this.stopping) throw new AgentError('ENGINE_FAILED', 'trt-runner is not running.');
+    const [c, h, w] = this.o.inputShape;
+    if (input.length !== batch * c * h * w) throw new AgentError('INTERNAL', `input of ${input.length} values is not ${batch}×${c}×${h}×${w}`);
+    // The shape the request really has; the runner checks it against the engine and TensorRT resolves the outputs from it.
+    const tensor = { name: desc.name, dtype: desc.dtype, dims: [batch, c, h, w], bytes: encodeElements(input, desc.dtype) };
     const id = this.nextId++;
     return new Promise<EngineOutputs>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -166,7 +230,7 @@ export class RunnerEngine implements Engine {
         proc.kill('SIGKILL');
       }, this.o.requestTimeoutMs);
       this.pending.set(id, { resolve, reject, timer });
-      proc.stdin.write(encodeInfer(id, batch, input));
+      proc.stdin.write(encodeInfer(id, [tensor]));
     });
   }
 

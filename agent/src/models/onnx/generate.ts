@@ -26,6 +26,8 @@ export interface YoloV3OnnxOptions {
   readonly extraConvs?: number;
   /** Omit the NMS node: the graph ends at boxes/scores (what prepareForOnnxRuntime produces). */
   readonly withoutNms?: boolean;
+  /** Rewrites the NMS node's attributes (TAO's set by default): models other exporters write, or bad ones. */
+  readonly editNmsAttributes?: (attrs: Attribute[]) => Attribute[];
 }
 
 export const TAO_BOXES = 'box/concat_concat';
@@ -202,7 +204,7 @@ export function generateYoloV3Onnx(opts: YoloV3OnnxOptions): Uint8Array {
       opType: 'BatchedNMSDynamic_TRT',
       input: [TAO_BOXES, TAO_SCORES],
       output: [...BATCHED_NMS_OUTPUTS],
-      attribute: [
+      attribute: (opts.editNmsAttributes ?? ((a: Attribute[]) => a))([
         intAttr('shareLocation', 1),
         intAttr('backgroundLabelId', -1),
         intAttr('numClasses', C),
@@ -213,7 +215,7 @@ export function generateYoloV3Onnx(opts: YoloV3OnnxOptions): Uint8Array {
         intAttr('isNormalized', 1),
         intAttr('clipBoxes', 1),
         intAttr('scoreBits', 16),
-      ],
+      ]),
     });
     outputs = [
       valueInfo('BatchedNMS', DataType.INT32, ['N', 1]),

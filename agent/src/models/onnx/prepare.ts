@@ -1,12 +1,14 @@
 import { AgentError } from '../../core/errors.js';
 import type { NmsAttributes } from '../../core/contracts/model.js';
-import { decodeModel, encodeModel, int64, DataType, type Attribute, type OnnxModel, type ValueInfo } from './onnx-proto.js';
+import { readBatchedNmsAttributes } from './batched-nms-attributes.js';
+import { decodeModel, encodeModel, DataType, type OnnxModel, type ValueInfo } from './onnx-proto.js';
 
 /**
- * Turns a TAO ONNX graph into one stock ONNX Runtime can run (tlt-models.md §10): the
- * TensorRT-only NMS node (`BatchedNMSDynamic_TRT` / `BatchedNMS_TRT`) is removed, its inputs
- * become the graph outputs, and its attributes are returned so the inference service applies
- * the same NMS in code.
+ * Turns a TAO ONNX graph into one stock ONNX Runtime can run: the TensorRT-only NMS node
+ * (`BatchedNMSDynamic_TRT` / `BatchedNMS_TRT`) is removed, its inputs become the graph outputs,
+ * and its attributes are returned so the inference service applies the same NMS in code
+ * (inference/nms.ts). Attributes the real plugin would refuse, or that make it find nothing,
+ * are refused here with NMS_ATTRIBUTES_INVALID (batched-nms-attributes.ts).
  */
 export interface PreparedOnnx {
   /** Serialized ONNX ModelProto for ONNX Runtime. */
@@ -20,16 +22,29 @@ export interface PreparedOnnx {
 
 const TRT_NMS_OPS = new Set(['BatchedNMSDynamic_TRT', 'BatchedNMS_TRT']);
 
-export function prepareForOnnxRuntime(onnx: Uint8Array): PreparedOnnx {
-  let model: OnnxModel;
+function decodeOrThrow(onnx: Uint8Array): OnnxModel {
   try {
-    model = decodeModel(onnx);
+    return decodeModel(onnx);
   } catch (err) {
     throw new AgentError('ONNX_INVALID', `The file is not a valid ONNX model: ${(err as Error).message}.`, {
       cause: err,
       hint: 'Check that the file is an ONNX ModelProto (or a decoded ONNX .etlt payload) and not truncated.',
     });
   }
+}
+
+/**
+ * Intake check without graph surgery (`jetson-fleet package create`, and before a Jetson
+ * conversion): the TensorRT NMS node's attributes, refused with NMS_ATTRIBUTES_INVALID where the
+ * real plugin would fail or find nothing; null when the graph has no such node.
+ */
+export function readTrtNmsAttributes(onnx: Uint8Array): NmsAttributes | null {
+  const nodes = (decodeOrThrow(onnx).graph?.node ?? []).filter((n) => TRT_NMS_OPS.has(n.opType));
+  return nodes.length === 0 ? null : readBatchedNmsAttributes(nodes[0]!.attribute ?? [], nodes[0]!.opType);
+}
+
+export function prepareForOnnxRuntime(onnx: Uint8Array): PreparedOnnx {
+  const model = decodeOrThrow(onnx);
   const graph = model.graph;
   if (!graph || graph.node.length === 0) {
     throw new AgentError('ONNX_INVALID', 'The ONNX model has no graph or an empty graph.', { hint: 'Re-export the model.' });
@@ -60,7 +75,7 @@ export function prepareForOnnxRuntime(onnx: Uint8Array): PreparedOnnx {
     });
   }
 
-  const attrs = readNmsAttributes(nms.attribute ?? [], nms.opType);
+  const attrs = readBatchedNmsAttributes(nms.attribute ?? [], nms.opType);
   graph.node = graph.node.filter((n) => n !== nms);
   const known = new Map<string, ValueInfo>();
   for (const vi of graph.valueInfo ?? []) known.set(vi.name, vi);
@@ -71,30 +86,4 @@ export function prepareForOnnxRuntime(onnx: Uint8Array): PreparedOnnx {
   graph.valueInfo = (graph.valueInfo ?? []).filter((vi) => !consumed.has(vi.name) && vi.name !== boxes && vi.name !== scores);
 
   return { model: encodeModel(model), nms: attrs, outputNames: [boxes, scores], inputName: realInput.name };
-}
-
-function readNmsAttributes(list: readonly Attribute[], op: string): NmsAttributes {
-  const byName = new Map(list.map((a) => [a.name, a]));
-  const num = (name: string, fallback?: number): number => {
-    const a = byName.get(name);
-    if (a === undefined) {
-      if (fallback !== undefined) return fallback;
-      throw new AgentError('ONNX_UNSUPPORTED', `The ${op} node lacks the "${name}" attribute.`, {
-        hint: 'Re-export the model with TAO; its exporter sets every BatchedNMS attribute.',
-      });
-    }
-    return a.f !== undefined && a.type === 1 ? a.f : int64(a.i);
-  };
-  // Defaults follow the TensorRT BatchedNMS plugin README for the optional attributes.
-  return {
-    shareLocation: num('shareLocation', 1) !== 0,
-    backgroundLabelId: num('backgroundLabelId', -1),
-    numClasses: num('numClasses'),
-    topK: num('topK'),
-    keepTopK: num('keepTopK'),
-    scoreThreshold: num('scoreThreshold'),
-    iouThreshold: num('iouThreshold'),
-    isNormalized: num('isNormalized', 1) !== 0,
-    clipBoxes: num('clipBoxes', 1) !== 0,
-  };
 }

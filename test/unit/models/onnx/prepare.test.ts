@@ -42,6 +42,8 @@ for (const [h, w] of [
       iouThreshold: Math.fround(0.45),
       isNormalized: true,
       clipBoxes: true,
+      caffeSemantics: true,
+      scoreBits: 16,
     });
     const session = await ort.InferenceSession.create(prepared.model, opts);
     t.same(session.outputNames, [TAO_BOXES, TAO_SCORES]);

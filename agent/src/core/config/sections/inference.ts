@@ -8,7 +8,16 @@ export const InferenceSection = Type.Object(
     token: Type.String({ default: '', secret: true, description: 'Bearer token required when bound to a non-loopback address.' }),
     bodyLimitBytes: Type.Integer({ default: 16777216, minimum: 1024, description: 'Largest request body (16 MiB).' }),
     maxPixels: Type.Integer({ default: 50000000, minimum: 1, description: 'Largest decoded image (width × height).' }),
-    requestTimeoutMs: Type.Integer({ default: 30000, minimum: 100, description: 'Per-request deadline.' }),
+    requestTimeoutMs: Type.Integer({
+      default: 30000,
+      minimum: 100,
+      description: 'Per-request deadline, twice: a client must send its headers and body within it (else 408 HTTP_REQUEST_TIMEOUT and the connection is closed), and the handling of a received request must finish within it (else 504 TIMEOUT).',
+    }),
+    maxInflightBodyBytes: Type.Integer({
+      default: 67108864,
+      minimum: 1024,
+      description: 'Request-body bytes held at once by all requests being received or handled (a request reserves its Content-Length, a chunked one bodyLimitBytes); beyond it requests get 503 BODY_BUDGET_EXHAUSTED. At least bodyLimitBytes.',
+    }),
     maxQueue: Type.Integer({ default: 32, minimum: 1, description: 'Requests waiting for the engine before 503 + Retry-After.' }),
     workers: Type.Integer({ default: 1, minimum: 1, description: 'ONNX Runtime worker threads (one session each).' }),
     intraOpThreads: Type.Integer({ default: 0, minimum: 0, description: 'ONNX Runtime intra-op threads per worker; 0 = (cores − 1) / workers, at least 1.' }),

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 
 export const MqttSection = Type.Object(
   {
-    url: Type.String({ default: '', description: 'Broker URL (mqtt://, mqtts://); several comma-separated = failover in turn. Empty = start the embedded broker (standalone mode).' }),
+    url: Type.String({ default: '', description: 'Broker URL (mqtt://, mqtts://); several comma-separated = failover in turn. Empty = start the embedded broker (standalone mode). A password in the URL (mqtt://user:pass@host) is shown as *** like mqtt.password; prefer mqtt.password.' }),
     username: Type.String({ default: '', description: 'MQTT user name (default: the device id when a password is set).' }),
     password: Type.String({ default: '', secret: true, description: 'MQTT password.' }),
     caFile: Type.String({ default: '', description: 'CA certificate for mqtts://.' }),
@@ -58,6 +58,12 @@ export const RolloutSection = Type.Object(
     warmTimeoutSec: Type.Integer({ default: 600, minimum: 1, description: 'Deadline of the warming state (load + warm-up + golden check).' }),
     activateTimeoutSec: Type.Integer({ default: 120, minimum: 1, description: 'Deadline of the activating state (traffic switch).' }),
     probationGraceSec: Type.Integer({ default: 120, minimum: 1, description: 'Added to the probation time to form the probation deadline.' }),
+    requestMaxTtlSec: Type.Integer({
+      default: 3600,
+      minimum: 60,
+      maximum: 86400,
+      description: 'A signed MQTT request whose expiresAt lies further ahead of the device clock is refused; accepted requests are remembered (against replay) until they expire.',
+    }),
   },
   { default: {}, additionalProperties: false },
 );
