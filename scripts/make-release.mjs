@@ -11,7 +11,8 @@
 // `npm ci --omit=dev --os=linux --cpu=arm64` in a clean checkout first; this script refuses
 // to build a release whose native packages do not match --arch. The release carries the Bun
 // the lockfile pins for its arch (@oven/bun-linux-<arch>, an optional dependency): the runtime
-// of boards whose glibc is too old for Node.js (JetPack 4), started by bin/jetson-agent.
+// of boards whose glibc is too old for Node.js (JetPack 4), started by bin/jetson-agent. An arm64
+// release whose native files need a glibc newer than JetPack 4's 2.27 is refused (release-glibc.mjs).
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
@@ -69,6 +70,13 @@ if (pkg.optionalDependencies?.[bunPackage] && !existsSync(path.join(root, 'node_
   process.exit(1);
 }
 
+if (!existsSync(path.join(root, 'agent', 'dist', 'main.js'))) {
+  console.error('make-release: agent/dist is not built. Run `npm run build`, then this script again.');
+  process.exit(1);
+}
+// After the check: it reads ELF files with the built agent's reader.
+const { JETPACK4_GLIBC, glibcNeeds } = await import('./release-glibc.mjs');
+
 const stage = mkdtempSync(path.join(os.tmpdir(), 'jetson-agent-release-'));
 const top = path.join(stage, name);
 try {
@@ -112,6 +120,19 @@ try {
   const oven = path.join(top, 'node_modules', '@oven');
   if (existsSync(oven)) {
     for (const d of readdirSync(oven)) if (d !== bunPackage.slice('@oven/'.length)) rmSync(path.join(oven, d), { recursive: true, force: true });
+  }
+  // JetPack 4 boards have glibc 2.27: an arm64 release whose native files need more would fail
+  // to load there (docs/provisioning.md "glibc audit"); x64 releases go to no JetPack.
+  if (arch === 'arm64') {
+    const { problems } = glibcNeeds(top);
+    if (problems.length > 0) {
+      console.error(
+        `make-release: refusing ${name}: its native files would not load on JetPack 4 (glibc ${JETPACK4_GLIBC}):\n  ${problems.join('\n  ')}\n` +
+          'Pin an older version of the package that carries them (docs/provisioning.md "glibc audit"), then run this script again.',
+      );
+      rmSync(stage, { recursive: true, force: true }); // process.exit skips the finally below
+      process.exit(1);
+    }
   }
   mkdirSync(outDir, { recursive: true });
   const out = path.join(outDir, `${name}.tar.gz`);
