@@ -78,6 +78,8 @@ export interface MosquittoOptions {
   readonly users?: Readonly<Record<string, string>>;
   readonly acl?: string;
   readonly tls?: boolean;
+  /** More mosquitto.conf lines (e.g. a bridge to another broker). */
+  readonly extraConfig?: readonly string[];
   /**
    * With `tls`: the TLS device listener requires a client certificate signed by the test CA and
    * takes its CN as user name and client id (`use_identity_as_username` +
@@ -166,6 +168,7 @@ export class Mosquitto {
               'tls_version tlsv1.2',
             ]
           : []),
+        ...(this.opts.extraConfig ?? []),
         '',
       ].join('\n');
       writeFileSync(path.join(this.dir, 'mosquitto.conf'), conf);

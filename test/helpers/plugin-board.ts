@@ -82,3 +82,8 @@ export function makeBoardRoot(root: string, options: { tensorrt?: string; dpkg?:
   });
   return { root, hostTarget, target: path.posix.join(LIB_DIR, name), hostLibDir, board };
 }
+
+/** Host path of the root-only records dir of a board root (plugin.recordsDir's default under --root). */
+export function recordsDirOf(b: BoardRoot): string {
+  return path.join(b.root, 'var/lib/jetson-agent-root');
+}

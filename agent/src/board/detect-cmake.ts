@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { CmakeInfo } from '../core/contracts/board.js';
 import { probe, which } from '../platform/exec.js';
-import { cmakeVersionFromShareDir, parseCmakeVersion } from './parse.js';
+import { cmakeVersionFromShareDir, cmakeVersionFact } from './parse.js';
 import { compareVersions } from './catalog.js';
 import type { HostReader } from './host-reader.js';
 
@@ -53,7 +53,7 @@ async function runCmakes(
     seen.add(file);
     try {
       const res = await probe(file, ['--version'], { timeoutMs: 15_000, ...(signal ? { signal } : {}) });
-      const parsed = parseCmakeVersion(res.stdout);
+      const parsed = cmakeVersionFact(res.stdout);
       if (parsed.warning) reader.warn(`${file}: ${parsed.warning}`);
       if (parsed.value && (!best || compareVersions(parsed.value, best.version) > 0)) best = { version: parsed.value, path: file };
     } catch (err) {

@@ -14,7 +14,7 @@ import {
   parseDpkgStatus,
   parseDtsFilename,
   parseModel,
-  parseNvInferVersionHeader,
+  nvInferVersionFact,
   parseNvTegraRelease,
   parseOsRelease,
   sonameMajor,
@@ -124,7 +124,7 @@ export async function detectBoard(paths: HostPaths, options: DetectOptions = {})
   }
   let jetpack = dpkg?.jetpack ?? null;
   if (jetpack) sources.jetpack = dpkgSrc('nvidia-jetpack');
-  else if (l4t && (jetpack = jetpackForL4t(l4t))) sources.jetpack = `L4T ${l4t} (reference §3.1)`;
+  else if (l4t && (jetpack = jetpackForL4t(l4t))) sources.jetpack = `L4T ${l4t} (docs/reference/jetson-boards.md "L4T to JetPack")`;
 
   // TensorRT: dpkg, header, library file names
   let tensorrt: string | null = null;
@@ -133,7 +133,7 @@ export async function detectBoard(paths: HostPaths, options: DetectOptions = {})
     sources.tensorrt = dpkgSrc(dpkg.tensorrt.package);
   }
   for (const header of TRT_HEADERS) {
-    const parsed = await parseFile(header, parseNvInferVersionHeader);
+    const parsed = await parseFile(header, nvInferVersionFact);
     if (!parsed) continue;
     if (!tensorrt) {
       tensorrt = parsed.version;
@@ -186,7 +186,7 @@ export async function detectBoard(paths: HostPaths, options: DetectOptions = {})
   if (plugin && tensorrt && /(\d+)$/.exec(plugin.name)?.[1] !== tensorrt.split('.')[0]) {
     reader.warn(`plugin package ${plugin.name} does not match TensorRT ${tensorrt}`);
   }
-  if (soc) sources.cudaArch = `${soc} (reference §1)`;
+  if (soc) sources.cudaArch = `${soc} (docs/reference/jetson-boards.md "SoCs and compute capability")`;
 
   return {
     isJetson: soc !== null,

@@ -6,6 +6,7 @@
  */
 
 import { socForModule } from './catalog.js';
+import { parseCmakeVersion, parseNvInferVersionHeader } from '../core/tool-versions.js';
 
 export { parseDpkgStatus, dpkgStack, upstreamVersion, type DpkgPackage, type DpkgStack } from './parse-dpkg.js';
 
@@ -136,32 +137,11 @@ export interface TrtVersion {
   readonly version: string;
 }
 
-/**
- * §3.3 NvInferVersion.h. Plain style `#define NV_TENSORRT_MAJOR 8`; since 10.11 the value is
- * another macro (`#define NV_TENSORRT_MAJOR TRT_MAJOR_ENTERPRISE` with
- * `#define TRT_MAJOR_ENTERPRISE 10`), so every define is collected and names are resolved.
- */
-export function parseNvInferVersionHeader(text: string): Parsed<TrtVersion | null> {
-  const defines = new Map<string, string>();
-  for (const line of text.split(/\r?\n/)) {
-    const m = /^\s*#\s*define\s+(\w+)\s+([A-Za-z_]\w*|\d+)\b/.exec(line);
-    if (m?.[1] && m[2] && !defines.has(m[1])) defines.set(m[1], m[2]);
-  }
-  const resolve = (name: string): number | null => {
-    let value = defines.get(name);
-    for (let depth = 0; value !== undefined && depth < 8; depth++) {
-      if (/^\d+$/.test(value)) return Number(value);
-      value = defines.get(value);
-    }
-    return null;
-  };
-  const major = resolve('NV_TENSORRT_MAJOR');
-  const minor = resolve('NV_TENSORRT_MINOR');
-  const patch = resolve('NV_TENSORRT_PATCH');
-  if (major === null || minor === null || patch === null) {
-    return partial(null, 'NvInferVersion.h has no resolvable NV_TENSORRT_MAJOR/MINOR/PATCH');
-  }
-  return ok({ major, minor, patch, build: resolve('NV_TENSORRT_BUILD'), version: `${major}.${minor}.${patch}` });
+/** NvInferVersion.h as a board fact: the one parser (core/tool-versions.ts) with this file's warning convention. */
+export function nvInferVersionFact(text: string): Parsed<TrtVersion | null> {
+  const v = parseNvInferVersionHeader(text);
+  if (!v) return partial(null, 'NvInferVersion.h has no resolvable NV_TENSORRT_MAJOR/MINOR/PATCH');
+  return ok({ major: v.major, minor: v.minor, patch: v.patch, build: v.build, version: v.version });
 }
 
 /**
@@ -216,10 +196,10 @@ export function parseCudnnHeader(text: string): Parsed<string | null> {
   return ok(`${major}.${minor}.${patch ?? '0'}`);
 }
 
-/** `cmake --version` output: `cmake version 3.22.1` (also `3.31.0-rc1` → 3.31.0). */
-export function parseCmakeVersion(output: string): Parsed<string | null> {
-  const m = /cmake version (\d+\.\d+(?:\.\d+)?)/i.exec(output);
-  return m?.[1] ? ok(m[1]) : partial(null, `unexpected "cmake --version" output: "${output.trim().slice(0, 60)}"`);
+/** `cmake --version` output as a board fact (the one parser: core/tool-versions.ts). */
+export function cmakeVersionFact(output: string): Parsed<string | null> {
+  const v = parseCmakeVersion(output);
+  return v ? ok(v) : partial(null, `unexpected "cmake --version" output: "${output.trim().slice(0, 60)}"`);
 }
 
 /** `usr/share/cmake-3.10` (the module dir every cmake install has) → `3.10`. */

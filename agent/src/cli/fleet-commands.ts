@@ -9,6 +9,7 @@ import { fleetSimulateCommand } from './commands/fleet-simulate.js';
 import { fleetRequestCommand } from './commands/fleet-request.js';
 import {
   fleetRolloutAbortCommand,
+  fleetRolloutListCommand,
   fleetRolloutResumeCommand,
   fleetRolloutRollbackCommand,
   fleetRolloutStartCommand,
@@ -31,6 +32,7 @@ export const fleetCommands: readonly CommandSpec[] = [
   fleetRolloutStartCommand,
   fleetRolloutResumeCommand,
   fleetRolloutStatusCommand,
+  fleetRolloutListCommand,
   fleetRolloutAbortCommand,
   fleetRolloutRollbackCommand,
   fleetDevicesCommand,

@@ -1,3 +1,4 @@
+import { packageVersion } from '../platform/package-version.js';
 import { parseArgs } from 'node:util';
 import { AgentError, UsageError, toAgentError } from '../core/errors.js';
 import { suggest } from '../core/config/suggest.js';
@@ -29,7 +30,7 @@ function findCommand(commands: readonly CommandSpec[], words: readonly string[])
   return best ? { cmd: best, rest: words.slice(best.path.length) } : undefined;
 }
 
-function makeOutput(io: ProgramIo, json: boolean): Output {
+function makeOutput(io: ProgramIo, json: boolean, name: string): Output {
   return {
     json,
     isTTY: Boolean(io.stdout.isTTY),
@@ -41,6 +42,11 @@ function makeOutput(io: ProgramIo, json: boolean): Output {
     },
     info: (text) => {
       io.stderr.write(text.endsWith('\n') ? text : text + '\n');
+    },
+    fail: (value, e) => {
+      if (json) io.stdout.write(JSON.stringify({ ...value, error: { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) } }, null, 2) + '\n');
+      else io.stderr.write(`${name}: ${e.toLine()}\n`);
+      return e.exitCode;
     },
     progress: (text) => {
       if (io.stderr.isTTY) io.stderr.write(`\r${text}\x1b[K`);
@@ -147,7 +153,7 @@ export async function runProgram(program: ProgramSpec, argv: readonly string[], 
     ...(str('state-dir') !== undefined ? { stateDir: str('state-dir') } : {}),
     ...(str('log-level') !== undefined ? { logLevel: str('log-level') } : {}),
   };
-  const out = makeOutput(io, global.json);
+  const out = makeOutput(io, global.json, program.name);
   let envPromise: Promise<AgentEnv> | undefined;
   const controller = new AbortController();
   io.signal?.addEventListener('abort', () => controller.abort(io.signal?.reason), { once: true });
@@ -176,15 +182,4 @@ export async function runProgram(program: ProgramSpec, argv: readonly string[], 
   }
 }
 
-let cachedVersion: string | undefined;
-export async function packageVersion(): Promise<string> {
-  if (cachedVersion) return cachedVersion;
-  const { readFile } = await import('node:fs/promises');
-  const url = new URL('../../../package.json', import.meta.url);
-  try {
-    cachedVersion = (JSON.parse(await readFile(url, 'utf8')) as { version: string }).version;
-  } catch {
-    cachedVersion = '0.0.0';
-  }
-  return cachedVersion;
-}
+export { packageVersion } from '../platform/package-version.js';

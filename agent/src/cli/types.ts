@@ -1,6 +1,4 @@
-import type { Logger } from '../core/log.js';
-import type { Config } from '../core/config/schema.js';
-import type { HostPaths } from '../platform/paths.js';
+import type { AgentError } from '../core/errors.js';
 
 export interface OptionSpec {
   readonly type: 'string' | 'boolean';
@@ -28,14 +26,8 @@ export interface GlobalOptions {
 }
 
 /** What `ctx.agent()` gives a command: config, logger, host paths and the state dir. */
-export interface AgentEnv {
-  readonly config: Readonly<Config>;
-  readonly explicit: ReadonlySet<string>;
-  readonly configFile: string | undefined;
-  readonly log: Logger;
-  readonly paths: HostPaths;
-  readonly stateDir: string;
-}
+export type { AgentEnv } from '../core/agent-env.js';
+import type { AgentEnv } from '../core/agent-env.js';
 
 export interface Output {
   readonly json: boolean;
@@ -44,6 +36,12 @@ export interface Output {
   print(text: string): void;
   /** Machine output (printed only with --json). */
   result(value: unknown): void;
+  /**
+   * A command that has a result AND failed (an aborted rollout, an incomplete rollback): with
+   * --json one document, the result with `error: {code, message, hint}` added, so a script
+   * reads both; otherwise the error line on stderr. Returns the error's exit code.
+   */
+  fail(value: Readonly<Record<string, unknown>>, err: AgentError): number;
   /** Progress/diagnostics to stderr. */
   info(text: string): void;
   /** One self-overwriting status line on stderr when it is a terminal (a progress bar); "" clears it. */

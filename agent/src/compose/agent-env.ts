@@ -1,11 +1,19 @@
 import { loadConfig, resolveStateDir } from '../core/config/load.js';
 import { createLogger } from '../core/log.js';
 import { HostPaths } from '../platform/paths.js';
-import type { AgentEnv, GlobalOptions } from '../cli/types.js';
+import type { AgentEnv } from '../core/agent-env.js';
+
+/** The global flags that shape the environment (cli/ passes its parsed GlobalOptions). */
+export interface AgentEnvFlags {
+  readonly configFile?: string;
+  readonly root?: string;
+  readonly stateDir?: string;
+  readonly logLevel?: string;
+}
 
 /** Config (file + env + flags) → logger, host paths and the usable state dir. */
 export async function createAgentEnv(
-  global: GlobalOptions,
+  global: AgentEnvFlags,
   env: Readonly<Record<string, string | undefined>>,
   daemon = false,
 ): Promise<AgentEnv> {

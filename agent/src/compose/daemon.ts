@@ -2,7 +2,7 @@ import type { Component } from '../core/lifecycle.js';
 import { SingleFlight } from '../core/single-flight.js';
 import { AgentError } from '../core/errors.js';
 import { redactConfig } from '../core/config/resolve.js';
-import type { AgentEnv } from '../cli/types.js';
+import type { AgentEnv } from '../core/agent-env.js';
 import { detectBoard } from '../board/detect.js';
 import { Inbox, type LocalDeploymentEnd } from '../models/inbox.js';
 import { pluginStatus } from '../plugin/status.js';

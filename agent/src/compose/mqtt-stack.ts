@@ -1,6 +1,6 @@
 import { AgentError } from '../core/errors.js';
 import type { Component } from '../core/lifecycle.js';
-import type { AgentEnv } from '../cli/types.js';
+import type { AgentEnv } from '../core/agent-env.js';
 import { deviceTopics, type BoardSummary } from '../core/contracts/topics.js';
 import type { BoardInfo } from '../core/contracts/board.js';
 import { KeyRing } from '../core/envelope.js';

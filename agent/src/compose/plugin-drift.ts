@@ -1,4 +1,4 @@
-import type { AgentEnv } from '../cli/types.js';
+import type { AgentEnv } from '../core/agent-env.js';
 import type { Component } from '../core/lifecycle.js';
 import { scheduleCron, type CronJob } from '../jobs/cron.js';
 import { pluginStatus } from '../plugin/status.js';

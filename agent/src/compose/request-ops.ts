@@ -2,7 +2,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import type { AgentEnv } from '../cli/types.js';
+import type { AgentEnv } from '../core/agent-env.js';
 import { AgentError } from '../core/errors.js';
 import type { SingleFlight } from '../core/single-flight.js';
 import type { InferenceService } from '../inference/service.js';

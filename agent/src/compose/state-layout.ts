@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Component } from '../core/lifecycle.js';
 import { mkdirp } from '../platform/fs.js';
-import type { AgentEnv } from '../cli/types.js';
+import type { AgentEnv } from '../core/agent-env.js';
 
 /** State dir layout (DESIGN §3). */
 export const STATE_SUBDIRS = ['builds', 'backups', 'packages', 'models', 'engines', 'inbox', 'deployments', 'logs'] as const;

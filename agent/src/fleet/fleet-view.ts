@@ -19,12 +19,25 @@ export class FleetView {
   readonly reports = new Map<string, Seen<WireReport> & { readonly stateSince: number }>();
   /** Current retained desired (raw envelope bytes as text; '' = none). */
   readonly desired = new Map<string, string>();
+  /**
+   * Live deployment reports that skipped a `seq` of their deployment (the reports in between
+   * never arrived): evidence that the broker dropped messages to this controller, which then
+   * re-reads retained reports (runner.ts).
+   */
+  gaps = 0;
+  /** Retained group desired by group name (raw envelope text), when subscribed. */
+  readonly groupDesired = new Map<string, string>();
 
   constructor(private readonly prefix: string) {}
 
   /** Returns the device id the message was about, or null when it is not a device message. */
-  handle(topic: string, payload: Buffer, now: number): string | null {
+  handle(topic: string, payload: Buffer, now: number, retained = false): string | null {
     const p = parseTopic(this.prefix, topic);
+    if (p?.kind === 'groupDesired') {
+      if (payload.length) this.groupDesired.set(p.group, payload.toString('utf8'));
+      else this.groupDesired.delete(p.group);
+      return null;
+    }
     if (!p || !('deviceId' in p)) return null;
     const id = p.deviceId;
     if (p.kind === 'desired') {
@@ -59,6 +72,8 @@ export class FleetView {
       if (typeof r.deploymentId !== 'string' || !(DEVICE_DEPLOYMENT_STATES as readonly string[]).includes(r.state) || typeof r.seq !== 'number') return null;
       const before = this.reports.get(id);
       if (before && before.value.deploymentId === r.deploymentId && before.value.seq > r.seq) return id; // older report: dropped
+      // A live report one past the last seen is the normal case; a retained one is a snapshot.
+      if (!retained && r.seq > (before?.value.deploymentId === r.deploymentId ? before.value.seq : 0) + 1) this.gaps++;
       const same = before && before.value.deploymentId === r.deploymentId && before.value.state === r.state;
       this.reports.set(id, { value: r, at: now, stateSince: same ? before.stateSince : now });
     }

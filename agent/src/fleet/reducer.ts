@@ -25,7 +25,8 @@ import type {
  * - Offline devices without an outcome are `pending`, never failed and never timed out.
  * - At the wave deadline, online devices of the current wave still without an outcome are
  *   `timed_out` (sticky), which counts as a failure but is reported separately.
- * - The failure threshold is evaluated over every notified device of the rollout so far.
+ * - The failure threshold is evaluated over every notified device of the rollout so far; a
+ *   percentage counts the devices still working as if they will succeed (thresholds.ts).
  * - A wave promotes when all its devices are notified and each has an outcome or is pending,
  *   at least one succeeded, and the threshold holds. A settled wave without a success aborts
  *   when something failed and waits (stalled) when everything is pending.
@@ -72,10 +73,11 @@ function classify(
   const report = obs?.report?.deploymentId === plan.deploymentId ? obs.report : undefined;
   const stateOf = report ? { state: report.state } : {};
   const stuck = progress.timedOut[id];
-  if (stuck) return { ...base, ...stateOf, status: 'timed_out', outcome: 'failure', reason: `stuck in ${stuck.state} past the wave deadline` };
+  if (stuck) return { ...base, ...stateOf, status: 'timed_out', outcome: 'failure', code: 'FLEET_DEVICE_TIMED_OUT', reason: `stuck in ${stuck.state} past the wave deadline` };
   const online = obs?.online === true;
   if (!report) return online ? { ...base, status: 'waiting', outcome: 'none' } : { ...base, status: 'pending', outcome: 'none', reason: 'offline' };
   const err = report.error ? `${report.error.code}: ${report.error.message}` : undefined;
+  const code = report.error ? { code: report.error.code } : {};
   switch (report.state) {
     case 'active': {
       // Offline first: its last health report is stale, so it is not (or no longer) evidence.
@@ -86,11 +88,11 @@ function classify(
     }
     case 'failed':
     case 'rolled_back':
-      return { ...base, ...stateOf, status: 'failed', outcome: 'failure', reason: err ?? report.state };
+      return { ...base, ...stateOf, ...code, status: 'failed', outcome: 'failure', reason: err ?? report.state };
     case 'rejected':
       return isIncompatible(report)
-        ? { ...base, ...stateOf, status: 'incompatible', outcome: 'excluded', reason: err ?? 'rejected as incompatible' }
-        : { ...base, ...stateOf, status: 'failed', outcome: 'failure', reason: err ?? 'rejected' };
+        ? { ...base, ...stateOf, ...code, status: 'incompatible', outcome: 'excluded', reason: err ?? 'rejected as incompatible' }
+        : { ...base, ...stateOf, ...code, status: 'failed', outcome: 'failure', reason: err ?? 'rejected' };
     case 'superseded':
     case 'canceled':
       return { ...base, ...stateOf, status: 'excluded', outcome: 'excluded', reason: report.state };
@@ -195,7 +197,8 @@ export function reduceRollout(
   const failed = notifiedViews.filter((v) => v.outcome === 'failure').length;
   const succeeded = notifiedViews.filter((v) => v.outcome === 'success').length;
   const total = views.filter((v) => v.status !== 'incompatible').length;
-  const verdict = evaluateThreshold(plan.policy.maxFailures, { failed, executed: failed + succeeded, total });
+  const inFlight = notifiedViews.filter((v) => v.status === 'waiting' || v.status === 'in_progress' || v.status === 'gating').length;
+  const verdict = evaluateThreshold(plan.policy.maxFailures, { failed, executed: failed + succeeded, total, inFlight });
   const abort = (reason: AbortReason): RolloutStep => {
     // Devices that only became due in this step are not notified: aborting means no new
     // device gets the deployment, and there is nothing to roll back on them.

@@ -1,5 +1,5 @@
 import type { SignedEnvelope } from '../core/contracts/topics.js';
-import type { RolloutCounts, RolloutPlan, RolloutProgress, SkippedDevice } from './types.js';
+import type { ErrorGroup, RolloutCounts, RolloutPlan, RolloutProgress, SkippedDevice } from './types.js';
 
 export const ROLLOUT_RECORD_VERSION = 1;
 
@@ -27,6 +27,8 @@ export interface RolloutRecord {
   /** Devices a rollback was sent to (abort, `rollout rollback`). */
   readonly rolledBack: readonly string[];
   readonly counts: RolloutCounts | null;
+  /** The failures so far by error code, most devices first (absent in records of older controllers). */
+  readonly errors?: readonly ErrorGroup[];
   /** Last decision in words (wait reason, abort message, done). */
   readonly decision: string;
   /** Who writes it: a second controller refuses to drive a rollout with a fresh heartbeat. */

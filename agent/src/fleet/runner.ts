@@ -2,7 +2,8 @@ import { createHash, randomBytes, type KeyObject } from 'node:crypto';
 import { deviceTopics, rolloutTopic } from '../core/contracts/topics.js';
 import type { FleetSession } from './fleet-session.js';
 import { signedRequest, signRequest } from './request.js';
-import { abortRollout, reduceRollout } from './reducer.js';
+import { abortRollout, reduceRollout, waveDeadline } from './reducer.js';
+import { summarizeErrors } from './error-summary.js';
 import type { RolloutRecord } from './rollout-record.js';
 import type { DeviceObservation, RolloutStep } from './types.js';
 
@@ -19,6 +20,15 @@ const PERSIST_EVERY_MS = 1000;
 export const HEARTBEAT_MS = 5000;
 /** Longest sleep without a message or a reducer wake-up (a clock tick for deadlines). */
 const TICK_MS = 1000;
+/**
+ * Shortest time between two reducer steps. A step is O(devices); at 10,000 devices a wave's
+ * reports arrive as tens of thousands of messages within a second, and a step per message
+ * burst took the controller's CPU (docs/fleet-scale.md). Reports still coalesce in the view.
+ */
+export const MIN_STEP_MS = 250;
+/** Quiet time after which lost reports (a seq gap) are re-read, and lead time before a wave deadline. */
+const REFRESH_QUIET_MS = 1000;
+const REFRESH_BEFORE_DEADLINE_MS = 10_000;
 
 /**
  * Drive one rollout to done or aborted: reducer step → publish desired (retained) to the
@@ -38,6 +48,8 @@ export async function runRollout(session: FleetSession, start: RolloutRecord, o:
   // A device that cannot verify the envelope reports it as `unverified-<sha256(raw)[:12]>`
   // (it reads nothing unsigned); that is this deployment, rejected.
   const unverified = `unverified-${createHash('sha256').update(envelopeText).digest('hex').slice(0, 12)}`;
+  let gapsSeen = session.view.gaps;
+  let refreshedForDeadline = -1;
   for (;;) {
     // Someone else (`rollout abort` / `rollout rollback`) ended it: stop driving, before this
     // loop could overwrite their record with its own.
@@ -56,12 +68,12 @@ export async function runRollout(session: FleetSession, start: RolloutRecord, o:
       await persist(session, rec, t);
       await Promise.all(step.notify.map((id) => session.bus.publish(deviceTopics(session.prefix, id).desired.topic, envelopeText, true)));
     }
-    if (step.rollback.length) rec = await rollback(session, rec, step.rollback, o.key, t);
+    if (step.rollback.length) rec = (await rollback(session, rec, step.rollback, o.key, t)).record;
     // Persist on progress or decision-kind changes; counts-only changes at most once a second
     // (every report changes the counts: writing each one would double the broker traffic).
     const changed = JSON.stringify(step.next) !== JSON.stringify(rec.progress) || step.decision.kind !== lastKind;
     lastKind = step.decision.kind;
-    rec = { ...rec, progress: step.next, counts: step.counts, decision };
+    rec = { ...rec, progress: step.next, counts: step.counts, errors: summarizeErrors(step.devices), decision };
     const final = step.decision.kind === 'done' || step.decision.kind === 'abort' || step.decision.kind === 'aborted';
     const counts = JSON.stringify(step.counts);
     const due = t - lastPersist >= (counts !== lastCounts ? PERSIST_EVERY_MS : HEARTBEAT_MS);
@@ -72,8 +84,22 @@ export async function runRollout(session: FleetSession, start: RolloutRecord, o:
     }
     o.onStep?.(step, rec);
     if (final || o.signal.aborted) return rec;
+    // Lost reports: after a seq gap (once the burst is over), and once before the wave deadline
+    // turns devices still without an outcome into timeouts, re-read their retained reports.
+    const working = step.devices.filter((v) => v.wave === step.next.wave && (v.status === 'waiting' || v.status === 'in_progress' || v.status === 'gating')).map((v) => v.id);
+    const lead = Math.min(REFRESH_BEFORE_DEADLINE_MS, rec.plan.policy.waveTimeoutMs / 10);
+    const gapped = session.view.gaps > gapsSeen && now() - session.lastMessageAt >= REFRESH_QUIET_MS;
+    const nearDeadline = refreshedForDeadline !== step.next.wave && now() >= waveDeadline(rec.plan, step.next) - lead;
+    if (working.length > 0 && (gapped || nearDeadline)) {
+      gapsSeen = session.view.gaps;
+      if (nearDeadline) refreshedForDeadline = step.next.wave;
+      await session.refresh(working, 'deployment');
+      continue;
+    }
     const wake = step.wakeAt === undefined ? TICK_MS : Math.min(TICK_MS, step.wakeAt - now());
-    await session.nextChange(wake, o.signal);
+    await session.nextChange(Math.max(wake, 0), o.signal);
+    const since = now() - t;
+    if (since < MIN_STEP_MS && !o.signal.aborted) await session.nextChange(MIN_STEP_MS - since, o.signal, { ignoreMessages: true });
   }
 }
 
@@ -98,15 +124,21 @@ function capturePrevious(session: FleetSession, rec: RolloutRecord, ids: readonl
  */
 export const ROLLBACK_REQUEST_TTL_MS = 3_600_000;
 
+/** One signed rollback request sent: the device and the transaction its response will carry. */
+export interface RollbackSent {
+  readonly id: string;
+  readonly transaction: string;
+}
+
 /**
  * Roll devices back: re-publish their previous retained desired (or clear it), so a device
  * that comes back later does not catch up to the bad version, and send each a signed
  * `rollback` request (the agent ignores a desired it has already worked, so the request is
  * what makes an updated device return to its previous model).
  */
-export async function rollback(session: FleetSession, rec: RolloutRecord, ids: readonly string[], key: KeyObject, now: number): Promise<RolloutRecord> {
-  await Promise.all(
-    ids.map(async (id) => {
+export async function rollback(session: FleetSession, rec: RolloutRecord, ids: readonly string[], key: KeyObject, now: number): Promise<{ record: RolloutRecord; sent: RollbackSent[] }> {
+  const sent = await Promise.all(
+    ids.map(async (id): Promise<RollbackSent> => {
       const t = deviceTopics(session.prefix, id);
       const prevKey = rec.previous.byDevice[id] ?? '';
       const prev = prevKey ? rec.previous.envelopes[prevKey] ?? '' : '';
@@ -119,9 +151,10 @@ export async function rollback(session: FleetSession, rec: RolloutRecord, ids: r
         params: { deploymentId: rec.deploymentId },
       });
       await session.bus.publish(t.request('rollback').topic, signRequest(req, key), false);
+      return { id, transaction: req.transaction };
     }),
   );
-  return { ...rec, rolledBack: [...new Set([...rec.rolledBack, ...ids])] };
+  return { record: { ...rec, rolledBack: [...new Set([...rec.rolledBack, ...ids])] }, sent };
 }
 
 /**
@@ -137,7 +170,7 @@ export async function operatorRollback(
   key: KeyObject,
   o: { readonly scope: 'wave' | 'all'; readonly message: string },
   now: number,
-): Promise<RolloutRecord> {
+): Promise<{ record: RolloutRecord; sent: RollbackSent[] }> {
   let out = rec;
   let ids: string[];
   if (o.scope === 'wave') {
@@ -151,9 +184,9 @@ export async function operatorRollback(
     }
   }
   if (out !== rec) await persist(session, out, now);
-  out = await rollback(session, out, ids, key, now);
-  await persist(session, out, now);
-  return out;
+  const r = await rollback(session, out, ids, key, now);
+  await persist(session, r.record, now);
+  return r;
 }
 
 /** Every device the rollout notified, in every started wave. */

@@ -35,6 +35,8 @@ export interface FailureTally {
   readonly executed: number;
   /** Compatible devices in the whole rollout (the denominator that can only shrink by incompatibility). */
   readonly total: number;
+  /** Notified devices that are online and still working on it (no report yet, in progress, gating); default 0. */
+  readonly inFlight?: number;
 }
 
 export interface ThresholdVerdict {
@@ -44,10 +46,15 @@ export interface ThresholdVerdict {
 
 /**
  * Count: trips when more than N devices failed.
- * Percentage: trips when more than P% of the devices with an outcome failed, once at least
- * `minSample` devices (or every target, in a fleet smaller than that) have an outcome; or
- * as soon as more than P% of *all* compatible targets failed, since no later success can
- * bring the ratio back under P%.
+ * Percentage: once at least `minSample` devices (or every target, in a fleet smaller than
+ * that) have an outcome, trips when more than P% of the notified devices that have an outcome
+ * OR are still working on it failed, i.e. when the failures exceed P% even if every device
+ * still working succeeds; or as soon as more than P% of *all* compatible targets failed. The
+ * devices still working are in the denominator because failures arrive first: a package that
+ * fails to build fails within a minute, while a success needs the whole download, warm-up,
+ * probation and health gate. Over outcomes only, the first outcomes of a large wave are its
+ * failures, and 20 failing devices of 999 (2 %) read as 20 of 21 (95 %): 10,000 simulated
+ * devices with 2 % failures aborted a 10 % threshold that way (docs/fleet-scale.md).
  */
 export function evaluateThreshold(threshold: FailureThreshold, tally: FailureTally): ThresholdVerdict {
   if (threshold.kind === 'count') {
@@ -63,8 +70,17 @@ export function evaluateThreshold(threshold: FailureThreshold, tally: FailureTal
   if (tally.executed < sample || tally.executed === 0) {
     return { tripped: false, message: `${tally.failed} of ${tally.executed} device(s) failed; ${p} applies from ${sample} devices with an outcome` };
   }
-  const tripped = tally.failed * 10_000 > threshold.hundredths * tally.executed;
-  return { tripped, message: `${tally.failed} of ${tally.executed} device(s) with an outcome failed, ${tripped ? 'more than' : 'within'} ${p}` };
+  const inFlight = tally.inFlight ?? 0;
+  const base = tally.executed + inFlight;
+  const tripped = tally.failed * 10_000 > threshold.hundredths * base;
+  const working = inFlight > 0 ? ` (${inFlight} still working, counted as if they succeed)` : '';
+  return {
+    tripped,
+    message:
+      inFlight > 0
+        ? `${tally.failed} of ${base} notified device(s) failed${working}, ${tripped ? 'more than' : 'within'} ${p}`
+        : `${tally.failed} of ${tally.executed} device(s) with an outcome failed, ${tripped ? 'more than' : 'within'} ${p}`,
+  };
 }
 
 export function formatThreshold(t: FailureThreshold): string {

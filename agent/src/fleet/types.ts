@@ -170,6 +170,19 @@ export interface DeviceView {
   /** Last device state for this deployment, when any. */
   readonly state?: DeviceDeploymentState;
   readonly reason?: string;
+  /**
+   * The stable error code behind a failure or an exclusion: the device's report code, or
+   * FLEET_DEVICE_TIMED_OUT for a device the controller declared timed out.
+   */
+  readonly code?: string;
+}
+
+/** Failures of a rollout grouped by code, most devices first (`rollout status`, the abort summary). */
+export interface ErrorGroup {
+  readonly code: string;
+  readonly devices: number;
+  /** One device with this code and what it said, as an example. */
+  readonly example: { readonly id: string; readonly message: string };
 }
 
 export interface RolloutCounts {

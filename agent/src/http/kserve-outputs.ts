@@ -1,5 +1,6 @@
 import { AgentError } from '../core/errors.js';
 import type { EngineOutputs } from '../inference/engine.js';
+import { floatsToHalf } from '../inference/half.js';
 
 /**
  * KServe v2 response encoding with the binary tensor data extension for outputs (serving.md §3,
@@ -64,10 +65,12 @@ export function encodeInferResponse(head: ResponseHead, tensors: EngineOutputs, 
   const outputs = sel.names.map((name) => {
     const t = tensors[name];
     if (!t) throw new AgentError('INTERNAL', `The model produced no output "${name}".`);
-    const base = { name, shape: t.dims, datatype: t.data instanceof Int32Array ? 'INT32' : 'FP32' };
-    if (!sel.binary.has(name)) return { ...base, data: Array.from(t.data) };
+    // The graph's own datatype (FP16, INT64 … arrive converted to float32/int32, values kept).
+    const datatype = t.datatype ?? (t.data instanceof Int32Array ? 'INT32' : 'FP32');
+    const base = { name, shape: t.dims, datatype };
+    if (!sel.binary.has(name)) return { ...base, data: datatype === 'BOOL' ? Array.from(t.data, (v) => v !== 0) : Array.from(t.data) };
     // Typed arrays are host-endian; Jetson (aarch64) and x86 are little-endian, as the extension requires.
-    const bytes = Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    const bytes = rawBytes(t.data, datatype);
     chunks.push(bytes);
     return { ...base, parameters: { binary_data_size: bytes.length } };
   });
@@ -75,4 +78,30 @@ export function encodeInferResponse(head: ResponseHead, tensors: EngineOutputs, 
   if (chunks.length === 0) return { kind: 'json', body: json };
   const header = Buffer.from(JSON.stringify(json), 'utf8');
   return { kind: 'binary', body: Buffer.concat([header, ...chunks]), headerLength: header.length };
+}
+
+/** The tensor's bytes in its KServe datatype (binary extension: raw little-endian elements). */
+function rawBytes(data: Float32Array | Int32Array, datatype: string): Buffer {
+  const view = (a: ArrayBufferView): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  switch (datatype) {
+    case 'FP16':
+      return view(floatsToHalf(data));
+    case 'INT64':
+      return view(BigInt64Array.from(data, (v) => BigInt(v)));
+    case 'UINT64':
+      return view(BigUint64Array.from(data, (v) => BigInt(v)));
+    case 'INT8':
+      return view(Int8Array.from(data));
+    case 'UINT8':
+    case 'BOOL':
+      return view(Uint8Array.from(data));
+    case 'INT16':
+      return view(Int16Array.from(data));
+    case 'UINT16':
+      return view(Uint16Array.from(data));
+    case 'FP64':
+      return view(Float64Array.from(data));
+    default:
+      return view(data);
+  }
 }

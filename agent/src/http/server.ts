@@ -78,6 +78,9 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   m.loopDelay.collect(() => loop.percentile(50) / 1e9, { quantile: '0.5' });
   m.loopDelay.collect(() => loop.percentile(99) / 1e9, { quantile: '0.99' });
   m.loopDelay.collect(() => loop.max / 1e9, { quantile: '1' });
+  // RSS against what V8 and Buffers hold tells a leak (heap/external grow) from allocator
+  // high-water (RSS grows alone): docs/operations.md "Memory".
+  for (const kind of ['rss', 'heapTotal', 'heapUsed', 'external', 'arrayBuffers'] as const) m.memory.collect(() => process.memoryUsage()[kind], { kind });
   app.addHook('onClose', (_app, next) => {
     loop.disable();
     next();

@@ -141,11 +141,16 @@ export class Batcher {
         });
       }
       const out = await this.engine.infer(input, items.length);
-      items.forEach((it, i) => {
-        const mine: Record<string, EngineOutputs[string]> = {};
-        for (const [name, t] of Object.entries(out)) mine[name] = sliceBatch(t, i);
-        it.resolve(mine);
-      });
+      // A batch of one gets the outputs whole: not every output is batch-major (ONNX
+      // NonMaxSuppression's selected_indices is [M,3] of (batch, class, box); slicing its first
+      // dimension as a batch kept one row, i.e. one detection).
+      if (items.length === 1) items[0]!.resolve(out);
+      else
+        items.forEach((it, i) => {
+          const mine: Record<string, EngineOutputs[string]> = {};
+          for (const [name, t] of Object.entries(out)) mine[name] = sliceBatch(t, i);
+          it.resolve(mine);
+        });
     } catch (err) {
       for (const it of items) it.reject(err);
     } finally {

@@ -59,6 +59,8 @@ export function defaultEngineFactory(o: EngineFactoryOptions): EngineFactory {
           intraOpThreads: o.intraOpThreads,
           log: o.log.child({ model: `${m.name}@${m.version}` }),
           ...(options.pool ? { pool: options.pool } : {}),
+          ...(m.input.dtype === 'float16' ? { inputType: 'float16' as const } : {}),
+          ...(m.extraInputs ? { extraInputs: m.extraInputs.map((x) => ({ name: x.name, dtype: x.dtype, values: x.value === 'input-hw' ? [m.input.height, m.input.width] : x.value })) } : {}),
         });
         return { engine, nms, outputNames, modelBytes: bytes.byteLength };
       }
@@ -80,8 +82,11 @@ export function defaultEngineFactory(o: EngineFactoryOptions): EngineFactory {
           log: o.log.child({ model: `${m.name}@${m.version}`, backend: 'tensorrt' }),
         });
         const modelBytes = (await statMaybe(servable.enginePath))?.size ?? 0;
-        // The engine's outputs are BatchedNMS's four, in the plugin's order (tlt-models.md §8.1).
-        return { engine, nms: null, outputNames: ['BatchedNMS', 'BatchedNMS_1', 'BatchedNMS_2', 'BatchedNMS_3'], modelBytes };
+        // A TAO engine's outputs are BatchedNMS's four, in the plugin's order (tlt-models.md §8.1);
+        // other families' are the graph's own (decode order in the manifest).
+        const family = m.family ?? 'tao-batched-nms';
+        const outputNames = family === 'tao-batched-nms' ? ['BatchedNMS', 'BatchedNMS_1', 'BatchedNMS_2', 'BatchedNMS_3'] : (m.decode?.outputs ?? m.outputs);
+        return { engine, nms: null, outputNames, modelBytes };
       }
     }
   };

@@ -5,7 +5,10 @@
  */
 export interface TensorData {
   readonly dims: readonly number[];
+  /** float16 outputs arrive as float32, int64/int8/uint8/bool ones as int32 (values kept; `datatype` says what the graph gave). */
   readonly data: Float32Array | Int32Array;
+  /** KServe v2 datatype of the graph's output when it is not what `data` holds (FP16, INT64, INT8, UINT8, BOOL). */
+  readonly datatype?: string;
 }
 
 export type EngineOutputs = Readonly<Record<string, TensorData>>;
@@ -33,5 +36,5 @@ export interface Engine {
 /** Slice item `i` of a batched output along its first dimension. */
 export function sliceBatch(t: TensorData, i: number): TensorData {
   const per = t.dims.slice(1).reduce((a, b) => a * b, 1);
-  return { dims: [1, ...t.dims.slice(1)], data: t.data.subarray(i * per, (i + 1) * per) };
+  return { dims: [1, ...t.dims.slice(1)], data: t.data.subarray(i * per, (i + 1) * per), ...(t.datatype ? { datatype: t.datatype } : {}) };
 }

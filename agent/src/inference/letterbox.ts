@@ -22,14 +22,19 @@ export interface Placement {
   readonly scaleY: number;
 }
 
-export function placeImage(srcWidth: number, srcHeight: number, netWidth: number, netHeight: number, mode: ResizeMode): Placement {
+/**
+ * @param rounding  the resized size from ratio·size: `round` (TAO, Ultralytics LetterBox's
+ *   int(round(·))) or `floor` (YOLOX preproc's int(·)).
+ */
+export function placeImage(srcWidth: number, srcHeight: number, netWidth: number, netHeight: number, mode: ResizeMode, rounding: 'round' | 'floor' = 'round'): Placement {
   if (mode === 'stretch') {
     return { srcWidth, srcHeight, netWidth, netHeight, width: netWidth, height: netHeight, left: 0, top: 0, scaleX: netWidth / srcWidth, scaleY: netHeight / srcHeight };
   }
   // TAO aug_letterbox_resize: ratio = min(H/h, W/w), new = round(ratio·size), shift = (N − new) // 2.
   const r = Math.min(netWidth / srcWidth, netHeight / srcHeight);
-  const width = Math.max(1, Math.min(netWidth, Math.round(srcWidth * r)));
-  const height = Math.max(1, Math.min(netHeight, Math.round(srcHeight * r)));
+  const fit = rounding === 'floor' ? Math.floor : Math.round;
+  const width = Math.max(1, Math.min(netWidth, fit(srcWidth * r)));
+  const height = Math.max(1, Math.min(netHeight, fit(srcHeight * r)));
   const centred = mode === 'letterbox-center';
   return {
     srcWidth,

@@ -131,4 +131,5 @@ export class InferenceMetrics {
   readonly ready = this.registry.register(new Gauge('jetson_inference_ready', '1 when a model is loaded and warm.'));
   readonly activations = this.registry.register(new Counter('jetson_model_activations_total', 'Model activations by result (ok|failed).'));
   readonly loopDelay = this.registry.register(new Gauge('nodejs_eventloop_delay_seconds', 'Event-loop delay over the last interval by quantile (p50, p99, max).'));
+  readonly memory = this.registry.register(new Gauge('nodejs_memory_bytes', 'process.memoryUsage() by kind: rss, heapTotal, heapUsed, external (incl. arrayBuffers), arrayBuffers.'));
 }

@@ -3,16 +3,22 @@ import { AgentError } from '../core/errors.js';
 import type { Batcher, Priority } from './batcher.js';
 import { sliceBatch, type Engine, type EngineOutputs } from './engine.js';
 import { batchedNms } from './nms.js';
-import { toDetections, type Detection } from './postprocess.js';
+import { boxesToDetections, type Detection } from './postprocess.js';
+import { DECODERS } from './decoders/registry.js';
+import type { DetectorFamilyName } from '../core/contracts/detector.js';
 import type { Placement } from './letterbox.js';
 import { decodeImage } from './preprocess.js';
 import type { TensorPool } from './tensor-pool.js';
 import { writeTensor } from './tensor.js';
 
 export interface DetectOptions {
-  /** Score threshold applied after NMS; default the package's nms.confidenceThreshold. */
+  /** Score threshold; default the package's nms.confidenceThreshold (the family's upstream default). */
   readonly threshold?: number;
   readonly maxDetections?: number;
+  /** NMS IoU, for the families whose NMS runs here (REQUEST_OPTION_UNSUPPORTED otherwise). */
+  readonly iou?: number;
+  /** Class filter by label; default the package's nms.classes. */
+  readonly classes?: readonly string[];
   /** `low`: evaluation traffic, behind every normal request (Batcher). */
   readonly priority?: Priority;
 }
@@ -80,19 +86,14 @@ export class ModelRuntime {
 
   async detect(bytes: Uint8Array, o: DetectOptions = {}, onStage?: (stage: string, ms: number) => void): Promise<DetectResult> {
     const m = this.parts.servable.model;
+    this.checkOptions(o);
     const t0 = performance.now();
     const { tensor, placement, decodeMs, preprocessMs } = await this.toTensor(bytes);
     const t2 = performance.now();
     const out = await this.parts.batcher.submit(tensor, o.priority);
     const inferMs = ms(t2);
     const t3 = performance.now();
-    const nmsOut = this.nmsOutputs(out);
-    const detections = toDetections(nmsOut, placement, {
-      labels: m.classes,
-      threshold: o.threshold ?? m.nms.confidenceThreshold,
-      maxDetections: o.maxDetections ?? this.parts.defaultMaxDetections,
-      normalized: this.parts.nms?.isNormalized ?? true,
-    });
+    const detections = this.postprocess(out, placement, o);
     const postprocessMs = ms(t3);
     const timings = { decodeMs, preprocessMs, inferMs, postprocessMs, totalMs: ms(t0) };
     if (onStage) for (const [k, v] of Object.entries(timings)) if (k !== 'totalMs') onStage(k.replace(/Ms$/, ''), v);
@@ -102,6 +103,52 @@ export class ModelRuntime {
       detections,
       timings,
     };
+  }
+
+  get family(): DetectorFamilyName {
+    return this.parts.servable.model.family ?? 'tao-batched-nms';
+  }
+
+  /** Checks the per-request options against the model before any work is done. */
+  checkOptions(o: DetectOptions): void {
+    const m = this.parts.servable.model;
+    if (o.iou !== undefined && !DECODERS[this.family].nmsInCode) {
+      throw new AgentError('REQUEST_OPTION_UNSUPPORTED', `Model ${m.name}@${m.version} (${this.family}) has its NMS in the graph or the TensorRT plugin; iou cannot be set per request.`, {
+        hint: 'Leave iou out (docs/http-api.md "Per-model thresholds").',
+      });
+    }
+    const unknown = o.classes?.filter((c) => !m.classes.includes(c));
+    if (unknown && unknown.length > 0) {
+      throw new AgentError('BAD_REQUEST', `Query parameter classes names labels model ${m.name}@${m.version} does not have: ${unknown.join(', ')}.`, { hint: `Labels: ${m.classes.join(', ')}.` });
+    }
+  }
+
+  /** Engine outputs of one image → detections in image pixels, through the family's decoder. */
+  private postprocess(out: EngineOutputs, placement: Placement, o: DetectOptions): Detection[] {
+    const m = this.parts.servable.model;
+    const family = this.family;
+    const only = o.classes ?? m.nms.classes;
+    const allowed = only ? Uint8Array.from(m.classes, (c) => (only.includes(c) ? 1 : 0)) : null;
+    const threshold = o.threshold ?? m.nms.confidenceThreshold;
+    const maxDetections = o.maxDetections ?? m.nms.maxDetections ?? this.parts.defaultMaxDetections;
+    const names = family === 'tao-batched-nms' ? this.parts.outputNames : (m.decode?.outputs ?? m.outputs);
+    const tensors = names.map((n) => {
+      const t = out[n];
+      if (!t) throw new AgentError('ENGINE_FAILED', `The engine returned no output "${n}".`);
+      return t;
+    });
+    const boxes = DECODERS[family].decode(tensors, {
+      netWidth: m.input.width,
+      netHeight: m.input.height,
+      numClasses: m.classes.length,
+      params: m.decode ?? {},
+      scoreThreshold: threshold,
+      iouThreshold: o.iou ?? m.nms.iouThreshold,
+      maxDetections,
+      batchedNms: family === 'tao-batched-nms' ? this.parts.nms : null,
+      allowed,
+    });
+    return boxesToDetections(boxes, placement, { labels: m.classes, threshold, maxDetections, allowed });
   }
 
   /**
@@ -119,13 +166,33 @@ export class ModelRuntime {
       resize: m.input.resize,
       gray: m.input.channels === 1,
       maxPixels: this.parts.maxPixels,
+      ...(m.input.resample ? { resample: m.input.resample } : {}),
+      ...(m.input.sizeRounding ? { sizeRounding: m.input.sizeRounding } : {}),
     });
     const decodeMs = ms(t0);
     const t1 = performance.now();
     const len = m.input.channels * m.input.width * m.input.height;
     const tensor = this.parts.pool?.take(len) ?? new Float32Array(len);
-    writeTensor(img.pixels, img.channels, img.placement, { channels: m.input.channels, colorOrder: m.input.colorOrder, mean: m.input.mean, scale: m.input.scale }, tensor);
+    writeTensor(
+      img.pixels,
+      img.channels,
+      img.placement,
+      {
+        channels: m.input.channels,
+        colorOrder: m.input.colorOrder,
+        mean: m.input.mean,
+        scale: m.input.scale,
+        ...(m.input.std ? { std: m.input.std } : {}),
+        ...(m.input.pad !== undefined ? { pad: m.input.pad } : {}),
+      },
+      tensor,
+    );
     return { tensor, placement: img.placement, decodeMs, preprocessMs: ms(t1) };
+  }
+
+  /** Raw tensor → the graph's own outputs (KServe infer for families other than tao-batched-nms). */
+  async inferRaw(input: Float32Array, batch: number): Promise<EngineOutputs> {
+    return batch === 1 ? await this.parts.batcher.submit(input) : await this.parts.engine.infer(input, batch);
   }
 
   /**

@@ -20,6 +20,9 @@ export interface OrtEngineOptions {
   readonly log: Logger;
   /** Receives each input buffer back from the worker after its run. */
   readonly pool?: TensorPool;
+  /** float16: the worker converts each input to half-float bits. */
+  readonly inputType?: 'float32' | 'float16';
+  readonly extraInputs?: WorkerInit['extraInputs'];
 }
 
 interface Pending {
@@ -96,7 +99,13 @@ export class OrtEngine implements Engine {
   }
 
   private spawn(): Promise<Slot> {
-    const init: WorkerInit = { model: this.o.model, inputName: this.o.inputName, intraOpThreads: this.o.intraOpThreads };
+    const init: WorkerInit = {
+      model: this.o.model,
+      inputName: this.o.inputName,
+      intraOpThreads: this.o.intraOpThreads,
+      ...(this.o.inputType ? { inputType: this.o.inputType } : {}),
+      ...(this.o.extraInputs ? { extraInputs: this.o.extraInputs } : {}),
+    };
     const worker = new Worker(this.url!, { workerData: init, execArgv: [] });
     const slot: Slot = { worker, inflight: 0, pending: new Map() };
     return new Promise<Slot>((resolve, reject) => {

@@ -1,4 +1,5 @@
 import { clipToImage, toImageBox, type Box, type Placement } from './letterbox.js';
+import type { DecodedBoxes } from './decoders/types.js';
 
 /**
  * BatchedNMS outputs for one image → detections in original-image pixels (tlt-models.md §8.5,
@@ -46,3 +47,33 @@ export function toDetections(out: NmsOutputs, p: Placement, o: PostprocessOption
 }
 
 const round2 = (v: number): number => Math.round(v * 100) / 100;
+
+export interface BoxDetectionOptions {
+  readonly labels: readonly string[];
+  readonly threshold: number;
+  readonly maxDetections: number;
+  /** Class filter (1 = keep); null = every class. */
+  readonly allowed: Uint8Array | null;
+}
+
+/**
+ * A family decoder's boxes (model-input pixels, inference/decoders) → detections in
+ * original-image pixels, with the same rules as toDetections: score threshold, unknown and
+ * filtered classes and inverted boxes skipped, letterbox undone, clipped to the image. Pure.
+ */
+export function boxesToDetections(b: DecodedBoxes, p: Placement, o: BoxDetectionOptions): Detection[] {
+  const dets: Detection[] = [];
+  for (let i = 0; i < b.count && dets.length < o.maxDetections; i++) {
+    const score = b.scores[i]!;
+    if (score < o.threshold) continue;
+    const classId = b.classes[i]!;
+    const label = o.labels[classId];
+    if (label === undefined || classId < 0 || (o.allowed && o.allowed[classId] !== 1)) continue;
+    const raw = { x1: b.boxes[i * 4]!, y1: b.boxes[i * 4 + 1]!, x2: b.boxes[i * 4 + 2]!, y2: b.boxes[i * 4 + 3]! };
+    if (raw.x2 < raw.x1 || raw.y2 < raw.y1) continue;
+    const box = clipToImage(toImageBox(raw, p, false), p.srcWidth, p.srcHeight);
+    if (!box) continue;
+    dets.push({ label, classId, score, box: { x1: round2(box.x1), y1: round2(box.y1), x2: round2(box.x2), y2: round2(box.y2) } });
+  }
+  return dets;
+}

@@ -1,6 +1,7 @@
 import type { default as Sharp, Metadata } from 'sharp';
 import { AgentError } from '../core/errors.js';
 import { placeImage, type Placement, type ResizeMode } from './letterbox.js';
+import { resizeLinearCv } from './resize-cv.js';
 
 /**
  * Image bytes → resized raw pixels with the placement the box mapping needs. sharp decodes
@@ -18,6 +19,9 @@ export interface DecodeOptions {
   readonly resize: ResizeMode;
   readonly gray: boolean;
   readonly maxPixels: number;
+  /** libvips-linear (default): sharp resizes; opencv-linear: sharp decodes, resize-cv.ts resizes as cv2 does. */
+  readonly resample?: 'libvips-linear' | 'opencv-linear';
+  readonly sizeRounding?: 'round' | 'floor';
 }
 
 // sharp (and libvips, ~7 MB RSS of shared library) is loaded with the first image: an idle
@@ -56,7 +60,8 @@ export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions): Promi
   const swap = (meta.orientation ?? 1) >= 5;
   const srcW = swap ? meta.height : meta.width;
   const srcH = swap ? meta.width : meta.height;
-  const placement = placeImage(srcW, srcH, opts.netWidth, opts.netHeight, opts.resize);
+  const placement = placeImage(srcW, srcH, opts.netWidth, opts.netHeight, opts.resize, opts.sizeRounding);
+  if (opts.resample === 'opencv-linear') return decodeThenResizeCv(sharp, bytes, opts, placement, srcW, srcH);
   try {
     let pipe = sharp(bytes, { limitInputPixels: opts.maxPixels, failOn: 'error', sequentialRead: true })
       .rotate()
@@ -72,6 +77,23 @@ export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions): Promi
   } catch (err) {
     throw undecodable(err);
   }
+}
+
+/** Full-size decode by sharp (EXIF rotation, alpha dropped, sRGB or grey), then OpenCV's INTER_LINEAR. */
+async function decodeThenResizeCv(sharp: typeof Sharp, bytes: Uint8Array, opts: DecodeOptions, placement: Placement, srcW: number, srcH: number): Promise<DecodedImage> {
+  let raw: { data: Buffer; info: { width: number; height: number; channels: number } };
+  try {
+    let pipe = sharp(bytes, { limitInputPixels: opts.maxPixels, failOn: 'error', sequentialRead: true }).rotate().removeAlpha();
+    pipe = opts.gray ? pipe.toColourspace('b-w') : pipe.toColourspace('srgb');
+    raw = await pipe.raw().toBuffer({ resolveWithObject: true });
+  } catch (err) {
+    throw undecodable(err);
+  }
+  const { width, height, channels } = raw.info;
+  if (width !== srcW || height !== srcH || (channels !== 1 && channels !== 3)) throw undecodable(new Error(`unexpected decode result ${width}×${height}×${channels}`));
+  const src = new Uint8Array(raw.data.buffer, raw.data.byteOffset, raw.data.byteLength);
+  const same = placement.width === width && placement.height === height;
+  return { pixels: same ? src : resizeLinearCv(src, width, height, channels, placement.width, placement.height), channels, placement };
 }
 
 function undecodable(err: unknown): AgentError {

@@ -11,6 +11,10 @@ export interface TensorSpec {
   /** Per-channel mean in tensor channel order (B, G, R for bgr). */
   readonly mean: readonly number[];
   readonly scale: number;
+  /** Per-channel divisor after the mean (DETR's ImageNet std); absent = 1. */
+  readonly std?: readonly number[];
+  /** Letterbox pad as a pixel value before normalisation (Ultralytics/YOLOX 114); absent = the mean, i.e. 0. */
+  readonly pad?: number;
 }
 
 /**
@@ -31,23 +35,33 @@ export function writeTensor(
   const H = p.netHeight;
   const plane = W * H;
   const C = spec.channels;
-  const s = spec.scale;
   const w = p.width;
   const h = p.height;
-  // Only the padding is zeroed (none when the image fills the input, e.g. 1248×384 → 384×1248).
+  // y = (x − mean_c) · s_c with s_c = scale / std_c.
+  const sd = (c: number): number => spec.std?.[c] ?? spec.std?.[0] ?? 1;
+  const m0 = spec.mean[0] ?? 0;
+  const m1 = spec.mean[1] ?? m0;
+  const m2 = spec.mean[2] ?? m0;
+  const s0 = spec.scale / sd(0);
+  const s1 = spec.scale / sd(1);
+  const s2 = spec.scale / sd(2);
+  const means = [m0, m1, m2];
+  const scales = [s0, s1, s2];
+  // Only the padding is written (none when the image fills the input, e.g. 1248×384 → 384×1248).
   for (let c = 0; c < C; c++) {
     const base = offset + c * plane;
-    out.fill(0, base, base + p.top * W);
-    out.fill(0, base + (p.top + h) * W, base + plane);
+    const v = spec.pad === undefined ? 0 : (spec.pad - means[c]!) * scales[c]!;
+    out.fill(v, base, base + p.top * W);
+    out.fill(v, base + (p.top + h) * W, base + plane);
     if (p.left > 0 || p.left + w < W) {
       for (let y = p.top; y < p.top + h; y++) {
-        out.fill(0, base + y * W, base + y * W + p.left);
-        out.fill(0, base + y * W + p.left + w, base + (y + 1) * W);
+        out.fill(v, base + y * W, base + y * W + p.left);
+        out.fill(v, base + y * W + p.left + w, base + (y + 1) * W);
       }
     }
   }
   if (C === 1) {
-    const m0 = spec.mean[0] ?? 0;
+    const s = s0;
     for (let y = 0; y < h; y++) {
       let o = offset + (y + p.top) * W + p.left;
       let i = y * w * srcChannels;
@@ -61,9 +75,6 @@ export function writeTensor(
     return;
   }
   const bgr = spec.colorOrder === 'bgr';
-  const m0 = spec.mean[0] ?? 0;
-  const m1 = spec.mean[1] ?? m0;
-  const m2 = spec.mean[2] ?? m0;
   // Source channel feeding tensor plane 0 and 2: R,G,B → B,G,R swaps 0 and 2.
   const c0 = bgr ? 2 : 0;
   const c2 = bgr ? 0 : 2;
@@ -73,15 +84,15 @@ export function writeTensor(
     if (srcChannels === 1) {
       for (let x = 0; x < w; x++, o++) {
         const v = pixels[i++]!;
-        out[o] = (v - m0) * s;
-        out[o + plane] = (v - m1) * s;
-        out[o + 2 * plane] = (v - m2) * s;
+        out[o] = (v - m0) * s0;
+        out[o + plane] = (v - m1) * s1;
+        out[o + 2 * plane] = (v - m2) * s2;
       }
     } else {
       for (let x = 0; x < w; x++, o++, i += 3) {
-        out[o] = (pixels[i + c0]! - m0) * s;
-        out[o + plane] = (pixels[i + 1]! - m1) * s;
-        out[o + 2 * plane] = (pixels[i + c2]! - m2) * s;
+        out[o] = (pixels[i + c0]! - m0) * s0;
+        out[o + plane] = (pixels[i + 1]! - m1) * s1;
+        out[o + 2 * plane] = (pixels[i + c2]! - m2) * s2;
       }
     }
   }

@@ -2,7 +2,10 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { AgentError } from '../core/errors.js';
-import { fsError, sha256File, statMaybe } from '../platform/fs.js';
+import { fsError, readBytes, sha256File, statMaybe } from '../platform/fs.js';
+import type { TensorInfoT } from '../core/contracts/detector.js';
+import { readOnnxSignature } from './onnx/signature.js';
+import { detectFamily } from './families/detect.js';
 import { openReadStream, readHead, readRange } from '../platform/fs-stream.js';
 import { ETLT_MAX_NAME_BYTES, deriveEtltKey, etltDecipher, parseEtltHeader, type EtltHeader, type EtltPayload } from './etlt.js';
 import { looksLikeProtobuf } from './protobuf-sniff.js';
@@ -20,6 +23,15 @@ export interface ModelInspection {
   readonly keyValid: boolean | null;
   readonly sizeBytes: number;
   readonly sha256: string;
+  /** .onnx only: the graph's signature and the detector family read from it (null: none fits). */
+  readonly graph?: {
+    readonly inputs: readonly TensorInfoT[];
+    readonly outputs: readonly TensorInfoT[];
+    readonly metadata: Readonly<Record<string, string>>;
+    readonly family: string | null;
+    readonly why: string | null;
+    readonly classes: number | null;
+  };
 }
 
 async function sizeOf(file: string): Promise<number> {
@@ -93,7 +105,11 @@ export async function inspectModelFile(file: string, key?: { name: string; value
   if (format === 'onnx') {
     const head = await readHead(file, KEY_CHECK_BYTES);
     const ok = looksLikeProtobuf(head, sizeBytes, 'onnx');
-    return { format, payload: ok ? 'onnx' : null, inputName: null, keyValid: null, sizeBytes, sha256 };
+    if (!ok) return { format, payload: null, inputName: null, keyValid: null, sizeBytes, sha256 };
+    const sig = readOnnxSignature(await readBytes(file));
+    const m = detectFamily(sig);
+    const graph = { inputs: sig.inputs, outputs: sig.outputs, metadata: sig.metadata, family: m?.family ?? null, why: m?.why ?? null, classes: m?.numClasses ?? null };
+    return { format, payload: 'onnx', inputName: sig.inputs[0]?.name ?? null, keyValid: null, sizeBytes, sha256, graph };
   }
   const { header } = await readEtltHeader(file);
   const keyValid = key ? await etltKeyMatches(file, key.value) : null;

@@ -3,7 +3,7 @@ import { AgentError } from '../core/errors.js';
 import { ModelManifestSchema, NetworkType, type ModelManifest } from '../core/contracts/model.js';
 
 /** Networks the schema accepts, for messages. */
-export const NETWORKS: readonly string[] = NetworkType.anyOf.map((s) => String(s.const));
+export const NETWORKS: readonly string[] = [...NetworkType.anyOf.map((s) => String(s.const)), 'onnx'];
 
 /**
  * Validate a parsed model.json: fills schema defaults, then reports every problem with its

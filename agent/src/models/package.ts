@@ -8,6 +8,10 @@ import { makeTempDir, readHead, renamePath } from '../platform/fs-stream.js';
 import { createTar } from '../platform/tar.js';
 import { assertEtltKey, decryptEtlt, formatFromName, readEtltHeader } from './etlt-file.js';
 import { readTrtNmsAttributes } from './onnx/prepare.js';
+import { readOnnxSignature, type OnnxSignature } from './onnx/signature.js';
+import { detectFamily } from './families/detect.js';
+import { checkInputAgrees, familyUnknown, graphManifestFields, type ProfileFlags, type ThresholdFlags } from './families/graph-manifest.js';
+import { DETECTOR_FAMILIES, type DetectorFamilyName } from '../core/contracts/detector.js';
 import { MAX_TOP_K } from './onnx/batched-nms-attributes.js';
 import { isInsidePath } from './manifest.js';
 import { buildManifest, type ManifestInputs } from './package-manifest.js';
@@ -28,6 +32,11 @@ export interface CreateOptions extends Omit<ManifestInputs, 'modelFileName' | 'f
   readonly key?: ModelKey;
   /** The caller's flags for spec values (`--input C,H,W` …): named in SPEC_INVALID hints. */
   readonly specFlags?: SpecFlags;
+  /** `--family`: overrides the family read from the graph. */
+  readonly family?: string;
+  /** Pre-processing and threshold flags over the family's upstream defaults (ONNX families). */
+  readonly profile?: ProfileFlags;
+  readonly thresholds?: ThresholdFlags;
 }
 
 export interface CreateResult {
@@ -57,6 +66,10 @@ export async function createPackage(o: CreateOptions): Promise<CreateResult> {
   const format = formatFromName(o.model);
   if (!format) throw new UsageError(`--model ${o.model}: expected a .etlt or .onnx file.`);
   let etltInputName: string | undefined;
+  let sig: OnnxSignature | undefined;
+  if (o.family !== undefined && !(DETECTOR_FAMILIES as readonly string[]).includes(o.family)) {
+    throw new UsageError(`--family ${o.family} is not a detector family this agent knows.`, `Use one of: ${DETECTOR_FAMILIES.join(', ')}.`);
+  }
   if (format === 'etlt') {
     const { header } = await readEtltHeader(o.model);
     etltInputName = header.inputName || undefined;
@@ -70,9 +83,11 @@ export async function createPackage(o: CreateOptions): Promise<CreateResult> {
     if (!looksLikeProtobuf(await readHead(o.model, 64 * 1024), st?.size ?? 0, 'onnx')) {
       throw new AgentError('PACKAGE_INVALID', `${o.model} does not look like an ONNX model (no ModelProto header).`, { hint: 'Pass the .onnx written by tao export.' });
     }
+    const bytes = await readBytes(o.model);
     // A BatchedNMS node the real plugin refuses, or that makes it find nothing, stops here
     // (NMS_ATTRIBUTES_INVALID) rather than on a Jetson.
-    readTrtNmsAttributes(await readBytes(o.model));
+    readTrtNmsAttributes(bytes);
+    sig = readOnnxSignature(bytes);
   }
   let spec: ManifestInputs['spec'];
   if (o.specFile) {
@@ -106,8 +121,33 @@ export async function createPackage(o: CreateOptions): Promise<CreateResult> {
       { ...raw, cases: raw.cases.map((c) => ({ ...c, image: `golden/${c.image}` })) },
     ) as ModelManifest['golden'];
   }
+  // The family from the graph (or --family), and the graph's input size against the spec's and the flags'.
+  let graph: ManifestInputs['graph'];
+  if (sig) {
+    const dims = o.dims ?? (spec ? { c: spec.summary.input.channels, h: spec.summary.input.height, w: spec.summary.input.width } : undefined);
+    const match = detectFamily(sig, o.family as DetectorFamilyName | undefined, dims ? { h: dims.h, w: dims.w } : undefined);
+    if (!match) throw familyUnknown(sig, o.family);
+    checkInputAgrees(match, dims, o.dims ? '--input' : (o.specFile ?? 'the spec'));
+    graph =
+      match.family === 'tao-batched-nms'
+        ? { kind: 'tao', signature: { inputs: [...sig.inputs], outputs: [...sig.outputs] }, dynamicBatch: match.dynamicBatch }
+        : {
+            kind: 'family',
+            fields: graphManifestFields({
+              match,
+              sig,
+              ...(o.dims ? { dims: o.dims } : {}),
+              ...(o.classes ? { classes: o.classes } : {}),
+              ...(o.profile ? { profile: o.profile } : {}),
+              ...(o.thresholds ? { thresholds: o.thresholds } : {}),
+            }),
+          };
+  } else if (o.family !== undefined && o.family !== 'tao-batched-nms') {
+    throw new UsageError(`--family ${o.family} needs an .onnx model; an .etlt is a TAO BatchedNMS model.`);
+  }
   const manifest = buildManifest({
     ...o,
+    ...(graph ? { graph } : {}),
     modelFileName: path.basename(o.model),
     format,
     ...(etltInputName ? { etltInputName } : {}),

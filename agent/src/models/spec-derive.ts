@@ -19,7 +19,8 @@ export type { SpecWarning } from './spec-schema.js';
  * spec's (and silence its problems with them, as a warning). Unknown fields are warnings.
  * Pure.
  */
-export type Network = ModelManifest['network'];
+/** The TAO networks a spec can name (the manifest also takes `onnx`, which no spec names). */
+export type Network = Exclude<ModelManifest['network'], 'onnx'>;
 
 export interface SpecSummary {
   /** `tao`: TAO 3.0+ flat augmentation_config; `tlt2`: TLT 2.0 augmentation_config.preprocessing. */

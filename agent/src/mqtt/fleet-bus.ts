@@ -52,15 +52,25 @@ async function connectBus(b: FleetBrokerOptions, o: BusConnectOptions): Promise<
   });
   client.on('error', () => undefined); // reconnects are automatic; errors after the first connect are transient
   const handlers: BusHandler[] = [];
+  const reconnected: (() => void)[] = [];
+  client.on('connect', () => {
+    for (const h of reconnected) h();
+  });
   client.on('message', (topic, payload, packet) => {
     for (const h of handlers) h(topic, payload, packet.retain);
   });
   return {
-    async subscribe(filters) {
-      if (filters.length) await client.subscribeAsync([...filters], { qos: 1 });
+    async subscribe(filters, opts) {
+      if (filters.length) await client.subscribeAsync([...filters], { qos: opts?.qos ?? 1 });
+    },
+    async unsubscribe(filters) {
+      if (filters.length) await client.unsubscribeAsync([...filters]);
     },
     onMessage(h) {
       handlers.push(h);
+    },
+    onReconnect(h) {
+      reconnected.push(h);
     },
     async publish(topic, body, retain) {
       await client.publishAsync(topic, body, { qos: 1, retain });

@@ -11,22 +11,19 @@ import { runtimeInfo, type RuntimeName } from './runtime.js';
  * load check in a child process (§4.6), ldconfig (§4.3) and the dpkg fcntl lock probe (§4.4).
  */
 
-export interface ReplaceOptions {
-  readonly mode: number;
-  /** Owner to give the new file (applied only when running as root). */
-  readonly uid?: number;
-  readonly gid?: number;
-}
+/** Permission bits a library may carry: no setuid/setgid/sticky, no group or other write. */
+export const LIBRARY_MODE_MASK = 0o755;
 
 /**
  * Put `data` at `target` atomically: dot-prefixed temp in the same directory (invisible to
  * ldconfig, operations.md §4.3), fsync, chmod/chown, rename over, fsync the directory.
  * Running processes keep the old inode (no SIGBUS as with `cp` over a mapped file).
+ * The mode is masked with LIBRARY_MODE_MASK and, run as root, the file is root's: a library
+ * never gets a setuid/setgid bit or a foreign owner, whatever the caller passes (issue #14).
  */
-export async function replaceFileAtomic(target: string, data: Uint8Array, options: ReplaceOptions): Promise<void> {
-  const { uid, gid } = options;
-  const owner = uid !== undefined && gid !== undefined && process.getuid?.() === 0 ? { uid, gid } : undefined;
-  await writeFileAtomic(target, data, { mode: options.mode, ...(owner ? { owner } : {}) });
+export async function replaceFileAtomic(target: string, data: Uint8Array, mode: number): Promise<void> {
+  const owner = process.geteuid?.() === 0 ? { uid: 0, gid: 0 } : undefined;
+  await writeFileAtomic(target, data, { mode: mode & LIBRARY_MODE_MASK, ...(owner ? { owner } : {}) });
 }
 
 /** Remove leftover dot-temp files of replaceFileAtomic for `target` (after a crash). */

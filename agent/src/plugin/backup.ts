@@ -1,26 +1,34 @@
+import { Type, type Static } from '@sinclair/typebox';
 import { randomBytes } from 'node:crypto';
+import { constants as fsc } from 'node:fs';
 import path from 'node:path';
 import { AgentError } from '../core/errors.js';
-import { fsp, fsyncDir, listDir, mkdirp, readJsonMaybe, removePath, sha256File, statMaybe, writeJsonAtomic } from '../platform/fs.js';
-import type { PluginStatePaths } from './state-paths.js';
+import { fsp, fsyncDir, listDir, removePath, sha256, writeJsonAtomic } from '../platform/fs.js';
+import { readRegularNoFollow } from '../platform/private-dir.js';
+import { readRecordFile } from './journal.js';
+import type { PluginRecords } from './records.js';
 
 /**
- * Backups of the original library live in `state/backups/<sha256>/` — outside the library
- * directory, because a `lib*.so*` backup next to the original wins the SONAME link on the
- * next ldconfig run (operations.md §1 finding 1, §4.3). A backup directory appears
- * atomically (built under a dot-name, then renamed), so it is either complete or absent.
+ * Backups of the original library live in `<recordsDir>/backups/<sha256>/` — outside the
+ * library directory, because a `lib*.so*` backup next to the original wins the SONAME link
+ * on the next ldconfig run (docs/plugin.md "Swap"), and in the root-only records directory,
+ * so nobody but root can plant one. A backup directory appears atomically (built under a
+ * dot-name, fsynced, renamed, parent fsynced), so it is either complete or absent. It keeps
+ * bytes only: 0600, owned by whoever made it; the mode and owner an install or restore gives
+ * the library are derived from the live file (apply.ts libraryMode), never read from here.
  */
-export interface BackupManifest {
-  readonly originalPath: string;
-  readonly name: string;
-  readonly sha256: string;
-  readonly size: number;
-  readonly mode: number;
-  readonly uid: number;
-  readonly gid: number;
-  readonly package: { readonly name: string; readonly version: string } | null;
-  readonly createdAt: string;
-}
+export const BackupManifestSchema = Type.Object(
+  {
+    originalPath: Type.String({ maxLength: 4096 }),
+    name: Type.String({ pattern: '^libnvinfer_plugin\\.so[0-9.]*$' }),
+    sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+    size: Type.Integer({ minimum: 0 }),
+    package: Type.Union([Type.Object({ name: Type.String(), version: Type.String() }, { additionalProperties: false }), Type.Null()]),
+    createdAt: Type.String(),
+  },
+  { additionalProperties: false },
+);
+export type BackupManifest = Static<typeof BackupManifestSchema>;
 
 export interface Backup {
   readonly dir: string;
@@ -29,83 +37,79 @@ export interface Backup {
 }
 
 const MANIFEST = 'manifest.json';
+/** Far above any libnvinfer_plugin (≈ 30–400 MB), so a runaway file cannot fill memory. */
+export const MAX_LIBRARY_BYTES = 1024 * 1024 * 1024;
 
-export async function ensureBackup(
-  state: PluginStatePaths,
-  hostFile: string,
-  boardPath: string,
-  pkg: BackupManifest['package'],
-  now: Date,
-): Promise<Backup> {
-  const sha = await sha256File(hostFile);
-  const existing = await readBackupMaybe(state, sha);
+/** Back up `bytes` (the original just read from `boardPath` through an O_NOFOLLOW handle). */
+export async function ensureBackup(records: PluginRecords, bytes: Buffer, boardPath: string, pkg: BackupManifest['package'], now: Date): Promise<Backup> {
+  const sha = sha256(bytes);
+  const existing = await readBackupMaybe(records, sha);
   if (existing) return existing;
-  // Readable by the unprivileged agent (plugin status), writable by root only.
-  await mkdirp(state.backupsDir, 0o755);
-  const st = await fsp.stat(hostFile);
+  await fsp.mkdir(records.backupsDir, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EEXIST') throw err;
+  });
   const name = path.basename(boardPath);
-  const tmp = path.join(state.backupsDir, `.tmp-${sha.slice(0, 12)}-${process.pid}-${randomBytes(3).toString('hex')}`);
-  await mkdirp(tmp, 0o755);
+  const tmp = path.join(records.backupsDir, `.tmp-${sha.slice(0, 12)}-${process.pid}-${randomBytes(3).toString('hex')}`);
   try {
-    const copy = path.join(tmp, name);
-    await fsp.copyFile(hostFile, copy);
-    const fh = await fsp.open(copy, 'r+');
+    await fsp.mkdir(tmp, { mode: 0o700 });
+    const fh = await fsp.open(path.join(tmp, name), fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
     try {
+      await fh.writeFile(bytes);
       await fh.sync();
     } finally {
       await fh.close();
     }
-    if ((await sha256File(copy)) !== sha) throw new Error('the copy does not match the original (file changed while copying?)');
-    const manifest: BackupManifest = {
-      originalPath: boardPath,
-      name,
-      sha256: sha,
-      size: st.size,
-      mode: st.mode & 0o7777,
-      uid: st.uid,
-      gid: st.gid,
-      package: pkg,
-      createdAt: now.toISOString(),
-    };
-    await writeJsonAtomic(path.join(tmp, MANIFEST), manifest, { mode: 0o644 });
-    await fsyncDir(tmp);
-    const dir = path.join(state.backupsDir, sha);
+    const manifest: BackupManifest = { originalPath: boardPath, name, sha256: sha, size: bytes.length, package: pkg, createdAt: now.toISOString() };
+    // Also fsyncs `tmp`, which makes the copy's own entry durable before the rename below.
+    await writeJsonAtomic(path.join(tmp, MANIFEST), manifest, { mode: 0o600 });
+    const dir = path.join(records.backupsDir, sha);
     await fsp.rename(tmp, dir);
-    await fsyncDir(state.backupsDir);
+    await fsyncDir(records.backupsDir);
     return { dir, file: path.join(dir, name), manifest };
   } catch (err) {
     await removePath(tmp);
-    throw new AgentError('FS_ERROR', `Could not back up ${boardPath} into ${state.backupsDir}: ${err instanceof Error ? err.message : String(err)}.`, {
-      hint: 'Check free space and permissions of the state directory; the system library was not changed.',
+    throw new AgentError('FS_ERROR', `Could not back up ${boardPath} into ${records.backupsDir}: ${err instanceof Error ? err.message : String(err)}.`, {
+      hint: 'Check free space and permissions of the records directory (plugin.recordsDir); the system library was not changed.',
       cause: err,
     });
   }
 }
 
 /** A complete, self-consistent backup with this sha, or undefined. */
-export async function readBackupMaybe(state: PluginStatePaths, sha: string): Promise<Backup | undefined> {
-  const dir = path.join(state.backupsDir, sha);
+export async function readBackupMaybe(records: PluginRecords, sha: string): Promise<Backup | undefined> {
+  if (!/^[0-9a-f]{64}$/.test(sha)) return undefined;
+  const dir = path.join(records.backupsDir, sha);
   let manifest: BackupManifest | undefined;
   try {
-    manifest = await readJsonMaybe<BackupManifest>(path.join(dir, MANIFEST));
+    manifest = await readRecordFile(path.join(dir, MANIFEST), BackupManifestSchema, 'backup manifest');
   } catch (err) {
-    // Unreadable is not damaged: the caller says how to fix the permissions.
+    // Unreadable is not damaged: the caller reports it.
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EACCES' || code === 'EPERM') throw err;
     return undefined;
   }
-  if (!manifest || manifest.sha256 !== sha || path.basename(manifest.name) !== manifest.name) return undefined;
+  if (manifest?.sha256 !== sha) return undefined;
   const file = path.join(dir, manifest.name);
-  if (!(await statMaybe(file))) return undefined;
-  if ((await sha256File(file)) !== sha) return undefined;
-  return { dir, file, manifest };
+  const bytes = await readBackupBytes(file);
+  return bytes && sha256(bytes) === sha ? { dir, file, manifest } : undefined;
+}
+
+/** The bytes of a backup file (O_NOFOLLOW, regular, bounded), or undefined. */
+export async function readBackupBytes(file: string): Promise<Buffer | undefined> {
+  try {
+    return (await readRegularNoFollow(file, MAX_LIBRARY_BYTES))?.data;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') throw err;
+    return undefined;
+  }
 }
 
 /** The backup or PLUGIN_BACKUP_MISSING (restore and rollback must not guess). */
-export async function requireBackup(state: PluginStatePaths, sha: string): Promise<Backup> {
-  const b = await readBackupMaybe(state, sha);
+export async function requireBackup(records: PluginRecords, sha: string): Promise<Backup> {
+  const b = await readBackupMaybe(records, sha);
   if (!b) {
-    throw new AgentError('PLUGIN_BACKUP_MISSING', `The backup ${path.join(state.backupsDir, sha)} of the original library is missing or damaged; the library was not changed.`, {
+    throw new AgentError('PLUGIN_BACKUP_MISSING', `The backup ${path.join(records.backupsDir, sha)} of the original library is missing or damaged; the library was not changed.`, {
       hint: 'Reinstall the TensorRT plugin package (apt-get install --reinstall libnvinfer-plugin<MAJOR>) to get the original back.',
       details: { sha256: sha },
     });
@@ -113,7 +117,34 @@ export async function requireBackup(state: PluginStatePaths, sha: string): Promi
   return b;
 }
 
+/** The bytes of a backup that `requireBackup` returned, re-read and re-checked. */
+export async function backupBytes(b: Backup): Promise<Buffer> {
+  const bytes = await readBackupBytes(b.file);
+  if (!bytes || sha256(bytes) !== b.manifest.sha256) {
+    throw new AgentError('PLUGIN_BACKUP_MISSING', `The backup ${b.file} changed or disappeared while in use; the library was not changed.`, {
+      hint: 'Reinstall the TensorRT plugin package (apt-get install --reinstall libnvinfer-plugin<MAJOR>) to get the original back.',
+    });
+  }
+  return bytes;
+}
+
 /** Remove half-made backup dirs left by a crash. */
-export async function removeStaleBackupTemps(state: PluginStatePaths): Promise<void> {
-  for (const n of await listDir(state.backupsDir)) if (n.startsWith('.tmp-')) await removePath(path.join(state.backupsDir, n));
+export async function removeStaleBackupTemps(records: PluginRecords): Promise<void> {
+  let removed = false;
+  for (const n of await listDir(records.backupsDir)) {
+    if (!n.startsWith('.tmp-')) continue;
+    await removePath(path.join(records.backupsDir, n));
+    removed = true;
+  }
+  if (removed) await fsyncDir(records.backupsDir);
+}
+
+/** sha256 of every complete backup (the records view lists them for the unprivileged status). */
+export async function listBackups(records: PluginRecords): Promise<Backup[]> {
+  const out: Backup[] = [];
+  for (const n of await listDir(records.backupsDir)) {
+    const b = /^[0-9a-f]{64}$/.test(n) ? await readBackupMaybe(records, n) : undefined;
+    if (b) out.push(b);
+  }
+  return out;
 }

@@ -1,47 +1,70 @@
+import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { mkdirp, readBytes, removePath, listDir } from '../platform/fs.js';
+import { fsyncDir, listDir, removePath } from '../platform/fs.js';
 import { replaceFileAtomic } from '../platform/library.js';
-import type { Backup } from './backup.js';
+import { backupBytes, type Backup } from './backup.js';
 import type { PluginContext } from './context.js';
-import { addDiversion, diversionOf, divertPathFor, findDivertTool, removeDiversion } from './dpkg.js';
+import { addDiversion, diversionOf, divertPathFor, DIVERT_SUBDIR, findDivertTool, removeDiversion } from './dpkg.js';
+import type { SystemLibrary } from './resolve.js';
 
 /**
- * Local dpkg diversion of the swapped file (operations.md §4.4 step 2): a copy of the
+ * Local dpkg diversion of the swapped file (docs/plugin.md "Package upgrades"): a copy of the
  * original in `<libdir>/jetson-agent-diverted/` (a subdirectory: ldconfig ignores it; never
  * the default `<file>.distrib`, which ldconfig would pick) and
  * `dpkg-divert --local --no-rename --divert <that> --add <file>`, so a package upgrade
  * writes the new original there instead of over the custom build. dpkg-divert does not take
- * the dpkg lock (§1 finding 3): callers check the lock first.
+ * the dpkg lock: callers check the lock first. The copy is the backup's bytes, mode and
+ * owner derived like the library's (replaceFileAtomic), in the root-owned library directory.
  */
-export async function planDiversion(ctx: PluginContext, target: string): Promise<{ divertTo: string } | { unavailable: string }> {
+export async function planDiversion(ctx: PluginContext, lib: SystemLibrary): Promise<{ divertTo: string } | { unavailable: string }> {
   const tool = await findDivertTool(ctx.paths);
   if ('unavailable' in tool) return tool;
-  const existing = await diversionOf(ctx.paths, target);
-  const divertTo = divertPathFor(target);
-  if (existing && existing.divertTo !== divertTo) return { unavailable: `${target} is already diverted to ${existing.divertTo} by ${existing.holder}` };
+  const existing = await diversionOf(ctx.paths, lib.target);
+  const divertTo = divertPathFor(lib.target);
+  if (existing && existing.divertTo !== divertTo) return { unavailable: `${lib.target} is already diverted to ${existing.divertTo} by ${existing.holder}` };
   return { divertTo };
 }
 
-export async function applyDiversion(ctx: PluginContext, target: string, divertTo: string, original: Backup): Promise<void> {
+/** Host path of the divert copy of `lib`. */
+export function hostDivertPath(lib: SystemLibrary): string {
+  return path.join(lib.hostLibDir, DIVERT_SUBDIR, path.basename(lib.hostTarget));
+}
+
+export async function applyDiversion(ctx: PluginContext, lib: SystemLibrary, original: Backup, mode: number): Promise<void> {
   const tool = await findDivertTool(ctx.paths);
   if ('unavailable' in tool) return;
-  const hostDivert = ctx.paths.toHost(divertTo);
-  await mkdirp(path.dirname(hostDivert), 0o755);
-  await replaceFileAtomic(hostDivert, await readBytes(original.file), { mode: original.manifest.mode, uid: original.manifest.uid, gid: original.manifest.gid });
-  const existing = await diversionOf(ctx.paths, target);
-  if (!existing) await addDiversion(tool, target, divertTo);
+  const hostDivert = hostDivertPath(lib);
+  const dir = path.dirname(hostDivert);
+  await fsp.mkdir(dir, { mode: 0o755 }).then(
+    () => fsyncDir(lib.hostLibDir),
+    (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+    },
+  );
+  // A symlink there could only be root's (the library dir is root's: assertSafeLibraryDir); still never write through one.
+  if (!(await fsp.lstat(dir)).isDirectory()) throw Object.assign(new Error(`${dir} is not a directory`), { code: 'ENOTDIR' });
+  await replaceFileAtomic(hostDivert, await backupBytes(original), mode);
+  const existing = await diversionOf(ctx.paths, lib.target);
+  if (!existing) await addDiversion(ctx.paths, tool, lib.target, divertPathFor(lib.target));
 }
 
 /** Remove our diversion and the divert copy; a no-op when there is none. */
-export async function undoDiversion(ctx: PluginContext, target: string): Promise<void> {
-  const divertTo = divertPathFor(target);
-  const existing = await diversionOf(ctx.paths, target);
+export async function undoDiversion(ctx: PluginContext, lib: SystemLibrary): Promise<void> {
+  const divertTo = divertPathFor(lib.target);
+  const existing = await diversionOf(ctx.paths, lib.target);
   if (existing && existing.divertTo === divertTo) {
     const tool = await findDivertTool(ctx.paths);
-    if (!('unavailable' in tool)) await removeDiversion(tool, target);
+    if (!('unavailable' in tool)) await removeDiversion(ctx.paths, tool, lib.target);
   }
-  const hostDivert = ctx.paths.toHost(divertTo);
-  await removePath(hostDivert);
+  const hostDivert = hostDivertPath(lib);
   const dir = path.dirname(hostDivert);
-  if ((await listDir(dir)).length === 0) await removePath(dir);
+  const st = await fsp.lstat(dir).catch(() => undefined);
+  if (!st?.isDirectory()) return;
+  await removePath(hostDivert);
+  if ((await listDir(dir)).length === 0) {
+    await removePath(dir);
+    await fsyncDir(lib.hostLibDir);
+  } else {
+    await fsyncDir(dir);
+  }
 }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { run, which } from '../platform/exec.js';
-import { exists, readTextMaybe } from '../platform/fs.js';
+import { exists, fsyncDir, listDir, readTextMaybe } from '../platform/fs.js';
 import { fcntlLocksHeld } from '../platform/library.js';
 import type { HostPaths } from '../platform/paths.js';
 import { compareVersions } from './version.js';
@@ -64,14 +64,26 @@ export async function diversionOf(paths: HostPaths, boardFile: string): Promise<
 }
 
 /** `dpkg-divert --local --no-rename --divert <subdir path> --add <file>` (idempotent: "Leaving …" exits 0). */
-export async function addDiversion(tool: DivertTool, boardFile: string, divertTo: string): Promise<void> {
+export async function addDiversion(paths: HostPaths, tool: DivertTool, boardFile: string, divertTo: string): Promise<void> {
   await run(tool.program, [...tool.rootArgs, '--local', ...(tool.noRename ? ['--no-rename'] : []), '--divert', divertTo, '--add', boardFile], {
     timeoutMs: 30000,
   });
+  await syncDpkgAdmin(paths);
 }
 
-export async function removeDiversion(tool: DivertTool, boardFile: string): Promise<void> {
+export async function removeDiversion(paths: HostPaths, tool: DivertTool, boardFile: string): Promise<void> {
   await run(tool.program, [...tool.rootArgs, ...(tool.noRename ? ['--no-rename'] : []), '--remove', boardFile], { timeoutMs: 30000 });
+  await syncDpkgAdmin(paths);
+}
+
+/**
+ * dpkg-divert (1.21) fsyncs diversions-new but not the directory after renaming it over
+ * `diversions` (seen in test/integration/plugin/power-cut.test.ts): after a power cut the
+ * diversion change could be lost while the swapped library and our records survive. Make the
+ * rename durable before the swap goes on.
+ */
+async function syncDpkgAdmin(paths: HostPaths): Promise<void> {
+  await fsyncDir(paths.toHost('/var/lib/dpkg'));
 }
 
 /** Package owning `boardFile` and its version, or null (not owned, no dpkg). */
@@ -93,4 +105,23 @@ export async function packageVersion(paths: HostPaths, name: string): Promise<st
   if (!query) return undefined;
   const r = await run(query, [`--admindir=${paths.toHost('/var/lib/dpkg')}`, '-W', '-f=${Version}', name], { reject: false, timeoutMs: 30000 });
   return r.exitCode === 0 && r.stdout.trim() ? r.stdout.trim() : undefined;
+}
+
+/**
+ * md5 of `boardFile` as its package shipped it, from dpkg's `info/<package>[:<arch>].md5sums`
+ * (lines `<md5>  <path without leading slash>`, deb-md5sums(5)), or undefined. Root-owned
+ * evidence of what the original bytes were, independent of any record.
+ */
+export async function packagedMd5(paths: HostPaths, pkg: string, boardFile: string): Promise<string | undefined> {
+  if (!/^[a-z0-9][a-z0-9+.-]*$/.test(pkg)) return undefined;
+  const info = paths.toHost('/var/lib/dpkg/info');
+  const want = boardFile.replace(/^\/+/, '');
+  for (const name of (await listDir(info)).filter((n) => n === `${pkg}.md5sums` || (n.startsWith(`${pkg}:`) && n.endsWith('.md5sums')))) {
+    const text = await readTextMaybe(path.join(info, name));
+    for (const line of text?.split('\n') ?? []) {
+      const m = /^([0-9a-f]{32}) {2}(.+)$/.exec(line);
+      if (m?.[2] === want) return m[1];
+    }
+  }
+  return undefined;
 }

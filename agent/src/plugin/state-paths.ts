@@ -1,16 +1,19 @@
 import path from 'node:path';
 
-/** Where the plugin feature keeps its state (DESIGN §3 state dir: builds/, backups/). */
+/**
+ * The agent's own plugin state (DESIGN §3 state dir): builds and sources, and the exchange
+ * directory `plugin/` where the agent drops a request for the root helper and reads the
+ * helper's result and the records view root publishes. Nothing root acts on lives here
+ * (records.ts).
+ */
 export interface PluginStatePaths {
   readonly stateDir: string;
   readonly buildsDir: string;
   readonly sourcesDir: string;
-  readonly backupsDir: string;
+  /** Request/result exchange with the root helper, owned by the agent. */
   readonly pluginDir: string;
-  /** Intent journal of an install/restore in progress. */
-  readonly journalFile: string;
-  /** What is installed now when it is a custom build. */
-  readonly installedFile: string;
+  /** Read-only copy of the root records for the unprivileged status (records-view.ts). */
+  readonly viewFile: string;
   /** Pointer to the newest successful build (for `install --last-build`). */
   readonly lastBuildFile: string;
 }
@@ -21,10 +24,17 @@ export function pluginStatePaths(stateDir: string): PluginStatePaths {
     stateDir,
     buildsDir: path.join(stateDir, 'builds'),
     sourcesDir: path.join(stateDir, 'builds', 'sources'),
-    backupsDir: path.join(stateDir, 'backups'),
     pluginDir,
-    journalFile: path.join(pluginDir, 'journal.json'),
-    installedFile: path.join(pluginDir, 'installed.json'),
+    viewFile: path.join(pluginDir, 'records.json'),
     lastBuildFile: path.join(stateDir, 'builds', 'last.json'),
+  };
+}
+
+/** Where releases before the root-only records kept them (migrate.ts reads them once). */
+export function legacyRecordPaths(stateDir: string): { readonly journalFile: string; readonly installedFile: string; readonly backupsDir: string } {
+  return {
+    journalFile: path.join(stateDir, 'plugin', 'journal.json'),
+    installedFile: path.join(stateDir, 'plugin', 'installed.json'),
+    backupsDir: path.join(stateDir, 'backups'),
   };
 }

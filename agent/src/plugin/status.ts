@@ -1,14 +1,14 @@
-import path from 'node:path';
+import { constants as fsc, promises as fsp } from 'node:fs';
 import { AgentError } from '../core/errors.js';
-import { sha256File } from '../platform/fs.js';
+import { isPrivileged } from '../platform/host.js';
 import { readBackupMaybe } from './backup.js';
 import type { PluginContext } from './context.js';
 import { packageVersion } from './dpkg.js';
-import { isPrivileged } from '../platform/host.js';
 import { readInstalled, readJournal, type InstalledRecord } from './journal.js';
+import { librarySha } from './library-file.js';
 import { recoverPlugin } from './recover.js';
 import { pluginLockHolder, withPluginLock } from './op-lock.js';
-import { makeRecordsReadable } from './record-modes.js';
+import { readRecordsView } from './records-view.js';
 import { resolveSystemLibrary } from './resolve.js';
 
 export interface PluginStatus {
@@ -21,66 +21,108 @@ export interface PluginStatus {
   readonly reason: string;
 }
 
+/** What the status reads: the root records themselves, or the view root published of them. */
+interface RecordSource {
+  readonly installed: InstalledRecord | undefined;
+  readonly journal: { readonly op: string; readonly startedAt: string; readonly pid?: number | undefined } | undefined;
+  backup(sha: string): Promise<PluginStatus['backup']>;
+  lockHolder(): Promise<number | undefined>;
+}
+
+async function fromRecords(ctx: PluginContext): Promise<RecordSource> {
+  return {
+    installed: await readInstalled(ctx.records),
+    journal: await readJournal(ctx.records),
+    backup: async (sha) => {
+      const b = await readBackupMaybe(ctx.records, sha);
+      return b ? { path: b.file, sha256: sha } : null;
+    },
+    lockHolder: () => pluginLockHolder(ctx),
+  };
+}
+
+async function fromView(ctx: PluginContext): Promise<RecordSource> {
+  const v = await readRecordsView(ctx.state);
+  return {
+    installed: v?.installed ?? undefined,
+    journal: v?.journal ?? undefined,
+    backup: async (sha) => {
+      await Promise.resolve();
+      const b = v?.backups.find((x) => x.sha256 === sha);
+      return b ? { path: b.file, sha256: sha } : null;
+    },
+    // The journal's writer holds the lock for the whole operation.
+    lockHolder: async () => {
+      await Promise.resolve();
+      return v?.journal?.pid !== undefined && isAlive(v.journal.pid) ? v.journal.pid : undefined;
+    },
+  };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /**
  * What is installed and whether it drifted (issue #3 §4): drift = the file is neither the
  * recorded custom build nor the backed-up original, or the TensorRT package version changed
- * since the swap (a package upgrade replaced or renamed the library, operations.md §4.2).
+ * since the swap (a package upgrade replaced or renamed the library, docs/plugin.md "Drift").
  * Reports only; never rebuilds.
  */
 export async function pluginStatus(ctx: PluginContext, options: { recover?: boolean } = {}): Promise<PluginStatus> {
-  // Recovery rewrites the system library: only root does it. The unprivileged agent (daemon
-  // drift check, `plugin-status` request) reads the records root wrote and says when an
-  // interrupted operation is waiting for root.
+  // Recovery rewrites the system library: only root does it, from the root-only records. The
+  // unprivileged agent (daemon drift check, `plugin-status` request) reads the view root
+  // published (it cannot read the 0700 records dir) and says when an interrupted operation
+  // is waiting for root.
   if (!(options.recover ?? isPrivileged())) return readOnlyStatus(ctx);
   try {
     return await withPluginLock(ctx, async () => {
       await recoverPlugin(ctx);
-      await makeRecordsReadable(ctx.state);
-      return readStatus(ctx);
+      return readStatus(ctx, await fromRecords(ctx));
     });
   } catch (err) {
     // An install/restore is running in another process: report without recovering (read-only).
-    if (err instanceof AgentError && err.code === 'BUSY') return readStatus(ctx);
+    if (err instanceof AgentError && err.code === 'BUSY') return readOnlyStatus(ctx);
     throw err;
   }
 }
 
 async function readOnlyStatus(ctx: PluginContext): Promise<PluginStatus> {
-  try {
-    const st = await readStatus(ctx);
-    const j = await readJournal(ctx.state);
-    if (!j) return st;
-    // A journal with a live lock holder is a swap under way, not an interrupted one. Mid-swap
-    // the file may be either version, so no drift is claimed; the next check sees the outcome.
-    const holder = await pluginLockHolder(ctx);
-    if (holder !== undefined) return { ...st, drift: false, reason: `a plugin ${j.op} is in progress (pid ${holder}, started ${j.startedAt})` };
-    return { ...st, drift: true, reason: `an interrupted plugin ${j.op} (started ${j.startedAt}) awaits recovery; run \`sudo jetson-agent plugin status\` to finish or undo it (${st.reason})` };
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if ((e.code === 'EACCES' || e.code === 'EPERM') && typeof e.path === 'string' && isInside(ctx.state.stateDir, e.path)) {
-      throw new AgentError('PLUGIN_RECORDS_UNREADABLE', `The plugin records in ${ctx.state.stateDir} are not readable by this user (${e.path}); an older release wrote them root-only.`, {
-        hint: 'Run `sudo jetson-agent plugin status` once; it makes the records readable (still owned by root).',
-        cause: err,
-      });
-    }
-    throw err;
-  }
+  const readable = await fsp.access(ctx.records.dir, fsc.R_OK | fsc.X_OK).then(
+    () => true,
+    () => false,
+  );
+  const src = readable ? await fromRecords(ctx) : await fromView(ctx);
+  const st = await readStatus(ctx, src);
+  const j = src.journal;
+  if (!j) return st;
+  // A journal with a live lock holder is a swap under way, not an interrupted one. Mid-swap
+  // the file may be either version, so no drift is claimed; the next check sees the outcome.
+  const holder = await src.lockHolder();
+  if (holder !== undefined) return { ...st, drift: false, reason: `a plugin ${j.op} is in progress (pid ${holder}, started ${j.startedAt})` };
+  // Root recovers from its own records only (nothing the agent can write steers it), at the
+  // next root plugin command or helper request.
+  return {
+    ...st,
+    drift: true,
+    reason: `an interrupted plugin ${j.op} (started ${j.startedAt}) awaits recovery by root; \`sudo jetson-agent plugin status\` finishes or undoes it from the root-only records (${st.reason})`,
+  };
 }
 
-const isInside = (dir: string, p: string): boolean => p === dir || p.startsWith(dir.endsWith(path.sep) ? dir : dir + path.sep);
-
-async function readStatus(ctx: PluginContext): Promise<PluginStatus> {
-  const installed = await readInstalled(ctx.state);
+async function readStatus(ctx: PluginContext, src: RecordSource): Promise<PluginStatus> {
+  const installed = src.installed;
   let lib: Awaited<ReturnType<typeof resolveSystemLibrary>> | undefined;
   try {
     lib = await resolveSystemLibrary(ctx);
   } catch (err) {
     if (!(err instanceof AgentError) || err.code !== 'PLUGIN_LIBRARY_NOT_FOUND') throw err;
   }
-  const backupOf = async (sha: string): Promise<PluginStatus['backup']> => {
-    const b = await readBackupMaybe(ctx.state, sha);
-    return b ? { path: b.file, sha256: sha } : null;
-  };
+  const backupOf = (sha: string): Promise<PluginStatus['backup']> => src.backup(sha);
   if (!lib) {
     return {
       library: null,
@@ -92,7 +134,7 @@ async function readStatus(ctx: PluginContext): Promise<PluginStatus> {
       reason: installed ? `the swapped library ${installed.library} is gone (package removed or renamed)` : 'no libnvinfer_plugin on this host',
     };
   }
-  const sha = await sha256File(lib.hostTarget);
+  const sha = await librarySha(lib);
   if (!installed) {
     return { library: lib.target, sha256: sha, origin: 'system', builtFor: null, backup: await backupOf(sha), drift: false, reason: 'the packaged library is installed' };
   }

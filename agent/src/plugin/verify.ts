@@ -1,14 +1,12 @@
 import path from 'node:path';
-import { readBytes, sha256 } from '../platform/fs.js';
+import { sha256 } from '../platform/fs.js';
 import { loadCheck } from '../platform/library.js';
 import { checkLibrary } from './checks.js';
-import type { PluginContext } from './context.js';
 import { hostMachine, machineName, parseElf } from './elf.js';
-import { linkTarget } from './resolve.js';
+import { readLibrary } from './library-file.js';
+import { linkTarget, type SystemLibrary } from './resolve.js';
 
 export interface VerifyExpectation {
-  readonly target: string;
-  readonly linkName: string;
   readonly sha256: string;
   /** Check creators/exports too (a custom build); the stock TRT 7.1 library lacks BatchTile. */
   readonly requireCreators: boolean;
@@ -27,26 +25,25 @@ export interface VerifyResult {
  * process when the library's machine is the host's (an aarch64 library can only be load-
  * checked on the board: docs/hardware-validation.md).
  */
-export async function verifyInstalled(ctx: PluginContext, exp: VerifyExpectation): Promise<VerifyResult> {
+export async function verifyInstalled(lib: SystemLibrary, exp: VerifyExpectation): Promise<VerifyResult> {
   const problems: string[] = [];
-  const hostFile = ctx.paths.toHost(exp.target);
   let bytes: Buffer;
   try {
-    bytes = await readBytes(hostFile);
+    bytes = (await readLibrary(lib)).bytes;
   } catch (err) {
-    return { ok: false, problems: [`cannot read ${exp.target}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`], loadCheck: 'skipped: unreadable' };
+    return { ok: false, problems: [`cannot read ${lib.target}: ${err instanceof Error ? err.message : String(err)}`], loadCheck: 'skipped: unreadable' };
   }
   const got = sha256(bytes);
-  if (got !== exp.sha256) problems.push(`sha256 of ${exp.target} is ${got.slice(0, 12)}…, expected ${exp.sha256.slice(0, 12)}…`);
-  const link = await linkTarget(ctx, path.posix.dirname(exp.target), exp.linkName);
-  if (link !== path.posix.basename(exp.target)) {
-    problems.push(`${exp.linkName} points to ${link ?? '(nothing)'}, expected ${path.posix.basename(exp.target)}`);
+  if (got !== exp.sha256) problems.push(`sha256 of ${lib.target} is ${got.slice(0, 12)}…, expected ${exp.sha256.slice(0, 12)}…`);
+  const link = await linkTarget(lib);
+  if (link !== path.posix.basename(lib.target)) {
+    problems.push(`${lib.linkName} points to ${link ?? '(nothing)'}, expected ${path.posix.basename(lib.target)}`);
   }
   let machine: number | undefined;
   try {
     const elf = parseElf(bytes);
     machine = elf.machine;
-    const check = checkLibrary(bytes, { machine: elf.machine, soname: exp.linkName });
+    const check = checkLibrary(bytes, { machine: elf.machine, soname: lib.linkName });
     const relevant = exp.requireCreators ? check.problems : check.problems.filter((p) => !p.startsWith('missing '));
     problems.push(...relevant);
   } catch (err) {
@@ -54,7 +51,7 @@ export async function verifyInstalled(ctx: PluginContext, exp: VerifyExpectation
   }
   let load = 'skipped';
   if (machine !== undefined && machine === hostMachine()) {
-    const r = await loadCheck(hostFile);
+    const r = await loadCheck(lib.hostTarget);
     load = 'ran';
     if (!r.ok) problems.push(`load check failed: ${r.message}`);
   } else if (machine !== undefined) {

@@ -18,6 +18,8 @@ interface StartResult {
   readonly counts: { succeeded: number; failed: number; pending: number };
   readonly abort: { kind: string; message: string } | null;
   readonly rolledBack: string[];
+  readonly errors: { code: string; devices: number; example: { id: string; message: string } }[];
+  readonly error?: { code: string; message: string };
 }
 
 t.test('rollouts over four real agents', async (t) => {
@@ -35,8 +37,9 @@ t.test('rollouts over four real agents', async (t) => {
     // The controller checks the manifest with the key it is given, so it publishes; the devices are the last line.
     const r = await rig.fleet(['rollout', 'start', '--manifest', m.file, '--key', stranger.key, ...target, '--waves', '100%', '--max-failures', '100%', ...FAST, '--json'], 180_000);
     t.equal(r.code, 1, r.stderr);
-    t.match(r.stdout, /FLEET_ROLLOUT_ABORTED/);
-    t.match(r.stdout, /no device of wave 1 succeeded \(4 failed\)/);
+    const out = JSON.parse(r.stdout) as StartResult;
+    t.match(out, { phase: 'aborted', error: { code: 'FLEET_ROLLOUT_ABORTED', message: /no device of wave 1 succeeded \(4 failed\)/ } });
+    t.same(out.errors, [{ code: 'MANIFEST_UNKNOWN_KEY', devices: 4, example: { id: IDS[0], message: /unknown|key/i } }], 'one result document: the rollout plus its error, with the worst errors by code');
     for (const id of IDS) {
       const rep = await fleet.reportWhere(id, (x) => x.state === 'rejected', 'a rejected report');
       t.match(rep, { state: 'rejected', error: { code: 'MANIFEST_UNKNOWN_KEY' }, model: null }, `${id} rejected it without reading it`);
@@ -67,7 +70,9 @@ t.test('rollouts over four real agents', async (t) => {
     const m = await fleet.manifest({ version: '3.0.0', seed: 4, broken: true, deploymentId: 'small-3-broken' });
     const r = await rig.fleet(['rollout', 'start', '--manifest', m.file, '--key', fleet.keys.key, ...target, '--waves', '2,100%', '--max-failures', '0', ...FAST, '--json'], 180_000);
     t.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
-    t.match(r.stdout, /FLEET_ROLLOUT_ABORTED.*failure threshold tripped in wave 1/);
+    const out = JSON.parse(r.stdout) as StartResult;
+    t.match(out, { phase: 'aborted', error: { code: 'FLEET_ROLLOUT_ABORTED', message: /failure threshold tripped in wave 1.*worst errors: ENGINE_FAILED ×[12]/ } });
+    t.match(out.errors, [{ code: 'ENGINE_FAILED', devices: Number }], 'the abort summary names the code and how many devices failed with it');
     const s = await rig.session(m.deploymentId);
     t.teardown(() => s.close());
     const rec = s.rollouts.get(m.deploymentId);

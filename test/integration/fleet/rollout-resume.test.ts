@@ -75,10 +75,10 @@ t.test('an offline device is pending, and catches up from its retained desired w
 
   const list = await rig.fleet(['devices', '--group', 'lab', '--json']);
   t.equal(list.code, 0, list.stderr);
-  const rows = (JSON.parse(list.stdout) as { devices: { id: string; online: boolean; jetpack: string; model: string | null; health: string; deployment: { state: string } | null; simulated: boolean }[] }).devices;
+  const rows = (JSON.parse(list.stdout) as { devices: { id: string; online: boolean; board: { jetpack: string }; actual: { name: string; version: string } | null; drift: string; health: string; deployment: { state: string } | null; simulated: boolean }[] }).devices;
   t.equal(rows.length, 6);
-  t.ok(rows.every((d) => d.online && d.simulated && d.jetpack === '5.1.2' && d.health === 'ok'));
-  t.ok(rows.every((d) => d.model === 'peoplenet 4.0.0' && d.deployment?.state === 'active'), 'every device reports the new model active');
+  t.ok(rows.every((d) => d.online && d.simulated && d.board.jetpack === '5.1.2' && d.health === 'ok'));
+  t.ok(rows.every((d) => d.actual?.version === '4.0.0' && d.deployment?.state === 'active' && d.drift === 'in-sync'), 'every device reports the new model active, in sync with its desired');
   const table = await rig.fleet(['devices']);
   t.match(table.stdout, /6 device\(s\), 6 online/);
   const one = await rig.fleet(['device', offId]);
@@ -95,7 +95,7 @@ t.test('rollout abort from another process stops the running controller and roll
   const rig = new FleetRig(broker, t.testdir());
   const k = await rig.makeKeys();
   // Slow enough that the abort below lands while wave 2 is still in flight, even on a loaded machine.
-  const sim = await rig.simulate({ count: 6, stepDelayMs: 1500 });
+  const sim = await rig.simulate({ count: 6, stepDelayMs: 3000 });
   t.teardown(() => sim.stop());
   const m = await rig.manifest('5.0.0', k.key);
   const child = spawn(process.execPath, [FLEET_JS, 'rollout', 'start', '--manifest', m.file, '--key', k.key, '--target', 'all', '--waves', '1,100%', ...policy, ...rig.brokerArgs()], {
@@ -110,7 +110,7 @@ t.test('rollout abort from another process stops the running controller and roll
 
   const ab = await rig.fleet(['rollout', 'abort', m.deploymentId, '--key', k.key, '--reason', 'bad metrics on the dashboard']);
   t.equal(ab.code, 0, ab.stderr);
-  t.match(ab.stdout, /rolled back 5 device\(s\) of wave 2/);
+  t.match(ab.stdout, /aborted \S+; rolled back wave 2 on 5 device\(s\): 5 canceled/, 'each device of wave 2 said it canceled the deployment it was working on');
   t.equal(await exited, 1, 'the running controller stops');
   t.match(stderr, /FLEET_ROLLOUT_ABORTED.*bad metrics on the dashboard/);
   const rec = watch.rollouts.get(m.deploymentId);
@@ -121,8 +121,10 @@ t.test('rollout abort from another process stops the running controller and roll
 
   const rb = await rig.fleet(['rollout', 'rollback', m.deploymentId, '--key', k.key]);
   t.equal(rb.code, 0, rb.stderr);
-  t.match(rb.stdout, /rolled back 6 device\(s\)/, 'rollback includes the promoted canary');
+  t.match(rb.stdout, /rolled back \S+ on 6 device\(s\): 1 rolled back, 5 nothing to undo/, 'rollback includes the promoted canary; the canceled ones have nothing to undo');
   await watch.sync();
-  for (let i = 0; i < 20 && !sim.devices.every((d) => d.state === 'rolled_back' || d.state === undefined); i++) await watch.nextChange(500);
-  t.ok(sim.devices.every((d) => d.state === 'rolled_back'), `every simulated device rolled back: ${sim.devices.map((d) => d.state).join(',')}`);
+  const canary = rec?.plan.waves[0]?.[0] ?? '';
+  const states = (): string[] => sim.devices.map((d) => `${d.id}:${d.state ?? '-'}`);
+  for (let i = 0; i < 20 && sim.devices.some((d) => d.state !== (d.id === canary ? 'rolled_back' : 'canceled')); i++) await watch.nextChange(500);
+  t.ok(sim.devices.every((d) => d.state === (d.id === canary ? 'rolled_back' : 'canceled')), `the canary rolled back, the rest canceled: ${states().join(',')}`);
 });

@@ -38,6 +38,10 @@ t.test('POST /v1/detect with a real model, real decode, real ONNX Runtime', asyn
   t.match(metrics.body, /jetson_http_requests_total\{code="200",route="\/v1\/detect"\} 3/);
   t.match(metrics.body, /jetson_model_info\{backend="onnxruntime",name="toy",role="active",version="1"\} 1/);
   t.match(metrics.body, /nodejs_eventloop_delay_seconds\{quantile="0.99"\}/);
+  // RSS beside what V8 and Buffers hold: how an operator tells a leak from allocator high-water (docs/operations.md "Memory").
+  const mem: Record<string, number> = Object.fromEntries([...metrics.body.matchAll(/^nodejs_memory_bytes\{kind="(\w+)"\} (\d+)$/gm)].map((m): [string, number] => [m[1] ?? '', Number(m[2])]));
+  t.same(Object.keys(mem).sort(), ['arrayBuffers', 'external', 'heapTotal', 'heapUsed', 'rss'], `memory gauge by kind: ${JSON.stringify(mem)}`);
+  t.ok(mem.rss! > mem.heapTotal! && mem.heapTotal! >= mem.heapUsed! && mem.heapUsed! > 0 && mem.external! >= mem.arrayBuffers!, 'the kinds relate as process.memoryUsage() documents');
 });
 
 t.test('the same image letterboxed at different sizes gives the same boxes in original pixels', async (t) => {
@@ -76,4 +80,29 @@ t.test('inference.maxBatch 0: ONNX Runtime runs every image alone; an explicit l
   const batched = await execs(4);
   t.equal(batched.images, 4);
   t.ok(batched.runs < 4, `maxBatch 4 formed batches (${batched.runs} runs for 4 images)`);
+});
+
+t.test('per-request classes filter the labels; iou is refused where the NMS is the plugin\'s; unknown labels are named', async (t) => {
+  const s = makeStack();
+  t.teardown(() => s.close());
+  await s.service.activate(s.shelf.add('toy', '1', { seed: 3 }));
+  const jpeg = await noisyJpeg(640, 360);
+  const ask = (q: string) => s.app.inject({ method: 'POST', url: `/v1/detect?${q}`, headers: { 'content-type': 'image/jpeg' }, payload: jpeg });
+  const all = (await ask('threshold=0')).json<{ detections: { label: string }[] }>().detections;
+  t.ok(all.length > 0, 'the toy model finds something');
+  const only = all[0]!.label;
+  const others = ['car', 'cyclist', 'pedestrian'].filter((l) => l !== only);
+  const rest = (await ask(`threshold=0&classes=${others.join(',')}`)).json<{ detections: { label: string }[] }>().detections;
+  t.same(rest, all.filter((d) => d.label !== only), `classes=${others.join(',')} drops every ${only}`);
+  const filtered = await ask(`threshold=0&classes=${only}`);
+  t.equal(filtered.statusCode, 200, filtered.body);
+  const got = filtered.json<{ detections: { label: string }[] }>().detections;
+  t.ok(got.length > 0 && got.every((d) => d.label === only), `only ${only} (${got.length})`);
+  t.equal(got.length, all.filter((d) => d.label === only).length, 'and every one of them');
+  const iou = await ask('iou=0.5');
+  t.equal(iou.statusCode, 400);
+  t.match(iou.json(), { error: { code: 'REQUEST_OPTION_UNSUPPORTED', message: /tao-batched-nms/ } });
+  const unknown = await ask('classes=tram');
+  t.equal(unknown.statusCode, 400);
+  t.match(unknown.json(), { error: { code: 'BAD_REQUEST', message: /tram/ } });
 });

@@ -6,9 +6,10 @@ import path from 'node:path';
 import { silentLogger } from '../../../agent/src/core/log.js';
 import { HostPaths } from '../../../agent/src/platform/paths.js';
 import { pluginStatePaths } from '../../../agent/src/plugin/state-paths.js';
+import { pluginRecords } from '../../../agent/src/plugin/records.js';
 import { pluginStatus, type PluginStatus } from '../../../agent/src/plugin/status.js';
 import { MAIN_JS, cleanEnv, runCli } from '../../helpers/cli.js';
-import { ALL_CREATORS, GOOD_SYMBOLS, compileLib, makeBoardRoot } from '../../helpers/plugin-board.js';
+import { ALL_CREATORS, GOOD_SYMBOLS, compileLib, makeBoardRoot, recordsDirOf } from '../../helpers/plugin-board.js';
 
 // The real CLI (`node agent/dist/main.js plugin install|restore`) is SIGKILLed at random
 // instants (no test hooks in the agent: plain random delays over the measured run time).
@@ -75,7 +76,7 @@ t.test(`SIGKILL at ${KILLS} random points during install and restore`, async (t)
   t.comment(`seed ${seed} (CRASH_SEED=${seed} replays), install ${installMs} ms, restore ${restoreMs} ms`);
   const rand = rng(seed);
 
-  const ctx = { paths: new HostPaths(b.root), state: pluginStatePaths(state), board: b.board, log: silentLogger, now: () => new Date() };
+  const ctx = { paths: new HostPaths(b.root), state: pluginStatePaths(state), records: pluginRecords(recordsDirOf(b)), board: b.board, log: silentLogger, now: () => new Date() };
   let interrupted = 0;
   let killedCount = 0;
   for (let i = 0; killedCount < KILLS && i < MAX_ATTEMPTS; i++) {
@@ -89,12 +90,12 @@ t.test(`SIGKILL at ${KILLS} random points during install and restore`, async (t)
 
     const now = sha(b.hostTarget);
     if (now !== oldSha && now !== newSha) t.fail(`${what}: library holds neither old nor new bytes`);
-    const backup = path.join(state, 'backups', oldSha);
+    const backup = path.join(ctx.records.backupsDir, oldSha);
     const manifest = JSON.parse(readFileSync(path.join(backup, 'manifest.json'), 'utf8')) as { sha256: string; name: string };
     if (manifest.sha256 !== oldSha || sha(path.join(backup, manifest.name)) !== oldSha) t.fail(`${what}: backup damaged`);
     const stray = readdirSync(b.hostLibDir).filter((n) => /^lib.*\.so/.test(n) && !namesBefore.includes(n));
     if (stray.length > 0) t.fail(`${what}: stray library names in the lib dir: ${stray.join(', ')}`);
-    if (existsSync(path.join(state, 'plugin', 'journal.json'))) interrupted++;
+    if (existsSync(ctx.records.journalFile)) interrupted++;
 
     // The next command recovers: every 4th time the real CLI (`plugin status`), otherwise the
     // same recovery + status code in-process (keeps the test under 3 min on 2 shared cores).
@@ -113,7 +114,7 @@ t.test(`SIGKILL at ${KILLS} random points during install and restore`, async (t)
     const consistent =
       (after === newSha && s.origin === 'custom') || (after === oldSha && s.origin === 'system');
     if (!consistent || s.drift || s.sha256 !== after) t.fail(`${what}: inconsistent after recovery: ${JSON.stringify(s)}`);
-    if (existsSync(path.join(state, 'plugin', 'journal.json'))) t.fail(`${what}: journal left after recovery`);
+    if (existsSync(ctx.records.journalFile)) t.fail(`${what}: journal left after recovery`);
     if (readdirSync(b.hostLibDir).some((n) => n.startsWith('.'))) t.fail(`${what}: temp file left in the lib dir`);
     if (readlinkSync(path.join(b.hostLibDir, 'libnvinfer_plugin.so.7')) !== 'libnvinfer_plugin.so.7.1.3') t.fail(`${what}: SONAME link changed`);
     const diversions = readFileSync(path.join(b.root, 'var/lib/dpkg/diversions'), 'utf8');

@@ -9,7 +9,8 @@ import { installPlugin } from '../../../agent/src/plugin/swap.js';
 import { restorePlugin } from '../../../agent/src/plugin/restore.js';
 import { pluginStatus } from '../../../agent/src/plugin/status.js';
 import { pluginStatePaths } from '../../../agent/src/plugin/state-paths.js';
-import { ALL_CREATORS, GOOD_SYMBOLS, LIB_DIR, compileLib, makeBoardRoot } from '../../helpers/plugin-board.js';
+import { pluginRecords } from '../../../agent/src/plugin/records.js';
+import { ALL_CREATORS, GOOD_SYMBOLS, LIB_DIR, compileLib, makeBoardRoot, recordsDirOf } from '../../helpers/plugin-board.js';
 
 // A REAL dpkg database in the test root: the plugin library is owned by a package installed
 // with `dpkg --root`, and the "package upgrade" is a real `dpkg --root -i` of a newer .deb
@@ -44,10 +45,10 @@ t.test('package-owned library: ownership recorded, a real upgrade lands in the d
   writeFileSync(path.join(b.root, 'var/lib/dpkg/available'), '');
   execFileSync('dpkg', [`--root=${b.root}`, '-i', makeDeb(path.join(dir, 'debs'), '7.1.3-1+cuda10.2', stock)], { stdio: 'ignore' });
 
-  const ctx = { paths: new HostPaths(b.root), state: pluginStatePaths(path.join(dir, 'state')), board: b.board, log: silentLogger, now: () => new Date() };
+  const ctx = { paths: new HostPaths(b.root), state: pluginStatePaths(path.join(dir, 'state')), records: pluginRecords(recordsDirOf(b)), board: b.board, log: silentLogger, now: () => new Date() };
   const good = compileLib(path.join(dir, 'debs', 'oss.so'), { soname: 'libnvinfer_plugin.so.7', creators: ALL_CREATORS, symbols: GOOD_SYMBOLS, marker: 'oss' });
   await installPlugin(ctx, { candidateFile: good, builtFor: null });
-  const manifest = JSON.parse(readFileSync(path.join(ctx.state.backupsDir, sha(stock), 'manifest.json'), 'utf8')) as { package: unknown };
+  const manifest = JSON.parse(readFileSync(path.join(ctx.records.backupsDir, sha(stock), 'manifest.json'), 'utf8')) as { package: unknown };
   t.same(manifest.package, { name: 'libnvinfer-plugin7', version: '7.1.3-1+cuda10.2' }, 'dpkg -S owner and version in the backup manifest');
   const listed = execFileSync('dpkg-divert', ['--root', b.root, '--listpackage', b.target], { encoding: 'utf8' }).trim();
   t.equal(listed, 'LOCAL', 'local diversion registered');

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, copyFileSync, statSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -11,10 +11,11 @@ import { installPlugin } from '../../../agent/src/plugin/swap.js';
 import { restorePlugin } from '../../../agent/src/plugin/restore.js';
 import { pluginStatus } from '../../../agent/src/plugin/status.js';
 import { pluginStatePaths } from '../../../agent/src/plugin/state-paths.js';
-import { writeJournal, type InstalledRecord } from '../../../agent/src/plugin/journal.js';
+import { pluginRecords } from '../../../agent/src/plugin/records.js';
+import { publishRecordsView } from '../../../agent/src/plugin/records-view.js';
+import type { InstalledRecord } from '../../../agent/src/plugin/journal.js';
 import { runCli } from '../../helpers/cli.js';
-import { tryLockFile } from '../../../agent/src/platform/library.js';
-import { ALL_CREATORS, GOOD_SYMBOLS, compileLib, makeBoardRoot, type BoardRoot } from '../../helpers/plugin-board.js';
+import { ALL_CREATORS, GOOD_SYMBOLS, compileLib, makeBoardRoot, recordsDirOf, type BoardRoot } from '../../helpers/plugin-board.js';
 
 const sha = (f: string): string => createHash('sha256').update(readFileSync(f)).digest('hex');
 
@@ -24,6 +25,7 @@ function setup(test: { testdir: typeof t.testdir }, options: { dpkg?: boolean } 
   const ctx: PluginContext = {
     paths: new HostPaths(b.root),
     state: pluginStatePaths(path.join(dir, 'state')),
+    records: pluginRecords(recordsDirOf(b)),
     board: b.board,
     log: silentLogger,
     now: () => new Date('2026-01-01T00:00:00Z'),
@@ -62,10 +64,10 @@ t.test('install swaps a real ELF library in place: backup outside the lib dir, l
   t.equal(readlinkSync(path.join(b.hostLibDir, 'libnvinfer_plugin.so')), 'libnvinfer_plugin.so.7', 'dev link kept');
   t.same(libDirNames(b).filter((n) => !names.includes(n)), ['jetson-agent-diverted'], 'only the divert subdirectory is new in the lib dir');
   t.equal(r.loadCheck, 'ran', 'load check ran: the test library is built for this host');
-  const manifest = JSON.parse(readFileSync(path.join(ctx.state.backupsDir, before, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+  const manifest = JSON.parse(readFileSync(path.join(ctx.records.backupsDir, before, 'manifest.json'), 'utf8')) as Record<string, unknown>;
   t.equal(manifest.sha256, before);
   t.equal(manifest.originalPath, b.target);
-  t.equal(sha(path.join(ctx.state.backupsDir, before, 'libnvinfer_plugin.so.7.1.3')), before, 'backup holds the original bytes');
+  t.equal(sha(path.join(ctx.records.backupsDir, before, 'libnvinfer_plugin.so.7.1.3')), before, 'backup holds the original bytes');
   const div = readFileSync(path.join(b.root, 'var/lib/dpkg/diversions'), 'utf8');
   t.match(div, `${b.target}\n/usr/lib/aarch64-linux-gnu/jetson-agent-diverted/libnvinfer_plugin.so.7.1.3\n:\n`, 'local diversion into the subdirectory, not .distrib');
   // ldconfig -n on the real dir still picks the right file for the SONAME link
@@ -125,7 +127,7 @@ t.test('bad candidates: clear coded errors listing the problem, system library u
     t.same(libDirNames(b), names, `${what}: nothing added to the lib dir`);
   }
   t.equal(await codeOf(installPlugin(ctx, { candidateFile: path.join(dir, 'cand', 'missing.so'), builtFor: null })), 'FS_ERROR', 'missing candidate file');
-  t.notOk(existsSync(ctx.state.backupsDir) && readdirSync(ctx.state.backupsDir).length > 0, 'no backup was made for a rejected candidate');
+  t.notOk(existsSync(ctx.records.backupsDir) && readdirSync(ctx.records.backupsDir).length > 0, 'no backup was made for a rejected candidate');
   t.equal(await codeOf(restorePlugin(ctx)), 'PLUGIN_BACKUP_MISSING', 'restore with nothing installed and no backup');
 });
 
@@ -148,7 +150,7 @@ t.test('a library that fails the load check is rolled back automatically: PLUGIN
   t.match(err?.message ?? '', /original library was restored and verified/);
   t.equal(sha(b.hostTarget), before, 'original bytes back');
   t.equal(readFileSync(path.join(b.root, 'var/lib/dpkg/diversions'), 'utf8'), '', 'diversion undone');
-  t.notOk(existsSync(ctx.state.journalFile), 'no journal left');
+  t.notOk(existsSync(ctx.records.journalFile), 'no journal left');
   const st = await pluginStatus(ctx);
   t.same({ origin: st.origin, drift: st.drift }, { origin: 'system', drift: false });
 });
@@ -200,14 +202,14 @@ t.test('read-only library dir: FS_ERROR before anything is touched', async (t) =
   t.equal(err?.code, 'FS_ERROR');
   t.match(err?.message ?? '', /library directory \/usr\/lib\/aarch64-linux-gnu is not writable; nothing was changed/);
   t.equal(sha(b.hostTarget), before);
-  t.notOk(existsSync(ctx.state.journalFile), 'no journal: nothing started');
+  t.notOk(existsSync(ctx.records.journalFile), 'no journal: nothing started');
 });
 
 t.test('restore with the backup deleted: PLUGIN_BACKUP_MISSING, custom library left as is', async (t) => {
   const { b, ctx, good } = setup(t);
   const before = sha(b.hostTarget);
   await installPlugin(ctx, { candidateFile: good, builtFor: null });
-  execFileSync('rm', ['-rf', path.join(ctx.state.backupsDir, before)]);
+  execFileSync('rm', ['-rf', path.join(ctx.records.backupsDir, before)]);
   t.equal(await codeOf(restorePlugin(ctx)), 'PLUGIN_BACKUP_MISSING');
   t.equal(sha(b.hostTarget), sha(good), 'library untouched');
 });
@@ -233,8 +235,8 @@ t.test('one plugin operation at a time: a live owner of the lock → BUSY; a dea
   const before = sha(b.hostTarget);
   const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
   t.teardown(() => sleeper.kill('SIGKILL'));
-  mkdirSync(ctx.state.pluginDir, { recursive: true });
-  writeFileSync(path.join(ctx.state.pluginDir, 'lock'), `${sleeper.pid ?? 0}\n`);
+  mkdirSync(ctx.records.dir, { recursive: true, mode: 0o700 });
+  writeFileSync(ctx.records.lockFile, `${sleeper.pid ?? 0}\n`);
   let err: AgentError | undefined;
   try {
     await installPlugin(ctx, { candidateFile: good, builtFor: null });
@@ -248,53 +250,51 @@ t.test('one plugin operation at a time: a live owner of the lock → BUSY; a dea
   sleeper.kill('SIGKILL');
   await new Promise((resolve) => sleeper.once('close', resolve));
   t.equal((await installPlugin(ctx, { candidateFile: good, builtFor: null })).changed, true, 'the dead owner’s lock is taken over');
-  t.notOk(existsSync(path.join(ctx.state.pluginDir, 'lock')), 'lock released');
+  t.notOk(existsSync(ctx.records.lockFile), 'lock released');
 });
 
 // The tests below: after root (the helper unit or Ansible) swapped the plugin, the unprivileged agent must still
-// read the status (daemon drift check, `plugin-status` request); it must not try recovery,
-// which rewrites the system library. Needs root to switch to another user.
+// read the status (daemon drift check, `plugin-status` request) from the view root publishes (the records dir is
+// 0700 root); it must not try recovery, which rewrites the system library. Needs root to switch to another user.
 const asRoot = { skip: process.getuid?.() !== 0 ? 'needs root to run the CLI as another user' : false };
 
-t.test('records an older release wrote root-only: the agent gets PLUGIN_RECORDS_UNREADABLE until root runs status once', asRoot, async (t) => {
+/** A journal as root's writer leaves it, with the pid of the writer (`pid`), and the view published of it. */
+async function plantJournal(ctx: PluginContext, j: Record<string, unknown>, pid: number): Promise<void> {
+  writeFileSync(ctx.records.journalFile, JSON.stringify({ ...j, pid }), { mode: 0o600 });
+  await publishRecordsView(ctx);
+}
+/** The pid of a process that has exited. */
+const deadPid = (): number => spawnSync('true').pid ?? 1;
+
+t.test('the records are root-only; the agent cannot read them, only the view root publishes', asRoot, async (t) => {
   const { b, ctx, dir, good } = setup(t);
   const before = sha(b.hostTarget);
   await installPlugin(ctx, { candidateFile: good, builtFor: { arch: '53', branch: 'release/7.1', tensorrt: '7.1.3' } });
-  // What boards swapped before the unprivileged agent have: records 0600, backups 0700, root's.
-  const backupDir = path.join(ctx.state.backupsDir, before);
-  chmodSync(ctx.state.installedFile, 0o600);
-  chmodSync(ctx.state.backupsDir, 0o700);
-  chmodSync(backupDir, 0o700);
-  for (const n of readdirSync(backupDir)) chmodSync(path.join(backupDir, n), 0o600);
+  const mode = (p: string): number => statSync(p).mode & 0o7777;
+  t.same([mode(ctx.records.dir), statSync(ctx.records.dir).uid], [0o700, 0], 'records dir 0700 root');
+  t.same([mode(ctx.records.installedFile), mode(path.join(ctx.records.backupsDir, before))], [0o600, 0o700]);
+  const backupFile = path.join(ctx.records.backupsDir, before, 'libnvinfer_plugin.so.7.1.3');
+  t.equal(mode(backupFile), 0o600, 'the backup keeps bytes only: 0600, no special bits');
+  t.notOk(existsSync(path.join(dir, 'state', 'backups')), 'nothing root acts on in the state dir');
+  t.notOk(existsSync(path.join(dir, 'state', 'plugin', 'installed.json')));
+  const view = JSON.parse(readFileSync(ctx.state.viewFile, 'utf8')) as { installed: { sha256: string }; backups: { sha256: string }[] };
+  t.same([view.installed.sha256, view.backups.map((x) => x.sha256)], [sha(good), [before]], 'the view lists the installed build and the backup');
   chownSync(ctx.state.stateDir, 65534, 65534);
   chownSync(ctx.state.pluginDir, 65534, 65534);
-  const status = (): ReturnType<typeof runCli> => runCli(['plugin', 'status', '--json', '--root', b.root, '--state-dir', path.join(dir, 'state')], { uid: 65534 });
-  const denied = await status();
-  t.not(denied.code, 0);
-  t.match(denied.stdout + denied.stderr, /PLUGIN_RECORDS_UNREADABLE[\s\S]*sudo jetson-agent plugin status/, 'a coded error saying what to run');
-  t.notMatch(denied.stdout + denied.stderr, /INTERNAL/);
-
-  await pluginStatus(ctx); // root
-  const mode = (p: string): number => statSync(p).mode & 0o7777;
-  t.same([mode(ctx.state.installedFile), mode(ctx.state.backupsDir), mode(backupDir)], [0o644, 0o755, 0o755], 'root made them readable');
-  t.same(readdirSync(backupDir).map((n) => mode(path.join(backupDir, n))), readdirSync(backupDir).map(() => 0o644));
-  t.equal(statSync(ctx.state.installedFile).uid, 0, 'still root-owned');
-  const ok = await status();
-  t.equal(ok.code, 0, ok.stderr);
-  t.match(JSON.parse(ok.stdout), { origin: 'custom', drift: false, backup: { sha256: before } }, 'the agent reads them now');
+  const denied = spawnSync(process.execPath, ['-e', `require('fs').readFileSync(${JSON.stringify(ctx.records.installedFile)})`], { uid: 65534, gid: 65534, encoding: 'utf8' });
+  t.match(denied.stderr, /EACCES/, 'the agent user cannot read the records');
 });
 
-t.test('a swap under way (journal + live lock holder) is reported as in progress, not as interrupted', asRoot, async (t) => {
+t.test('a swap under way (journal + live writer) is reported as in progress, not as interrupted', asRoot, async (t) => {
   const { b, ctx, dir, good } = setup(t);
   const before = sha(b.hostTarget);
   await installPlugin(ctx, { candidateFile: good, builtFor: { arch: '53', branch: 'release/7.1', tensorrt: '7.1.3' } });
   chownSync(ctx.state.stateDir, 65534, 65534);
   chownSync(ctx.state.pluginDir, 65534, 65534);
-  const record = JSON.parse(readFileSync(ctx.state.installedFile, 'utf8')) as InstalledRecord;
-  await writeJournal(ctx.state, { op: 'restore', target: b.target, linkName: 'libnvinfer_plugin.so.7', backupSha: before, fromSha: record.sha256, startedAt: '2026-01-01T00:00:00.000Z' });
-  // This test process plays the root helper's `plugin restore`, holding the lock.
-  const lock = await tryLockFile(path.join(ctx.state.pluginDir, 'lock'));
-  t.ok('release' in lock);
+  const record = JSON.parse(readFileSync(ctx.records.installedFile, 'utf8')) as InstalledRecord;
+  const journal = { op: 'restore', target: b.target, linkName: 'libnvinfer_plugin.so.7', backupSha: before, fromSha: record.sha256, startedAt: '2026-01-01T00:00:00.000Z' };
+  // This test process plays the root helper's `plugin restore`, alive and holding the lock.
+  await plantJournal(ctx, journal, process.pid);
   const asAgent = async (): Promise<{ drift: boolean; reason: string }> => {
     const r = await runCli(['plugin', 'status', '--json', '--root', b.root, '--state-dir', path.join(dir, 'state')], { uid: 65534 });
     t.equal(r.code, 0, r.stderr);
@@ -303,18 +303,17 @@ t.test('a swap under way (journal + live lock holder) is reported as in progress
   const running = await asAgent();
   t.equal(running.drift, false);
   t.match(running.reason, new RegExp(`a plugin restore is in progress \\(pid ${process.pid}`));
-  if ('release' in lock) await lock.release();
+  await plantJournal(ctx, journal, deadPid());
   const left = await asAgent();
-  t.equal(left.drift, true, 'holder gone: interrupted');
-  t.match(left.reason, /interrupted plugin restore .* awaits recovery/);
+  t.equal(left.drift, true, 'writer gone: interrupted');
+  t.match(left.reason, /interrupted plugin restore .* awaits recovery by root/);
 });
 
 t.test('the unprivileged agent reads what root installed, and is told when recovery awaits root', asRoot, async (t) => {
   const { b, ctx, dir, good } = setup(t);
   const before = sha(b.hostTarget);
   await installPlugin(ctx, { candidateFile: good, builtFor: { arch: '53', branch: 'release/7.1', tensorrt: '7.1.3' } });
-  // The layout the role makes: the agent owns the state dir and the plugin request dir; what
-  // root wrote in them (records, backups) stays root's.
+  // The layout the role makes: the agent owns the state dir and the plugin request dir.
   chownSync(ctx.state.stateDir, 65534, 65534);
   chownSync(ctx.state.pluginDir, 65534, 65534);
   const asAgent = async (): Promise<{ origin: string; drift: boolean; reason: string; backup: { sha256: string } | null }> => {
@@ -323,17 +322,20 @@ t.test('the unprivileged agent reads what root installed, and is told when recov
     return JSON.parse(r.stdout) as { origin: string; drift: boolean; reason: string; backup: { sha256: string } | null };
   };
   const st = await asAgent();
-  t.same({ origin: st.origin, drift: st.drift, backup: st.backup?.sha256 }, { origin: 'custom', drift: false, backup: before }, 'records and backup readable, not writable');
+  t.same({ origin: st.origin, drift: st.drift, backup: st.backup?.sha256 }, { origin: 'custom', drift: false, backup: before }, 'read from the view root published');
 
   // An install cut off after its journal was written: the agent reports it and leaves it alone.
-  const record = JSON.parse(readFileSync(ctx.state.installedFile, 'utf8')) as InstalledRecord;
-  await writeJournal(ctx.state, { op: 'restore', target: b.target, linkName: 'libnvinfer_plugin.so.7', backupSha: before, fromSha: record.sha256, startedAt: '2026-01-01T00:00:00.000Z' });
+  const record = JSON.parse(readFileSync(ctx.records.installedFile, 'utf8')) as InstalledRecord;
+  await plantJournal(ctx, { op: 'restore', target: b.target, linkName: 'libnvinfer_plugin.so.7', backupSha: before, fromSha: record.sha256, startedAt: '2026-01-01T00:00:00.000Z' }, deadPid());
   const pending = await asAgent();
   t.equal(pending.drift, true);
-  t.match(pending.reason, /interrupted plugin restore .* awaits recovery; run `sudo jetson-agent plugin status`/);
+  t.match(pending.reason, /interrupted plugin restore .* awaits recovery by root; `sudo jetson-agent plugin status` finishes or undoes it from the root-only records/);
   t.equal(sha(b.hostTarget), sha(good), 'the unprivileged status did not touch the library');
-  t.ok(existsSync(ctx.state.journalFile), 'nor the journal');
+  t.ok(existsSync(ctx.records.journalFile), 'nor the journal');
   const recovered = await pluginStatus(ctx);
   t.same({ origin: recovered.origin, drift: recovered.drift }, { origin: 'system', drift: false }, 'root finishes the restore');
   t.equal(sha(b.hostTarget), before);
+  const view = JSON.parse(readFileSync(ctx.state.viewFile, 'utf8')) as { journal: unknown; installed: unknown };
+  t.same([view.journal, view.installed], [null, null], 'root published the recovered records');
+  t.equal((await asAgent()).drift, false, 'and the agent sees them');
 });

@@ -4,6 +4,7 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSyn
 import path from 'node:path';
 import { REPO_ROOT } from '../../helpers/cli.js';
 import { BaseSection } from '../../../agent/src/core/config/sections/base.js';
+import { PluginSection } from '../../../agent/src/core/config/sections/plugin.js';
 
 /**
  * The units in systemd/ as a CI gate (issue #8): `systemd-analyze verify` exits 0 on
@@ -14,7 +15,8 @@ const UNITS = ['jetson-agent.service', 'jetson-agent-plugin.service', 'jetson-ag
 const SYSTEMD_DIR = path.join(REPO_ROOT, 'systemd');
 /** Exposure 3.0: the reference skeleton rates 1.9, ours 2.5 (NotifyAccess=all, AF_NETLINK, no PrivateDevices). */
 const AGENT_THRESHOLD = 30;
-const HELPER_THRESHOLD = 30;
+/** The root helper rates 1.3 (runs as root with CAP_CHOWN/CAP_FOWNER/CAP_DAC_OVERRIDE, AF_UNIX); 1.5 leaves no room to drop a sandbox option. */
+const HELPER_THRESHOLD = 15;
 
 const unitText = (name: string): string => readFileSync(path.join(SYSTEMD_DIR, name), 'utf8');
 
@@ -90,6 +92,31 @@ t.test('security --offline rates the agent and the helper under the threshold', 
   const weakRoot = makeRoot(t.testdir(), { 'jetson-agent.service': weak });
   const w = security(weakRoot, 'jetson-agent.service', AGENT_THRESHOLD);
   t.not(w.code, 0, `weakened unit (exposure ${w.exposure}) fails the threshold`);
+
+  // The helper without two of its sandbox options already fails its own gate.
+  const weakHelper = unitText('jetson-agent-plugin.service')
+    .split('\n')
+    .filter((l) => !/^(PrivateDevices|ProtectKernelTunables)=/.test(l))
+    .join('\n');
+  const wh = security(makeRoot(t.testdir(), { 'jetson-agent-plugin.service': weakHelper }), 'jetson-agent-plugin.service', HELPER_THRESHOLD);
+  t.not(wh.code, 0, `weakened helper (exposure ${wh.exposure}) fails the threshold`);
+});
+
+t.test('root helper: only the library dir, the records dir, the ldconfig cache, dpkg diversions and the request dir are writable', async (t) => {
+  const d = directives(unitText('jetson-agent-plugin.service'));
+  const one = (k: string): string | undefined => d.get(k)?.at(-1);
+  t.equal(one('ProtectSystem'), 'strict', 'everything else read-only');
+  t.equal(one('StateDirectory'), 'jetson-agent-root', 'the records dir (plugin.recordsDir default /var/lib/jetson-agent-root) is made by systemd');
+  t.equal(one('StateDirectoryMode'), '0700', 'root-only');
+  t.same(
+    (d.get('ReadWritePaths') ?? []).flatMap((v) => v.split(/\s+/)).sort(),
+    ['-/usr/lib/aarch64-linux-gnu', '-/var/lib/dpkg', '/etc', '/var/lib/jetson-agent'].sort(),
+    'library dir, dpkg diversions, /etc for ld.so.cache~ → ld.so.cache, the agent state dir (request/result)',
+  );
+  t.notOk(d.has('ReadOnlyPaths') || d.has('BindPaths'), 'no other mounts');
+  for (const k of ['RestrictSUIDSGID', 'NoNewPrivileges', 'PrivateNetwork', 'PrivateDevices', 'ProtectHome', 'PrivateTmp']) t.equal(one(k), 'yes', k);
+  t.same(one('CapabilityBoundingSet')?.split(/\s+/).sort(), ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER'], 'no CAP_SETUID/CAP_FSETID/CAP_SYS_ADMIN');
+  t.equal(PluginSection.properties.recordsDir.default, `/var/lib/${one('StateDirectory') ?? ''}`, 'the unit makes the directory plugin.recordsDir names by default');
 });
 
 t.test('agent unit: notify protocol, restart policy and Jetson-safe hardening', async (t) => {

@@ -3,7 +3,7 @@ import {
   cmakeVersionFromShareDir,
   dpkgStack,
   parseChipId,
-  parseCmakeVersion,
+  cmakeVersionFact,
   parseCompatible,
   parseCudaVersionJson,
   parseCudaVersionTxt,
@@ -11,7 +11,7 @@ import {
   parseDpkgStatus,
   parseDtsFilename,
   parseModel,
-  parseNvInferVersionHeader,
+  nvInferVersionFact,
   parseNvTegraRelease,
   parseOsRelease,
   sonameMajor,
@@ -121,18 +121,18 @@ t.test('NvInferVersion.h: plain macros and the TRT_MAJOR_ENTERPRISE indirection'
     '#define NV_TENSORRT_MAJOR 8 //!< TensorRT major version.\n#define NV_TENSORRT_MINOR 5 //!< TensorRT minor version.\n' +
     '#define NV_TENSORRT_PATCH 2 //!< TensorRT patch version.\n#define NV_TENSORRT_BUILD 2 //!< TensorRT build number.\n' +
     '#define NV_TENSORRT_SONAME_MAJOR 8\n';
-  t.same(parseNvInferVersionHeader(plain).value, { major: 8, minor: 5, patch: 2, build: 2, version: '8.5.2' });
+  t.same(nvInferVersionFact(plain).value, { major: 8, minor: 5, patch: 2, build: 2, version: '8.5.2' });
   const enterprise =
     '#define TRT_MAJOR_ENTERPRISE 10\n#define TRT_MINOR_ENTERPRISE 14\n#define TRT_PATCH_ENTERPRISE 1\n#define TRT_BUILD_ENTERPRISE 48\n' +
     '#define NV_TENSORRT_MAJOR TRT_MAJOR_ENTERPRISE //!< TensorRT major version.\n#define NV_TENSORRT_MINOR TRT_MINOR_ENTERPRISE //!< TensorRT minor version.\n' +
     '#define NV_TENSORRT_PATCH TRT_PATCH_ENTERPRISE //!< TensorRT patch version.\n#define NV_TENSORRT_BUILD TRT_BUILD_ENTERPRISE //!< TensorRT build number.\n';
-  t.same(parseNvInferVersionHeader(enterprise).value, { major: 10, minor: 14, patch: 1, build: 48, version: '10.14.1' });
-  const garbage = parseNvInferVersionHeader('\x7fELF\x02\x01 not a header');
+  t.same(nvInferVersionFact(enterprise).value, { major: 10, minor: 14, patch: 1, build: 48, version: '10.14.1' });
+  const garbage = nvInferVersionFact('\x7fELF\x02\x01 not a header');
   t.equal(garbage.value, null);
   t.match(garbage.warning, /no resolvable NV_TENSORRT_MAJOR/);
-  const dangling = parseNvInferVersionHeader('#define NV_TENSORRT_MAJOR TRT_MAJOR_UNDEFINED\n#define NV_TENSORRT_MINOR 2\n#define NV_TENSORRT_PATCH 1\n');
+  const dangling = nvInferVersionFact('#define NV_TENSORRT_MAJOR TRT_MAJOR_UNDEFINED\n#define NV_TENSORRT_MINOR 2\n#define NV_TENSORRT_PATCH 1\n');
   t.equal(dangling.value, null, 'an unresolvable indirection is not a version');
-  const loop = parseNvInferVersionHeader('#define NV_TENSORRT_MAJOR A\n#define A B\n#define B A\n#define NV_TENSORRT_MINOR 1\n#define NV_TENSORRT_PATCH 0\n');
+  const loop = nvInferVersionFact('#define NV_TENSORRT_MAJOR A\n#define A B\n#define B A\n#define NV_TENSORRT_MINOR 1\n#define NV_TENSORRT_PATCH 0\n');
   t.equal(loop.value, null, 'a define loop ends');
 });
 
@@ -158,9 +158,9 @@ t.test('CUDA version.txt and version.json', async (t) => {
 t.test('cuDNN header, cmake --version, usr/share/cmake-X.Y, os-release', async (t) => {
   t.equal(parseCudnnHeader('#define CUDNN_MAJOR 8\n#define CUDNN_MINOR 6\n#define CUDNN_PATCHLEVEL 0\n').value, '8.6.0');
   t.match(parseCudnnHeader('#define CUDNN_VERSION 8600').warning, /no CUDNN_MAJOR/);
-  t.equal(parseCmakeVersion('cmake version 3.10.2\n\nCMake suite maintained and supported by Kitware (kitware.com/cmake).\n').value, '3.10.2');
-  t.equal(parseCmakeVersion('cmake version 3.31.0-rc1\n').value, '3.31.0');
-  t.match(parseCmakeVersion('bash: cmake: command not found').warning, /unexpected/);
+  t.equal(cmakeVersionFact('cmake version 3.10.2\n\nCMake suite maintained and supported by Kitware (kitware.com/cmake).\n').value, '3.10.2');
+  t.equal(cmakeVersionFact('cmake version 3.31.0-rc1\n').value, '3.31.0');
+  t.match(cmakeVersionFact('bash: cmake: command not found').warning, /unexpected/);
   t.equal(cmakeVersionFromShareDir('cmake-3.22'), '3.22');
   t.equal(cmakeVersionFromShareDir('cmake'), null);
   t.equal(parseOsRelease('PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\n').value, 'Debian GNU/Linux 12 (bookworm)');

@@ -40,3 +40,16 @@ t.test('evaluateThreshold table', async (t) => {
     t.equal(v.tripped, tripped, `${why} (${v.message})`);
   }
 });
+
+t.test('devices still working count as if they succeed: early failures of a large wave do not trip', async (t) => {
+  const pct = { kind: 'percent', hundredths: 1000, minSample: 10 } as const;
+  // 10,000 devices, wave 2 of 999 with 2 % failing: the 20 failures arrive before any success.
+  const early = evaluateThreshold(pct, { failed: 20, executed: 21, total: 10_000, inFlight: 979 });
+  t.equal(early.tripped, false, early.message);
+  t.equal(early.message, '20 of 1000 notified device(s) failed (979 still working, counted as if they succeed), within 10%');
+  // 20 % failing: 200 failures of 1000 notified exceed 10 % whatever the rest do.
+  t.equal(evaluateThreshold(pct, { failed: 200, executed: 201, total: 10_000, inFlight: 799 }).tripped, true);
+  t.equal(evaluateThreshold(pct, { failed: 101, executed: 110, total: 10_000, inFlight: 890 }).tripped, true, '101 of 1000 > 10 %');
+  t.equal(evaluateThreshold(pct, { failed: 100, executed: 110, total: 10_000, inFlight: 890 }).tripped, false, '100 of 1000 = 10 %');
+  t.equal(evaluateThreshold(pct, { failed: 9, executed: 9, total: 10_000, inFlight: 991 }).tripped, false, 'below the sample');
+});

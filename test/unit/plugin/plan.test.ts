@@ -161,9 +161,11 @@ t.test('NvInferVersion.h: both macro styles (plain numbers; TRT_*_ENTERPRISE fro
     major: 8,
     minor: 2,
     patch: 1,
+    build: null,
     sonameMajor: 8,
+    version: '8.2.1',
   });
   const trt1013 = '#define TRT_MAJOR_ENTERPRISE 10\n#define TRT_MINOR_ENTERPRISE 13\n#define TRT_PATCH_ENTERPRISE 0\n#define NV_TENSORRT_MAJOR TRT_MAJOR_ENTERPRISE\n#define NV_TENSORRT_MINOR TRT_MINOR_ENTERPRISE\n#define NV_TENSORRT_PATCH TRT_PATCH_ENTERPRISE\n';
-  t.same(parseNvInferVersionHeader(trt1013), { major: 10, minor: 13, patch: 0, sonameMajor: 10 });
+  t.same(parseNvInferVersionHeader(trt1013), { major: 10, minor: 13, patch: 0, build: null, sonameMajor: 10, version: '10.13.0' });
   t.equal(parseNvInferVersionHeader('#define NV_TENSORRT_MAJOR 8\n'), undefined);
 });

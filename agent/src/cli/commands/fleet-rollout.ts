@@ -8,10 +8,15 @@ import { planRollout } from '../../fleet/plan.js';
 import { formatPlan } from '../../fleet/plan-format.js';
 import { parsePolicy } from '../../fleet/policy.js';
 import { initialProgress } from '../../fleet/reducer.js';
-import { formatStatus, progressLine } from '../../fleet/rollout-format.js';
+import { formatRolloutList, formatStatus, progressLine, rolloutListRows } from '../../fleet/rollout-format.js';
+import { formatErrorGroups } from '../../fleet/error-summary.js';
 import { ROLLOUT_RECORD_VERSION, type RolloutRecord } from '../../fleet/rollout-record.js';
 import { HEARTBEAT_MS, operatorRollback, persist, runRollout } from '../../fleet/runner.js';
 import { parseTargetSelector } from '../../fleet/targets.js';
+import { parseDuration } from '../../fleet/duration.js';
+import { readDesired } from '../../fleet/desired.js';
+import { confirmRollback } from '../../fleet/rollback-watch.js';
+import { formatRollback, rollbackCounts } from '../../fleet/rollback-report.js';
 import { keyIdOf } from '../../fleet/key-id.js';
 import type { SignedEnvelope } from '../../core/contracts/topics.js';
 import { fsError, readText } from '../../platform/fs.js';
@@ -36,18 +41,25 @@ async function drive(ctx: CommandContext, session: FleetSession, rec: RolloutRec
     },
   });
   if (tty) process.stderr.write('\n');
-  ctx.out.result({ deploymentId: final.deploymentId, phase: final.progress.phase, decision: final.decision, counts: final.counts, abort: final.progress.abort ?? null, rolledBack: final.rolledBack });
+  const result = { deploymentId: final.deploymentId, phase: final.progress.phase, decision: final.decision, counts: final.counts, errors: final.errors ?? [], abort: final.progress.abort ?? null, rolledBack: final.rolledBack };
   ctx.out.print(formatStatus(final, Date.now()));
   if (ctx.signal.aborted && final.progress.phase === 'running') {
+    ctx.out.result(result);
     ctx.out.info(`Stopped; the rollout stays running in its retained record. Continue with: jetson-fleet rollout resume ${final.deploymentId}`);
     return 130;
   }
   if (final.progress.phase === 'aborted') {
-    throw new AgentError('FLEET_ROLLOUT_ABORTED', `Rollout ${final.deploymentId} aborted: ${final.progress.abort?.message ?? final.decision}.`, {
-      hint: `Inspect with \`jetson-fleet rollout status ${final.deploymentId}\` and \`jetson-fleet devices\`; the current wave was rolled back.`,
-      details: { counts: final.counts },
-    });
+    const errors = final.errors ?? [];
+    const worst = errors.length ? `; worst errors: ${formatErrorGroups(errors).join('; ')}` : '';
+    return ctx.out.fail(
+      result,
+      new AgentError('FLEET_ROLLOUT_ABORTED', `Rollout ${final.deploymentId} aborted: ${final.progress.abort?.message ?? final.decision}${worst}.`, {
+        hint: `Inspect with \`jetson-fleet rollout status ${final.deploymentId}\` and \`jetson-fleet devices\`; the current wave was rolled back.`,
+        details: { counts: final.counts, errors },
+      }),
+    );
   }
+  ctx.out.result(result);
   return 0;
 }
 
@@ -213,45 +225,90 @@ export const fleetRolloutStatusCommand: CommandSpec = {
   },
 };
 
+export const fleetRolloutListCommand: CommandSpec = {
+  path: ['rollout', 'list'],
+  summary: 'List the rollouts retained on the broker: phase, wave, outcome counts, worst error, and whether a running one has lost its controller.',
+  options: { ...BROKER_OPTIONS, phase: { type: 'string', arg: 'PHASE', description: 'Only rollouts in this phase: running, done or aborted.' } },
+  examples: ['jetson-fleet rollout list --config fleet.yaml', 'jetson-fleet rollout list --phase running --json $B'],
+  async run(ctx) {
+    const phase = str(ctx.options.phase);
+    if (phase !== undefined && !['running', 'done', 'aborted'].includes(phase)) throw new UsageError(`--phase must be running, done or aborted, not "${phase}".`);
+    const broker = await brokerFrom(ctx);
+    const session = await FleetSession.open(broker.connect, broker.prefix, { devices: false, rollout: '+' });
+    try {
+      const rows = rolloutListRows([...session.rollouts.values()], Date.now()).filter((r) => phase === undefined || r.phase === phase);
+      ctx.out.result({ rollouts: rows });
+      ctx.out.print(formatRolloutList(rows));
+      return 0;
+    } finally {
+      await session.close();
+    }
+  },
+};
+
 /**
  * Body of `rollout abort` (scope `wave`) and `rollout rollback` (scope `all`): one record
- * write and rollback path (runner.ts operatorRollback), two reports.
+ * write and rollback path (runner.ts operatorRollback), two reports. Both wait for each
+ * online device's answer and print what it serves afterwards (fleet/rollback-report.ts): a
+ * rollback is reported done only where a device said it no longer serves the deployment's
+ * model.
  */
-async function stopRollout(ctx: CommandContext, scope: 'wave' | 'all'): Promise<void> {
+async function stopRollout(ctx: CommandContext, scope: 'wave' | 'all'): Promise<number> {
   const id = positionalId(ctx);
+  const timeoutMs = parseDuration(str(ctx.options.timeout) ?? '2m', '--timeout');
   const key = await signingKeyFrom(ctx);
   const broker = await brokerFrom(ctx);
-  const session = await FleetSession.open(broker.connect, broker.prefix, { devices: false, rollout: id });
+  const session = await FleetSession.open(broker.connect, broker.prefix, { devices: true, rollout: id });
   try {
     const rec = loadRecord(session, id);
     if (scope === 'wave' && rec.progress.phase !== 'running') {
       throw new UsageError(`Rollout ${id} is already ${rec.progress.phase}.`, `Use \`jetson-fleet rollout rollback ${id}\` to return every touched device to its previous desired state.`);
     }
     const message = scope === 'wave' ? (str(ctx.options.reason) ?? 'aborted by operator') : 'rolled back by operator';
-    const out = await operatorRollback(session, rec, key, { scope, message }, Date.now());
-    ctx.out.result({ deploymentId: id, phase: out.progress.phase, rolledBack: out.rolledBack });
-    ctx.out.print(
-      scope === 'wave'
-        ? `aborted ${id}; rolled back ${out.rolledBack.length} device(s) of wave ${out.progress.wave + 1}`
-        : `rolled back ${out.rolledBack.length} device(s) of ${id}`,
+    const model = readDesired(JSON.stringify(rec.envelope))?.model ?? null;
+    const { record: out, devices } = await confirmRollback(session, () => operatorRollback(session, rec, key, { scope, message }, Date.now()), {
+      deployment: { id, model },
+      timeoutMs,
+      signal: ctx.signal,
+    });
+    const what = scope === 'wave' ? `aborted ${id}; rolled back wave ${out.progress.wave + 1}` : `rolled back ${id}`;
+    ctx.out.print([`${what} on ${devices.length} device(s): ${rollbackCounts(devices)}`, ...formatRollback(devices)].join('\n'));
+    const result = { deploymentId: id, phase: out.progress.phase, rolledBack: out.rolledBack, devices };
+    const bad = devices.filter((d) => !d.ok);
+    if (bad.length === 0) {
+      ctx.out.result(result);
+      return 0;
+    }
+    return ctx.out.fail(
+      result,
+      new AgentError('FLEET_ROLLBACK_INCOMPLETE', `The rollback of ${id} is not done on ${bad.length} of ${devices.length} device(s): ${bad.slice(0, 5).map((d) => `${d.id} ${d.message}`).join('; ')}${bad.length > 5 ? '; …' : ''}.`, {
+        hint: 'Inspect those devices with `jetson-fleet device ID`; run the rollback again, or `jetson-fleet request ID rollback --key …` for one device.',
+        details: { devices: bad },
+      }),
     );
   } finally {
     await session.close();
   }
 }
 
+const STOP_OPTIONS = {
+  ...BROKER_OPTIONS,
+  ...KEY_OPTION,
+  timeout: { type: 'string' as const, arg: 'DUR', description: "How long to wait for the online devices' answers (default 2m: a device may have to load its previous model again)." },
+};
+
 export const fleetRolloutAbortCommand: CommandSpec = {
   path: ['rollout', 'abort'],
   summary: 'Stop a rollout and roll back the notified devices of its current wave (as an automatic abort does).',
-  options: { ...BROKER_OPTIONS, ...KEY_OPTION, reason: { type: 'string', arg: 'TEXT', description: 'Recorded with the abort.' } },
+  options: { ...STOP_OPTIONS, reason: { type: 'string', arg: 'TEXT', description: 'Recorded with the abort.' } },
   positionals: [{ name: 'ID', required: true, description: 'Deployment id.' }],
   run: (ctx) => stopRollout(ctx, 'wave'),
 };
 
 export const fleetRolloutRollbackCommand: CommandSpec = {
   path: ['rollout', 'rollback'],
-  summary: 'Re-publish the previous desired state to every device the rollout touched and send each a signed rollback request.',
-  options: { ...BROKER_OPTIONS, ...KEY_OPTION },
+  summary: 'Re-publish the previous desired state to every device the rollout touched, send each a signed rollback request, and report what each device serves afterwards.',
+  options: STOP_OPTIONS,
   positionals: [{ name: 'ID', required: true, description: 'Deployment id.' }],
   run: (ctx) => stopRollout(ctx, 'all'),
 };

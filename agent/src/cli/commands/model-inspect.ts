@@ -1,13 +1,15 @@
 import path from 'node:path';
 import { UsageError } from '../../core/errors.js';
 import { inspectModelFile } from '../../models/etlt-file.js';
+import { KNOWN_FAMILIES } from '../../models/families/detect.js';
+import { formatTensor } from '../../models/onnx/signature.js';
 import { loadKeyFile, loadModelKey, type ModelKey } from '../../models/keyring.js';
 import type { CommandSpec } from '../types.js';
 import { optString } from './opts.js';
 
 export const modelInspectCommand: CommandSpec = {
   path: ['model', 'inspect'],
-  summary: 'Inspect a .etlt/.onnx model: header, payload kind (UFF/ONNX), key check, size, sha256.',
+  summary: 'Inspect a .etlt/.onnx model: header, payload kind (UFF/ONNX), key check, size, sha256; for .onnx the input/output signature and the detector family.',
   description:
     'With --key-ref (a name in the keyring) or --key-file, decrypts the first 64 KiB and checks that it is a protobuf of the kind the header announces: keyValid false means the key is wrong. The key is never printed.',
   positionals: [{ name: 'FILE', required: true, description: '.etlt or .onnx file.' }],
@@ -35,6 +37,14 @@ export const modelInspectCommand: CommandSpec = {
         `key:       ${r.keyValid === null ? 'not checked' : r.keyValid ? `valid (${key?.name ?? ''})` : `WRONG (${key?.name ?? ''})`}`,
         `size:      ${r.sizeBytes} bytes`,
         `sha256:    ${r.sha256}`,
+        ...(r.graph
+          ? [
+              ...r.graph.inputs.map((t, i) => `${i === 0 ? 'inputs:    ' : '           '}${formatTensor(t)}`),
+              ...r.graph.outputs.map((t, i) => `${i === 0 ? 'outputs:   ' : '           '}${formatTensor(t)}`),
+              ...Object.entries(r.graph.metadata).map(([k, v], i) => `${i === 0 ? 'metadata:  ' : '           '}${k} = ${v.length > 80 ? `${v.slice(0, 77)}...` : v}`),
+              `family:    ${r.graph.family ? `${r.graph.family}: ${r.graph.why ?? ''}${r.graph.classes !== null ? `; ${r.graph.classes} classes` : ''}` : `none recognised (known: ${KNOWN_FAMILIES}); package create refuses it without --family`}`,
+            ]
+          : []),
       ].join('\n'),
     );
     return r.keyValid === false ? 1 : 0;

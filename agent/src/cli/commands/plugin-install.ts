@@ -2,6 +2,7 @@ import path from 'node:path';
 import { AgentError, UsageError } from '../../core/errors.js';
 import { createPluginContext } from '../../compose/plugin-context.js';
 import { lastArtifact } from '../../plugin/artifact.js';
+import { stageBuild } from '../../plugin/stage.js';
 import { installPlugin } from '../../plugin/swap.js';
 import type { CommandSpec } from '../types.js';
 import { optString, stepPrinter } from './plugin-common.js';
@@ -10,7 +11,7 @@ export const pluginInstallCommand: CommandSpec = {
   path: ['plugin', 'install'],
   summary: 'Swap the system libnvinfer_plugin for a built one: backup, checks, atomic replace, verify, rollback.',
   description:
-    'Idempotent; safe to run as root from a separate helper. Refuses while dpkg/apt holds its lock. The original is backed up into state/backups/<sha256>/ and a local dpkg diversion protects the swapped file from package upgrades where dpkg-divert is available.',
+    'Idempotent; safe to run as root from a separate helper. Refuses while dpkg/apt holds its lock. The original is backed up into <plugin.recordsDir>/backups/<sha256>/ (root-only) and a local dpkg diversion protects the swapped file from package upgrades where dpkg-divert is available.',
   options: {
     from: { type: 'string', arg: 'FILE', description: 'Library to install.' },
     'last-build': { type: 'boolean', description: 'Install the newest recorded `plugin build` output.' },
@@ -23,6 +24,8 @@ export const pluginInstallCommand: CommandSpec = {
     if (Boolean(from) === last) throw new UsageError('Pass exactly one of --from FILE or --last-build.');
     const pctx = await createPluginContext(env, stepPrinter(ctx, 'plugin install'));
     let candidateFile: string;
+    let source: string;
+    let cleanup = (): Promise<void> => Promise.resolve();
     let builtFor: { arch: string; branch: string; tensorrt: string } | null = null;
     if (last) {
       const a = await lastArtifact(pctx.state);
@@ -31,16 +34,21 @@ export const pluginInstallCommand: CommandSpec = {
           hint: `Run "${ctx.program} plugin build" first, or pass --from FILE.`,
         });
       }
-      candidateFile = a.file;
+      // The build record is the agent's: install a checked root-only copy (stage.ts).
+      const staged = await stageBuild(pctx, a);
+      candidateFile = staged.file;
+      source = a.file;
+      cleanup = staged.cleanup;
       builtFor = { arch: a.gpuArchs.join(' '), branch: a.branch, tensorrt: a.treeVersion ?? a.tensorrt ?? '' };
     } else {
       candidateFile = path.resolve(from ?? '');
+      source = candidateFile;
     }
-    const r = await installPlugin(pctx, { candidateFile, builtFor });
+    const r = await installPlugin(pctx, { candidateFile, source, builtFor }).finally(cleanup);
     ctx.out.result(r);
     ctx.out.print(
       r.changed
-        ? `installed ${candidateFile} as ${r.library} (sha256 ${r.sha256.slice(0, 12)}…, load check: ${r.loadCheck}); original backed up in ${r.backup.dir}`
+        ? `installed ${source} as ${r.library} (sha256 ${r.sha256.slice(0, 12)}…, load check: ${r.loadCheck}); original backed up in ${r.backup.dir}`
         : `already installed: ${r.library} (sha256 ${r.sha256.slice(0, 12)}…), verified`,
     );
   },

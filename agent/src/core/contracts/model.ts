@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { ConstantInput, DecodeParams, DetectorFamily, TensorInfo } from './detector.js';
 
 /**
  * `model.json` at the root of a model package (issue #4 §1). Produced by
@@ -29,6 +30,18 @@ export const ModelInput = Type.Object(
     resize: Type.Union([Type.Literal('letterbox-center'), Type.Literal('letterbox-topleft'), Type.Literal('stretch')], {
       default: 'letterbox-center',
     }),
+    /** Per-channel divisor after the mean: y = (x − mean) · scale / std (DETR: ImageNet std × 255). */
+    std: Type.Optional(Type.Array(Type.Number({ exclusiveMinimum: 0 }), { minItems: 1, maxItems: 3 })),
+    /** Letterbox pad as a pixel value before normalisation (Ultralytics, YOLOX: 114); absent = the mean (0 after it). */
+    pad: Type.Optional(Type.Number({ minimum: 0, maximum: 255 })),
+    /** Input tensor element type: float16 graphs take half-float bits. */
+    dtype: Type.Optional(Type.Union([Type.Literal('float32'), Type.Literal('float16')])),
+    /** Resize arithmetic: libvips' linear (default) or OpenCV INTER_LINEAR's (half-pixel centres, 11-bit weights). */
+    resample: Type.Optional(Type.Union([Type.Literal('libvips-linear'), Type.Literal('opencv-linear')])),
+    /** Resized size from ratio·size: round (TAO, Ultralytics) or floor (YOLOX's int()). */
+    sizeRounding: Type.Optional(Type.Union([Type.Literal('round'), Type.Literal('floor')])),
+    /** The graph's batch dimension is symbolic (trtexec then gets --minShapes/--optShapes/--maxShapes). */
+    dynamicBatch: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
@@ -38,6 +51,10 @@ export const NmsConfig = Type.Object(
     confidenceThreshold: Type.Number({ minimum: 0, maximum: 1, default: 0.3 }),
     iouThreshold: Type.Number({ minimum: 0, maximum: 1, default: 0.5 }),
     topK: Type.Integer({ minimum: 1, maximum: 4096, default: 200 }),
+    /** Detections returned per image unless the request asks otherwise (default inference.maxDetections). */
+    maxDetections: Type.Optional(Type.Integer({ minimum: 1, maximum: 4096 })),
+    /** Only these labels are returned (class filter); absent = all. */
+    classes: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
   },
   { additionalProperties: false },
 );
@@ -64,7 +81,14 @@ export const ModelManifestSchema = Type.Object(
     schemaVersion: Type.Literal(MODEL_SCHEMA_VERSION),
     name: Type.String({ pattern: '^[a-z0-9._-]+$', minLength: 1, maxLength: 100 }),
     version: Type.String({ pattern: '^[A-Za-z0-9._+-]+$', minLength: 1, maxLength: 64 }),
-    network: NetworkType,
+    /** `onnx`: an ONNX detector of the family in `family` (not a TAO TLT network). */
+    network: Type.Union([NetworkType, Type.Literal('onnx')]),
+    family: Type.Optional(DetectorFamily),
+    decode: Type.Optional(DecodeParams),
+    /** Constant extra graph inputs (fed with every run). */
+    extraInputs: Type.Optional(Type.Array(ConstantInput, { maxItems: 4 })),
+    /** The graph's inputs and outputs as read at package create (KServe metadata). */
+    signature: Type.Optional(Type.Object({ inputs: Type.Array(TensorInfo), outputs: Type.Array(TensorInfo) }, { additionalProperties: false })),
     format: Type.Union([Type.Literal('etlt'), Type.Literal('onnx')]),
     /** Model file path inside the package. */
     file: Type.String({ minLength: 1 }),

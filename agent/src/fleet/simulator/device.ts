@@ -59,6 +59,13 @@ export class SimulatedDevice {
     const bus = await this.o.connect({ clientId: this.o.id, will: { topic: this.t.status.topic, payload: will } });
     this.bus = bus;
     bus.onMessage((topic, payload) => this.onMessage(topic, payload));
+    // As the agent does: after a reconnect (the broker may have published the will meanwhile)
+    // the retained online status, health and the last report go out again.
+    bus.onReconnect(() => {
+      void bus.publish(this.t.status.topic, JSON.stringify(simStatus(this.o.groups, this.o.now())), true).catch(() => undefined);
+      void bus.publish(this.t.health.topic, JSON.stringify(simHealth(this.o.id, this.o.now(), this.model)), true).catch(() => undefined);
+      if (this.current) void bus.publish(this.t.deployment.topic, JSON.stringify(this.current.report), true).catch(() => undefined);
+    });
     await bus.publish(this.t.status.topic, JSON.stringify(simStatus(this.o.groups, this.o.now())), true);
     await bus.publish(this.t.health.topic, JSON.stringify(simHealth(this.o.id, this.o.now(), this.model)), true);
     await bus.subscribe([this.t.desired.topic, ...this.o.groups.map((g) => groupDesiredTopic(this.o.prefix, g).topic), this.t.request('rollback').topic]);
@@ -143,8 +150,10 @@ export class SimulatedDevice {
     let params: Record<string, unknown> = {};
     let transaction: string | null = null;
     try {
-      const req = JSON.parse(verifyEnvelope(raw, this.o.keys).toString('utf8')) as { transaction?: string; deviceId?: string; expiresAt?: string; params?: Record<string, unknown> };
+      const req = JSON.parse(verifyEnvelope(raw, this.o.keys).toString('utf8')) as { v?: number; op?: string; transaction?: string; deviceId?: string; expiresAt?: string; params?: Record<string, unknown> };
       transaction = req.transaction ?? null;
+      // The agent's checks in short (rollout/requests.ts): v2, bound to this op and device, unexpired.
+      if (req.v !== 2 || req.op !== 'rollback') throw new Error('request is not a v2 rollback request');
       if (req.deviceId !== this.o.id || !req.expiresAt || Date.parse(req.expiresAt) <= this.o.now()) throw new Error('request is for another device or expired');
       params = req.params ?? {};
     } catch (err) {
@@ -153,18 +162,21 @@ export class SimulatedDevice {
     }
     const cur = this.current;
     const id = typeof params.deploymentId === 'string' ? params.deploymentId : undefined;
+    let outcome = 'unchanged';
     if (cur && (id === undefined || cur.report.deploymentId === id) && (PATH.includes(cur.report.state) || cur.report.state === 'failed')) {
       if (cur.timer) clearTimeout(cur.timer);
       if (cur.report.state !== 'failed') {
+        outcome = cur.report.state === 'active' ? 'rolled_back' : 'canceled';
         this.model = cur.report.previous;
-        this.report({ ...cur.report, state: 'rolled_back', stage: 'rollback' });
+        this.report({ ...cur.report, state: outcome === 'rolled_back' ? 'rolled_back' : 'canceled', stage: 'rollback-request' });
       }
     }
-    void this.respond(transaction);
+    void this.respond(transaction, undefined, outcome);
   }
 
-  private async respond(transaction: string | null, error?: { code: string; message: string }): Promise<void> {
-    const body = { v: TOPIC_PAYLOAD_VERSION, transaction, status: error ? 'error' : 'ok', ...(error ? { error } : { data: { model: this.model } }) };
+  /** Answers like the agent's rollback op: the model serving afterwards and what was done. */
+  private async respond(transaction: string | null, error?: { code: string; message: string }, outcome = 'unchanged'): Promise<void> {
+    const body = { v: TOPIC_PAYLOAD_VERSION, transaction, status: error ? 'error' : 'ok', ...(error ? { error } : { data: { serving: this.model, outcome } }) };
     await this.bus?.publish(this.t.response('rollback').topic, JSON.stringify(body), false).catch(() => undefined);
   }
 

@@ -29,6 +29,10 @@ export function detectRoutes(deps: ServerDeps): FastifyPluginAsync {
       const q = (req.query ?? {}) as Record<string, unknown>;
       const threshold = num(q, 'threshold', 0, 1, false);
       const maxDetections = num(q, 'maxDetections', 1, 4096, true);
+      const iou = num(q, 'iou', 0, 1, false);
+      const rawClasses = q.classes;
+      if (rawClasses !== undefined && (typeof rawClasses !== 'string' || rawClasses.trim() === '')) throw new AgentError('BAD_REQUEST', 'Query parameter classes must be a comma-separated list of labels.');
+      const classes = typeof rawClasses === 'string' ? rawClasses.split(',').map((c) => c.trim()).filter(Boolean) : undefined;
       const priority = q.priority;
       if (priority !== undefined && priority !== 'normal' && priority !== 'low') throw new AgentError('BAD_REQUEST', 'Query parameter priority must be normal or low.');
       const model = q.model;
@@ -40,7 +44,14 @@ export function detectRoutes(deps: ServerDeps): FastifyPluginAsync {
       (req as { body: unknown }).body = undefined;
       return withDeadline(
         deps.limits.requestTimeoutMs,
-        deps.service.detect(body, model, { ...(threshold !== undefined ? { threshold } : {}), maxDetections: maxDetections ?? deps.limits.maxDetections, ...(priority === 'low' ? { priority } : {}) }),
+        deps.service.detect(body, model, {
+          ...(threshold !== undefined ? { threshold } : {}),
+          // Absent: the package's maxDetections, else inference.maxDetections (ModelRuntime).
+          ...(maxDetections !== undefined ? { maxDetections } : {}),
+          ...(iou !== undefined ? { iou } : {}),
+          ...(classes ? { classes } : {}),
+          ...(priority === 'low' ? { priority } : {}),
+        }),
       );
     });
   };

@@ -33,15 +33,29 @@ const OUTPUTS = (K: number) => [
   { name: 'BatchedNMS_3', datatype: 'FP32', shape: [-1, K] },
 ];
 
+/**
+ * Outputs: TAO BatchedNMS models give the plugin's four tensors whichever backend ran them;
+ * other families give the graph's own outputs with their true datatypes (as read at package
+ * create). The input is taken as FP32 (float16 graphs get it converted).
+ */
+function outputsOf(rt: ModelRuntime): { name: string; datatype: string; shape: number[] }[] {
+  const m = rt.servable.model;
+  if (rt.family === 'tao-batched-nms') return OUTPUTS(rt.parts.nms?.keepTopK ?? m.nms.topK);
+  const sig = m.signature?.outputs ?? [];
+  return rt.parts.outputNames.map((name) => {
+    const s = sig.find((o) => o.name === name);
+    return { name, datatype: s?.datatype ?? 'FP32', shape: s ? [-1, ...s.shape.slice(1)] : [-1] };
+  });
+}
+
 function metadata(rt: ModelRuntime): object {
   const m = rt.servable.model;
-  const K = rt.parts.nms?.keepTopK ?? m.nms.topK;
   return {
     name: m.name,
     versions: [m.version],
     platform: rt.servable.kind === 'tensorrt' ? 'tensorrt_plan' : 'onnxruntime_onnx',
     inputs: [{ name: m.input.name, datatype: 'FP32', shape: [-1, m.input.channels, m.input.height, m.input.width] }],
-    outputs: OUTPUTS(K),
+    outputs: outputsOf(rt),
   };
 }
 
@@ -170,8 +184,9 @@ export function kserveRoutes(deps: ServerDeps): FastifyPluginAsync {
         svc.infer(p.name, p.version, async (rt) => {
           const { tensor, batch, req, raw } = readInput(rt, body, headerLen);
           // Validated before inference: a bad output request costs no model run.
-          const sel = selectOutputs(OUTPUT_NAMES, req, raw);
-          const out = await rt.inferBatchedNms(tensor, batch);
+          const tao = rt.family === 'tao-batched-nms';
+          const sel = selectOutputs(tao ? OUTPUT_NAMES : rt.parts.outputNames, req, raw);
+          const out = tao ? await rt.inferBatchedNms(tensor, batch) : await rt.inferRaw(tensor, batch);
           return encodeInferResponse({ model_name: rt.name, model_version: rt.version, id: typeof req.id === 'string' ? req.id : '' }, out, sel);
         }),
       );

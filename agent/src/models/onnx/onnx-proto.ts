@@ -164,7 +164,7 @@ function modelProtoType(): Protobuf.Type {
 }
 
 /** TensorProto.DataType (onnx.proto). */
-export const DataType = { FLOAT: 1, INT32: 6, INT64: 7 } as const;
+export const DataType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10 } as const;
 /** AttributeProto.AttributeType (onnx.proto). */
 export const AttrType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7 } as const;
 
@@ -217,6 +217,7 @@ export interface OnnxModel {
   opsetImport?: { domain?: string; version?: Int64 }[];
   producerName?: string;
   graph?: OnnxGraph;
+  metadataProps?: { key?: string; value?: string }[];
 }
 
 export function int64(v: Int64 | undefined): number {

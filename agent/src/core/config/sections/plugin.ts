@@ -18,6 +18,12 @@ export const PluginSection = Type.Object(
       description: 'MQTT plugin-rebuild: how long to wait for the helper\'s result.json once it picked the request up (the unit allows 10 min).',
     }),
     driftCheckCron: Type.String({ default: '*/30 * * * *', description: 'When the daemon re-checks the installed plugin for drift.' }),
+    recordsDir: Type.String({
+      default: '/var/lib/jetson-agent-root',
+      pattern: '^/',
+      description:
+        'Root-only directory (0700 root, under hostRoot) for the plugin swap records root acts on: journal, installed record, backups of the original, lock. Never the state dir: the agent account must not be able to write it. jetson-agent-plugin.service must be allowed to write it (its StateDirectory= is the default).',
+    }),
   },
   { default: {}, additionalProperties: false },
 );
