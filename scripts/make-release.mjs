@@ -9,7 +9,10 @@
 // darwin/win32 binaries too) are left out. sharp's native package is per platform and npm
 // installs only the host's: for an arm64 release on an x86 machine run
 // `npm ci --omit=dev --os=linux --cpu=arm64` in a clean checkout first; this script refuses
-// to build a release whose native packages do not match --arch.
+// to build a release whose native packages do not match --arch. The release carries the Bun
+// the lockfile pins for its arch (@oven/bun-linux-<arch>, an optional dependency): the runtime
+// of boards whose glibc is too old for Node.js (JetPack 4), started by bin/jetson-agent. An arm64
+// release whose native files need a glibc newer than JetPack 4's 2.27 is refused (release-glibc.mjs).
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
@@ -58,11 +61,27 @@ if (pkg.dependencies?.sharp && !existsSync(sharpNative)) {
   process.exit(1);
 }
 
+const bunPackage = `@oven/bun-linux-${arch === 'arm64' ? 'aarch64' : 'x64'}`;
+if (pkg.optionalDependencies?.[bunPackage] && !existsSync(path.join(root, 'node_modules', bunPackage, 'bin', 'bun'))) {
+  console.error(
+    `make-release: node_modules has no ${bunPackage} (the JetPack 4 runtime; npm skips optional packages of other platforms, and --omit=optional drops it).\n` +
+      `Run \`npm ci --omit=dev --os=linux --cpu=${arch}\` in a clean checkout, then this script again.`,
+  );
+  process.exit(1);
+}
+
+if (!existsSync(path.join(root, 'agent', 'dist', 'main.js'))) {
+  console.error('make-release: agent/dist is not built. Run `npm run build`, then this script again.');
+  process.exit(1);
+}
+// After the check: it reads ELF files with the built agent's reader.
+const { JETPACK4_GLIBC, glibcNeeds } = await import('./release-glibc.mjs');
+
 const stage = mkdtempSync(path.join(os.tmpdir(), 'jetson-agent-release-'));
 const top = path.join(stage, name);
 try {
   mkdirSync(top);
-  for (const p of ['package.json', 'README.md', 'agent/dist', 'systemd', 'provisioning', 'docs']) {
+  for (const p of ['package.json', 'README.md', 'bin', 'agent/dist', 'systemd', 'provisioning', 'docs']) {
     if (existsSync(path.join(root, p))) cpSync(path.join(root, p), path.join(top, p), { recursive: true });
   }
   rmSync(path.join(top, 'agent/dist'), { recursive: true, force: true });
@@ -96,6 +115,24 @@ try {
   const img = path.join(top, 'node_modules', '@img');
   if (existsSync(img)) {
     for (const d of readdirSync(img)) if (/linux|darwin|win32|wasm/.test(d) && !d.endsWith(`linux-${arch}`)) rmSync(path.join(img, d), { recursive: true, force: true });
+  }
+  // Bun for other platforms (npm ci --cpu=... keeps only one, a host install may differ).
+  const oven = path.join(top, 'node_modules', '@oven');
+  if (existsSync(oven)) {
+    for (const d of readdirSync(oven)) if (d !== bunPackage.slice('@oven/'.length)) rmSync(path.join(oven, d), { recursive: true, force: true });
+  }
+  // JetPack 4 boards have glibc 2.27: an arm64 release whose native files need more would fail
+  // to load there (docs/provisioning.md "glibc audit"); x64 releases go to no JetPack.
+  if (arch === 'arm64') {
+    const { problems } = glibcNeeds(top);
+    if (problems.length > 0) {
+      console.error(
+        `make-release: refusing ${name}: its native files would not load on JetPack 4 (glibc ${JETPACK4_GLIBC}):\n  ${problems.join('\n  ')}\n` +
+          'Pin an older version of the package that carries them (docs/provisioning.md "glibc audit"), then run this script again.',
+      );
+      rmSync(stage, { recursive: true, force: true }); // process.exit skips the finally below
+      process.exit(1);
+    }
   }
   mkdirSync(outDir, { recursive: true });
   const out = path.join(outDir, `${name}.tar.gz`);

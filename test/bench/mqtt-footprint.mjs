@@ -3,8 +3,10 @@
 // and, with BENCH_BROKER=mosquitto, as on a fleet board (an external mosquitto; aedes not loaded).
 // Reads /proc/<pid>/stat and /proc/<pid>/status of the real daemon process; counts MQTT messages
 // with a real subscriber. No model: the demo model is switched off (BENCH_DEMO_MODEL=1 serves it,
-// to measure the footprint with a model loaded). Usage: npm run build && node test/bench/mqtt-footprint.mjs
-// Writes test/bench/results/mqtt-footprint.json and prints a Markdown row for docs/benchmarks.md.
+// to measure the footprint with a model loaded). BENCH_RUNTIME=bun runs the daemon on the pinned Bun
+// through bin/jetson-agent, as the unit does on JetPack 4 (the launcher execs, so the measured PID
+// is Bun's). Usage: npm run build && node test/bench/mqtt-footprint.mjs
+// Writes test/bench/results/mqtt-footprint[-fleet][-bun].json and prints a Markdown row for docs/benchmarks.md.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
@@ -12,6 +14,7 @@ import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import net from 'node:net';
 import mqtt from 'mqtt';
+import { pinnedBun } from './with-bun.mjs';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 const seconds = Number(process.env.BENCH_SECONDS ?? 60);
@@ -44,8 +47,19 @@ if (fleetMode) {
   await delay(500);
   env.JETSON_AGENT_MQTT_URL = `mqtt://127.0.0.1:${port}`;
 }
-const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean); // e.g. --max-semi-space-size=2
-const child = spawn(process.execPath, [...nodeFlags, path.join(root, 'agent', 'dist', 'main.js'), 'run'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+const runtime = process.env.BENCH_RUNTIME === 'bun' ? 'bun' : 'node';
+const nodeFlags = runtime === 'node' ? (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean) : []; // e.g. --max-semi-space-size=2
+let cmd = process.execPath;
+let args = [...nodeFlags, path.join(root, 'agent', 'dist', 'main.js'), 'run'];
+if (runtime === 'bun') {
+  const bun = pinnedBun();
+  if (!bun.exe) throw new Error(`BENCH_RUNTIME=bun needs ${bun.pkg} in node_modules (npm ci on linux ${process.arch} glibc)`);
+  // The launcher picks the release's Bun from node_modules, as on a board (bin/runtime.sh).
+  cmd = path.join(root, 'bin', 'jetson-agent');
+  args = ['run'];
+  env.JETSON_AGENT_RUNTIME = 'bun';
+}
+const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
 let out = '';
 const url = await new Promise((resolve, reject) => {
   child.stdout.on('data', (d) => {
@@ -92,6 +106,7 @@ const result = {
   seconds,
   demoModel,
   broker: fleetMode ? 'external mosquitto (fleet board)' : 'embedded aedes (standalone)',
+  runtime,
   nodeFlags,
   unitEnv,
   node: process.version,
@@ -104,7 +119,7 @@ const result = {
   exitCode: code,
 };
 mkdirSync(path.join(root, 'test', 'bench', 'results'), { recursive: true });
-writeFileSync(path.join(root, 'test', 'bench', 'results', `mqtt-footprint${fleetMode ? '-fleet' : ''}.json`), JSON.stringify(result, null, 2) + '\n');
+writeFileSync(path.join(root, 'test', 'bench', 'results', `mqtt-footprint${fleetMode ? '-fleet' : ''}${runtime === 'bun' ? '-bun' : ''}.json`), JSON.stringify(result, null, 2) + '\n');
 console.log(JSON.stringify(result, null, 2));
 // A row in docs/benchmarks.md's footprint table: max / mean / at end (anon + file).
 const r = result.idleRssMB;

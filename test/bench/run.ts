@@ -8,6 +8,10 @@
  *   from a separate client process (load-client.mjs), so the client's CPU work is not on the
  *   server's event loop. Prints a table, writes JSON to test/bench/results/. Ratios are
  *   compared within this run only.
+ * Runs on Node (`node --import=./scripts/register-ts.mjs test/bench/run.ts`) and on Bun
+ * (`node test/bench/with-bun.mjs test/bench/run.ts`, the pinned Bun running this TypeScript
+ * directly): `npm run bench` does both, so the two serving tables stand side by side. The load
+ * client is Node in both runs (BENCH_CLIENT_RUNTIME overrides), so only the server changes.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,9 +25,16 @@ import sharp from 'sharp';
 import { prepareForOnnxRuntime } from '../../agent/src/models/onnx/prepare.js';
 import { makeStack, noisyJpeg } from '../helpers/inference.js';
 import { InferenceSection } from '../../agent/src/core/config/sections/inference.js';
+import { describeRuntime, runtimeInfo } from '../../agent/src/platform/runtime.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const CLIENT = path.join(HERE, 'load-client.mjs');
+const RUNTIME = runtimeInfo();
+// The same client for both servers: Node (from PATH when this runs on Bun).
+const CLIENT_RUNTIME = process.env.BENCH_CLIENT_RUNTIME ?? (RUNTIME.name === 'bun' ? 'node' : process.execPath);
+// Bun accepts a 'gc' PerformanceObserver but JavaScriptCore reports no GC entries through it:
+// its counts would read 0, so they are reported as null (not measured) there.
+const GC_OBSERVABLE = RUNTIME.name === 'node';
 const BODIES = mkdtempSync(path.join(os.tmpdir(), 'bench-bodies-'));
 process.on('exit', () => rmSync(BODIES, { recursive: true, force: true }));
 // Same rule as the daemon's default: leave one core for HTTP, sharp and JSON.
@@ -79,7 +90,7 @@ async function rawSession(bytes: Uint8Array, h: number, w: number) {
 async function client<T>(spec: Record<string, unknown>, body: Buffer): Promise<T> {
   const bodyFile = path.join(BODIES, `body-${Math.random().toString(36).slice(2)}`);
   writeFileSync(bodyFile, body);
-  const child = spawn(process.execPath, [CLIENT, JSON.stringify({ ...spec, bodyFile })], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(CLIENT_RUNTIME, [CLIENT, JSON.stringify({ ...spec, bodyFile })], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
@@ -139,7 +150,7 @@ async function load(url: string, body: Buffer, connections: number) {
     errors: res.errors,
     loopDelayP99Ms: r1(loop.percentile(99) / 1e6),
     loopDelayMaxMs: r1(loop.max / 1e6),
-    gcPer100Req: res.total ? { major: r1((gc.major * 100) / res.total), minor: r1((gc.minor * 100) / res.total), ms: r1((gc.ms * 100) / res.total) } : null,
+    gcPer100Req: res.total && GC_OBSERVABLE ? { major: r1((gc.major * 100) / res.total), minor: r1((gc.minor * 100) / res.total), ms: r1((gc.ms * 100) / res.total) } : null,
   };
 }
 
@@ -186,6 +197,7 @@ const machine = {
   memGiB: r1(os.totalmem() / 2 ** 30),
   platform: `${os.platform()} ${os.arch()} ${os.release()}`,
   node: process.version,
+  runtime: describeRuntime(RUNTIME),
   onnxruntimeNode: (await import('onnxruntime-node/package.json', { with: { type: 'json' } })).default.version,
   sharp: sharp.versions.sharp,
   libvips: sharp.versions.vips,
@@ -227,11 +239,12 @@ for (const r of results) {
     r.loadAvg.join('→'),
   ]);
 }
+console.log(`server runtime: ${describeRuntime(RUNTIME)}`);
 const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
 for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join(' | '));
 console.log('(ms unless noted; throughput at concurrency ≥ 4 vs raw back-to-back; errors: ' + results.flatMap((r) => r.throughput.map((x) => x.errors + x.non2xx)).join(',') + ')');
 const dir = path.join(HERE, 'results');
 mkdirSync(dir, { recursive: true });
-const file = path.join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+const file = path.join(dir, `bench-${RUNTIME.name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 writeFileSync(file, JSON.stringify({ machine, threads: THREADS, date: new Date().toISOString(), results }, null, 2));
 console.log(`wrote ${path.relative(process.cwd(), file)}`);

@@ -1,10 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cleanEnv, MAIN_JS } from './cli.js';
+import { agentCommand, commandEnv } from './runtime.js';
 
 /**
  * A real `jetson-agent run` process for integration tests. By default it binds port 0 for the
  * inference endpoint and the embedded broker (tests run in parallel) and uses one intra-op
  * thread; `env` adds or overrides variables. The caller registers `stop()`/`kill()` in teardown.
+ * It runs on the test's runtime (helpers/runtime.ts): Node, or Bun through bin/jetson-agent.
  */
 export interface AgentProcess {
   readonly child: ChildProcess;
@@ -24,7 +26,8 @@ export const TEST_AGENT_ENV: Readonly<Record<string, string>> = {
 };
 
 export function startAgent(args: readonly string[], env: Readonly<Record<string, string>> = {}): AgentProcess {
-  const child = spawn(process.execPath, [MAIN_JS, 'run', ...args], { env: { ...cleanEnv(), ...TEST_AGENT_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const cmd = agentCommand(MAIN_JS);
+  const child = spawn(cmd.file, [...cmd.prefix, 'run', ...args], { env: commandEnv(cmd, { ...cleanEnv(), ...TEST_AGENT_ENV, ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (log += d.toString()));

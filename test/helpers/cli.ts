@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { agentCommand, commandEnv } from './runtime.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const MAIN_JS = path.join(REPO_ROOT, 'agent', 'dist', 'main.js');
@@ -13,19 +14,20 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Run the built CLI (`npm test` builds agent/dist first) as a real subprocess. */
+/** Run the built CLI (`npm test` builds agent/dist first) as a real subprocess, on the test's runtime (helpers/runtime.ts). */
 export function runCli(
   args: readonly string[],
   options: { env?: Record<string, string | undefined>; cwd?: string; input?: string; script?: string; timeoutMs?: number; uid?: number; gid?: number } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const node = [process.execPath, options.script ?? MAIN_JS, ...args];
+    const run = agentCommand(options.script ?? MAIN_JS);
+    const node = [run.file, ...run.prefix, ...args];
     // tap's process-info hook adds its loader to every child's NODE_OPTIONS; another user cannot
     // write its files, so that child starts through env(1) without it.
     const [cmd, ...argv] = options.uid === undefined ? node : ['/usr/bin/env', '-u', 'NODE_OPTIONS', ...node];
     const child = spawn(cmd ?? process.execPath, argv, {
       cwd: options.cwd ?? REPO_ROOT,
-      env: { ...cleanEnv(), ...options.env },
+      env: commandEnv(run, { ...cleanEnv(), ...options.env }),
       stdio: ['pipe', 'pipe', 'pipe'],
       ...(options.uid !== undefined ? { uid: options.uid, gid: options.gid ?? options.uid } : {}),
     });

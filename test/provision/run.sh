@@ -40,7 +40,11 @@ done
 
 WORK=$(mktemp -d /tmp/jetson-provision-test.XXXXXX)
 cleanup() {
-	if [ "${KEEP_ROOTFS:-0}" = 1 ]; then log "kept $WORK"; else rm -rf "$WORK"; fi
+	# A Bun board's /proc (below) holds a real procfs: unmount it before anything is removed.
+	if [ -n "${ROOTFS:-}" ] && mountpoint -q "$ROOTFS/proc" 2>/dev/null; then
+		umount -R "$ROOTFS/proc" 2>/dev/null || umount -lR "$ROOTFS/proc"
+	fi
+	if [ "${KEEP_ROOTFS:-0}" = 1 ]; then log "kept $WORK"; else rm -rf --one-file-system "$WORK"; fi
 }
 trap cleanup EXIT
 ROOTFS=$WORK/rootfs
@@ -79,11 +83,20 @@ log "mirror from apt sources: $mirror"
 # ---- board fixture ------------------------------------------------------------------------
 fixture=${BOARD_FIXTURE:-}
 if [ -z "$fixture" ]; then
+	orin=
 	for d in "$REPO/test/fixtures/boards/orin-nano-jp6" "$REPO/test/provision/fixtures/orin-nano-jp6"; do
-		if [ -f "$d/etc/nv_tegra_release" ]; then fixture=$d; break; fi
+		if [ -f "$d/etc/nv_tegra_release" ]; then orin=$d; break; fi
 	done
+	[ -n "$orin" ] || fail "no board fixture"
+	rm -rf "$WORK"
+	trap - EXIT
+	for f in "$orin" "$REPO/test/provision/fixtures/nano-jp44"; do
+		log "=== board $(basename "$f") ==="
+		BOARD_FIXTURE=$f "$0" || fail "board $(basename "$f") failed"
+	done
+	log "PASS (both boards) in $(($(date +%s) - T0))s"
+	exit 0
 fi
-[ -n "$fixture" ] || fail "no board fixture"
 log "board fixture $fixture"
 # What the board asks of this test: KEY=VALUE lines, read (never sourced).
 fixture_opt() { sed -n "s/^$1=//p" "$fixture/provision-test.env" 2>/dev/null | tail -n 1; }
@@ -94,6 +107,18 @@ yes) plugin_swap=true ;;
 *) fail "$fixture/provision-test.env: PLUGIN_SWAP must be yes or no" ;;
 esac
 log "board asks for a plugin swap: $plugin_swap"
+# JetPack 4 on a Debian rootfs: the glibc and systemd the role must plan for, the runtime it must
+# pick, and the distribution's cmake (a double) that is too old.
+assume_glibc=$(fixture_opt ASSUME_GLIBC)
+assume_systemd=$(fixture_opt ASSUME_SYSTEMD)
+expect_runtime=$(fixture_opt EXPECT_RUNTIME)
+expect_runtime=${expect_runtime:-node}
+distro_cmake=$(fixture_opt DISTRO_CMAKE)
+case $expect_runtime in node | bun) ;; *) fail "$fixture/provision-test.env: EXPECT_RUNTIME must be node or bun" ;; esac
+if [ -n "$distro_cmake" ] && [ ! -x "$REPO/test/fixtures/bin/cmake-$distro_cmake" ]; then
+	fail "$fixture/provision-test.env: no cmake double test/fixtures/bin/cmake-$distro_cmake"
+fi
+log "board: runtime $expect_runtime, glibc ${assume_glibc:-as the target}, systemd ${assume_systemd:-as the target}, distro cmake ${distro_cmake:-as the target}"
 # What the build must have been told for this board, known from the board, not from the agent.
 if [ "$plugin_swap" = true ]; then
 	expect_archs=$(fixture_opt PLUGIN_GPU_ARCHS)
@@ -102,8 +127,9 @@ if [ "$plugin_swap" = true ]; then
 		fail "$fixture/provision-test.env: PLUGIN_SWAP=yes needs PLUGIN_GPU_ARCHS and PLUGIN_CUDA_VERSION"
 	fi
 fi
-# The plugin build needs cmake, make and a C compiler on the board (JetPack has them).
-if [ "$plugin_swap" = true ]; then INCLUDE=$INCLUDE,cmake,make,gcc,libc6-dev; fi
+# The plugin build needs cmake, make and a C compiler on the board (JetPack has them); a board
+# with a too-old distro cmake gets the target's real one as its controller-side tarball.
+if [ "$plugin_swap" = true ] || [ -n "$distro_cmake" ]; then INCLUDE=$INCLUDE,cmake,make,gcc,libc6-dev; fi
 
 # ---- rootfs (cached) ------------------------------------------------------------------------
 arch=$(dpkg --print-architecture)
@@ -128,6 +154,40 @@ for part in etc proc sys usr; do
 	[ ! -d "$fixture/$part" ] || cp -a "$fixture/$part/." "$ROOTFS/$part/"
 done
 serial=$(tr -d '\000' <"$ROOTFS/proc/device-tree/serial-number")
+soc=$(tr '\000' '\n' <"$fixture/proc/device-tree/compatible" | sed -n 's/^nvidia,\(tegra[0-9]*\)$/\1/p' | head -n 1)
+
+# Bun aborts at start without a mounted procfs (Node does not need one; docs/architecture.md
+# "Runtimes"), so a Bun board's /proc is a tmpfs holding the fixture's device tree plus links
+# to a real procfs for everything else (/proc/self → .host/self → .host/<pid>). On x86 the real
+# procfs has no device-tree, so nothing of the board is shadowed.
+if [ "$expect_runtime" = bun ]; then
+	mount -t tmpfs -o mode=0755 board-proc "$ROOTFS/proc"
+	cp -a "$fixture/proc/." "$ROOTFS/proc/"
+	mkdir "$ROOTFS/proc/.host"
+	mount -t proc proc "$ROOTFS/proc/.host"
+	for entry in "$ROOTFS/proc/.host/"*; do
+		name=${entry##*/}
+		case $name in [0-9]*) continue ;; esac
+		[ -e "$ROOTFS/proc/$name" ] || ln -s ".host/$name" "$ROOTFS/proc/$name"
+	done
+	log "board /proc: fixture device tree + host procfs links (for Bun)"
+fi
+
+# The distribution's cmake is too old on this board: a double in its place, and the target's
+# real cmake as the Kitware-layout tarball (cmake-X.Y.Z-linux-<machine>/{bin,share}) the
+# operator would hand the role.
+if [ -n "$distro_cmake" ]; then
+	real_cmake=$(chroot "$ROOTFS" cmake --version | sed -n 's/^cmake version \([0-9.]*\).*/\1/p')
+	[ -n "$real_cmake" ] || fail "the target has no cmake to package"
+	cmake_dir=cmake-$real_cmake-linux-$(uname -m)
+	mkdir -p "$WORK/cmakepkg/$cmake_dir/bin" "$WORK/cmakepkg/$cmake_dir/share" "$WORK/dist"
+	cp "$ROOTFS/usr/bin/cmake" "$WORK/cmakepkg/$cmake_dir/bin/cmake"
+	cp -a "$ROOTFS/usr/share/cmake-${real_cmake%.*}" "$WORK/cmakepkg/$cmake_dir/share/"
+	cmake_tarball=$WORK/dist/$cmake_dir.tar.gz
+	tar -C "$WORK/cmakepkg" -czf "$cmake_tarball" "$cmake_dir"
+	install -m 0755 "$REPO/test/fixtures/bin/cmake-$distro_cmake" "$ROOTFS/usr/bin/cmake"
+	log "distro cmake: $(chroot "$ROOTFS" cmake --version | head -n 1) (double); tarball $cmake_dir"
+fi
 
 # ---- the board's TensorRT plugin library (when the board asks for a swap) -----------------
 # The fixture carries the text parts (NvInferVersion.h, CUDA version.json, ld.so.conf.d); the
@@ -207,7 +267,6 @@ jetsons:
 EOF
 cat >"$WORK/vars.yml" <<EOF
 jetson_agent_release_tarball: $release
-jetson_agent_node_tarball: $WORK/dist/$ndir.tar.gz
 jetson_agent_groups: [ci, orin-nano]
 jetson_agent_mqtt_url: mqtt://127.0.0.1:1883
 jetson_agent_mqtt_auth: password
@@ -219,6 +278,11 @@ jetson_agent_model_keys:
   tlt-yolov3: nvidia_tlt
 jetson_agent_cli_detect: $cli_detect
 EOF
+# A Bun board gets no Node tarball: the role must not need one.
+if [ "$expect_runtime" = node ]; then echo "jetson_agent_node_tarball: $WORK/dist/$ndir.tar.gz" >>"$WORK/vars.yml"; fi
+if [ -n "$assume_glibc" ]; then echo "jetson_agent_assume_glibc: \"$assume_glibc\"" >>"$WORK/vars.yml"; fi
+if [ -n "$assume_systemd" ]; then echo "jetson_agent_assume_systemd: \"$assume_systemd\"" >>"$WORK/vars.yml"; fi
+if [ -n "$distro_cmake" ]; then echo "jetson_agent_cmake_tarball: $cmake_tarball" >>"$WORK/vars.yml"; fi
 if [ "$plugin_swap" = true ]; then
 	cat >>"$WORK/vars.yml" <<EOF
 jetson_agent_plugin_build: true
@@ -259,12 +323,35 @@ check "provisioning inputs root-only" '[ "$(owner_mode /etc/jetson-agent/provisi
 check "state dir jetson-agent 750" '[ "$(owner_mode /var/lib/jetson-agent)" = "jetson-agent:jetson-agent 750" ]'
 check "plugin request dir owned by the agent" '[ "$(owner_mode /var/lib/jetson-agent/plugin)" = "jetson-agent:jetson-agent 750" ]'
 check "user jetson-agent in video, no login shell" 'in_root id -nG jetson-agent | grep -qw video && [ "$(in_root getent passwd jetson-agent | cut -d: -f7)" = /usr/sbin/nologin ]'
-check "/opt/node -> unpacked Node $nver" '[ "$(readlink "$ROOTFS/opt/node")" = "/opt/$ndir" ] && [ "$(in_root /opt/node/bin/node --version)" = "v$nver" ]'
+if [ "$expect_runtime" = node ]; then
+	check "/opt/node -> unpacked Node $nver" '[ "$(readlink "$ROOTFS/opt/node")" = "/opt/$ndir" ] && [ "$(in_root /opt/node/bin/node --version)" = "v$nver" ]'
+else
+	check "no Node installed on a Bun board (/opt/node absent)" '[ ! -e "$ROOTFS/opt/node" ]'
+fi
+check "role chose the $expect_runtime runtime" 'grep -q "runtime=$expect_runtime " "$WORK/run1.log"'
+check "/etc/jetson-agent/runtime says $expect_runtime (root 644)" '[ "$(cat "$ROOTFS/etc/jetson-agent/runtime")" = "$expect_runtime" ] && [ "$(owner_mode /etc/jetson-agent/runtime)" = "root:root 644" ]'
+# What runs the agent in the target, asked of the agent itself (as its user).
+runtime_seen=$(chroot --userspec=jetson-agent:jetson-agent "$ROOTFS" /usr/local/bin/jetson-agent version --json 2>"$WORK/version.err" |
+	python3 -c 'import json, sys; r = json.load(sys.stdin)["runtime"]; print(r["name"], r["version"])' 2>&1 || cat "$WORK/version.err")
+bun_pin=$(node -p 'require(process.argv[1]).optionalDependencies["@oven/bun-linux-" + (process.arch === "arm64" ? "aarch64" : "x64")]' "$REPO/package.json")
+if [ "$expect_runtime" = bun ]; then expect_seen="bun $bun_pin"; else expect_seen="node $nver"; fi
+check "jetson-agent version in the target runs on $expect_seen ($runtime_seen)" '[ "$runtime_seen" = "$expect_seen" ]'
 check "/opt/jetson-agent/current -> release" '[ "$(readlink "$ROOTFS/opt/jetson-agent/current")" = "/opt/jetson-agent/releases/$(basename "$release" .tar.gz)" ]'
 check "release files root-owned" '[ -z "$(find "$ROOTFS/opt/jetson-agent/releases" ! -user root -print -quit)" ]'
+# shellcheck disable=SC2034 # used in check conditions, evaluated later
+newer_than_237='^(ProtectHostname|RestrictSUIDSGID|ProtectKernelLogs|ProtectClock)='
 for u in jetson-agent.service jetson-agent-plugin.service jetson-agent-plugin.path; do
-	check "$u installed 644, same as systemd/$u" '[ "$(owner_mode /etc/systemd/system/$u)" = "root:root 644" ] && tail -n +2 "$ROOTFS/etc/systemd/system/$u" | cmp -s - "$REPO/systemd/$u"'
+	if [ "$assume_systemd" = 237 ]; then
+		# Written for systemd 237: systemd/$u without what 237 lacks (docs/reference/systemd-versions.md).
+		check "$u installed 644 for systemd 237: no directive newer than 237, no @system-service" '[ "$(owner_mode /etc/systemd/system/$u)" = "root:root 644" ] &&
+			! grep -Eq "$newer_than_237" "$ROOTFS/etc/systemd/system/$u" && ! grep -q "^SystemCallFilter=@system-service" "$ROOTFS/etc/systemd/system/$u"'
+		check "$u for 237 is systemd/$u apart from those lines" 'diff <(tail -n +2 "$ROOTFS/etc/systemd/system/$u" | grep -Ev "^(# .*: left out, needs systemd [0-9]+ .*|# SystemCallFilter=@system-service needs .*|SystemCallFilter=~.*)$") \
+			<(grep -Ev "$newer_than_237|^SystemCallFilter=@system-service$" "$REPO/systemd/$u") >/dev/null'
+	else
+		check "$u installed 644, same as systemd/$u" '[ "$(owner_mode /etc/systemd/system/$u)" = "root:root 644" ] && tail -n +2 "$ROOTFS/etc/systemd/system/$u" | cmp -s - "$REPO/systemd/$u"'
+	fi
 done
+check "the agent unit starts the release's launcher" 'grep -qx "ExecStart=/opt/jetson-agent/current/bin/jetson-agent run --config /etc/jetson-agent/config.yaml" "$ROOTFS/etc/systemd/system/jetson-agent.service"'
 check "jetson-agent.service enabled" '[ "$(in_root systemctl is-enabled jetson-agent.service)" = enabled ]'
 check "jetson-agent-plugin.path enabled" '[ "$(in_root systemctl is-enabled jetson-agent-plugin.path)" = enabled ]'
 verify_out=$(systemd-analyze verify --man=no --root="$ROOTFS" jetson-agent.service jetson-agent-plugin.service jetson-agent-plugin.path 2>&1) || true
@@ -291,8 +378,23 @@ check "jetson-agent CLI wrapper 755" '[ "$(owner_mode /usr/local/bin/jetson-agen
 # Default off: the target has no TensorRT to build the runner against.
 check "the TensorRT runner build stayed off (jetson_agent_build_runner default)" 'grep -A1 "TASK \[jetson_agent : Build the TensorRT runner\]" "$WORK/run1.log" | grep -q "^skipping: \[board\]"'
 if [ "$cli_detect" = true ]; then
-	check "role ran jetson-agent detect (tegra234 from the fixture)" 'grep -q "jetson-agent detect: .*soc=tegra234" "$WORK/run1.log"'
+	check "role ran jetson-agent detect ($soc from the fixture)" 'grep -q "jetson-agent detect: .*soc=$soc" "$WORK/run1.log"'
 fi
+if [ -n "$distro_cmake" ]; then
+	check "cmake $real_cmake from the tarball at /usr/local/bin/cmake (the board's $distro_cmake is too old)" '[ "$(readlink "$ROOTFS/usr/local/bin/cmake")" = "/opt/$cmake_dir/bin/cmake" ] &&
+		in_root /usr/local/bin/cmake --version | grep -q "^cmake version $real_cmake"'
+	detected_cmake=$(in_root /usr/local/bin/jetson-agent detect --json 2>/dev/null | python3 -c 'import json, sys; c = json.load(sys.stdin)["cmake"]; print(c["version"], c["path"])' 2>&1 || true)
+	check "jetson-agent detect in the target sees that cmake ($detected_cmake)" '[ "$detected_cmake" = "$real_cmake /usr/local/bin/cmake" ]'
+fi
+# The launcher on a board no runtime fits: getconf (a double here, on PATH first) reports glibc 2.16.
+mkdir -p "$ROOTFS/tmp/getconf-double"
+printf '#!/bin/sh\n# getconf double (test/provision/run.sh): glibc 2.16, 64-bit\ncase $1 in LONG_BIT) echo 64 ;; GNU_LIBC_VERSION) echo "glibc 2.16" ;; *) exit 1 ;; esac\n' >"$ROOTFS/tmp/getconf-double/getconf"
+chmod 755 "$ROOTFS/tmp/getconf-double/getconf"
+old_glibc=$(chroot "$ROOTFS" env PATH=/tmp/getconf-double:/usr/local/bin:/usr/bin:/bin /usr/local/bin/jetson-agent version 2>&1 || true)
+# shellcheck disable=SC2034 # used in check conditions, evaluated later
+board_model=$(tr -d '\000' <"$fixture/proc/device-tree/model")
+check "the launcher refuses glibc 2.16 with RUNTIME_UNSUPPORTED naming the board ($old_glibc)" 'case $old_glibc in "jetson-agent: RUNTIME_UNSUPPORTED: $board_model ($(uname -m)) has glibc 2.16: the agent needs glibc >= 2.27"*) true ;; *) false ;; esac'
+rm -rf "$ROOTFS/tmp/getconf-double"
 
 # ---- plugin swap, seen from inside the target ------------------------------------------------
 plugin_state() { in_root /usr/local/bin/jetson-agent plugin status --state-dir /var/lib/jetson-agent --json 2>>"$WORK/plugin-status.err"; }
@@ -355,14 +457,11 @@ play --check --diff >"$WORK/run3.log" 2>&1 || { tail -n 60 "$WORK/run3.log" >&2;
 check "--check run changed=0" '[ "$(count "$WORK/run3.log" changed)" = 0 ]'
 
 # ---- target checks fail clearly --------------------------------------------------------
-# Same rootfs, other boards: a JetPack 4 release file without jetson_agent_node_path, and no
-# Jetson at all. The play must stop in the preflight with the operator-facing message.
-cp "$ROOTFS/etc/nv_tegra_release" "$WORK/nv_tegra_release.jp6"
-printf '# R32 (release), REVISION: 7.1, GCID: 29818004, BOARD: t210ref, EABI: aarch64, DATE: Sat Feb 19 17:05:08 UTC 2022\n' >"$ROOTFS/etc/nv_tegra_release"
-if play >"$WORK/jp4.log" 2>&1; then check "JetPack 4 without a Node runtime path is refused" false; else
-	check "JetPack 4 without a Node runtime path is refused with the reason" 'grep -q "JetPack 4, L4T R32" "$WORK/jp4.log" && grep -q "set jetson_agent_node_path" "$WORK/jp4.log"'
+# Same rootfs, other boards: one whose glibc no runtime fits (planned for 2.16), and no Jetson
+# at all. The play must stop in the preflight with the operator-facing message.
+if play -e jetson_agent_assume_glibc=2.16 >"$WORK/oldglibc.log" 2>&1; then check "a board with glibc 2.16 is refused" false; else
+	check "a board with glibc 2.16 is refused with RUNTIME_UNSUPPORTED naming it, its glibc and what is needed" 'grep -q "RUNTIME_UNSUPPORTED: board ($board_model, L4T [0-9.]*) has glibc 2.16: the agent needs glibc >= 2.27 on a 64-bit userspace" "$WORK/oldglibc.log"'
 fi
-cp "$WORK/nv_tegra_release.jp6" "$ROOTFS/etc/nv_tegra_release"
 mv "$ROOTFS/proc/device-tree/compatible" "$WORK/compatible"
 if play >"$WORK/nonjetson.log" 2>&1; then check "a non-Jetson target is refused" false; else
 	check "a non-Jetson target is refused with the reason" 'grep -q "is not a Jetson" "$WORK/nonjetson.log"'

@@ -33,6 +33,9 @@ export const ERROR_CODES = {
   // board
   BOARD_UNSUPPORTED: op(500, 'The host is a Jetson with an SoC this agent does not know.'),
   BOARD_PARSE: op(500, 'A board identification file exists but could not be parsed.'),
+  // runtime (raised by the launcher bin/runtime.sh and the Ansible role, before any JavaScript runs)
+  RUNTIME_UNSUPPORTED: op(500, 'The board cannot run the agent: 32-bit userspace, no glibc, or a glibc older than the native modules need.'),
+  RUNTIME_NOT_FOUND: op(500, 'No JavaScript runtime the board can run is installed (Bun in the release, or Node.js >= 20).'),
   // fleet controller
   FLEET_KEY_EXISTS: op(409, 'Key files already exist in the output directory; refusing to overwrite a signing key.'),
   FLEET_DEVICES_FILE_INVALID: op(400, 'A --devices-file is not valid JSON or its device records do not match the schema.'),

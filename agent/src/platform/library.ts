@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fsyncDir, writeFileAtomic } from './fs.js';
 import { run, which } from './exec.js';
+import { runtimeInfo, type RuntimeName } from './runtime.js';
 
 /**
  * OS operations of the plugin swap that fs.ts does not cover: replacing a file with given
@@ -73,17 +74,30 @@ export interface LoadCheckResult {
 }
 
 /**
- * dlopen the library with RTLD_NOW in a child Node process (constructors run on load; keep
- * them out of the daemon). "Module did not self-register" means the library loaded: it is
- * just not a Node addon (operations.md §4.6 table).
+ * dlopen the library with RTLD_NOW in a child process (constructors run on load; keep them
+ * out of the daemon). Under Node the child is Node: "Module did not self-register" means the
+ * library loaded, it is just not a Node addon (operations.md §4.6 table). Under Bun the child
+ * is python3's ctypes: Bun's process.dlopen ignores its flags argument and binds lazily, so a
+ * library with an unresolved symbol "loads" there (Bun 1.4.5; docs/architecture.md
+ * "Runtimes", and test/integration/platform/bun-differences.test.ts proves it still does).
+ * Both report dlerror(3)'s text on failure.
  */
-export async function loadCheck(file: string, timeoutMs = 30000): Promise<LoadCheckResult> {
+export async function loadCheck(file: string, timeoutMs = 30000, runtime: RuntimeName = runtimeInfo().name): Promise<LoadCheckResult> {
+  if (runtime === 'bun') return loadCheckPython(file, timeoutMs);
   const script = [
     'const os = require("node:os");',
     'try { process.dlopen({ exports: {} }, process.argv[1], os.constants.dlopen.RTLD_NOW); console.log("loaded"); }',
     'catch (e) { if (/did not self-register/.test(String(e.message))) { console.log("loaded"); } else { console.error(String(e.message)); process.exit(1); } }',
   ].join('\n');
   const r = await run(process.execPath, ['-e', script, file], { reject: false, timeoutMs });
+  return r.exitCode === 0 ? { ok: true, message: 'loaded' } : { ok: false, message: (r.stderr || r.stdout).trim() || `exit ${r.exitCode}` };
+}
+
+async function loadCheckPython(file: string, timeoutMs: number): Promise<LoadCheckResult> {
+  const script = ['import ctypes, os, sys', 'try:', '    ctypes.CDLL(sys.argv[1], mode=os.RTLD_NOW)', 'except OSError as e:', '    sys.stderr.write(str(e))', '    sys.exit(1)', 'print("loaded")'].join('\n');
+  // An absolute path: CDLL must not search the loader's paths for a bare name.
+  const python = (await which('python3', ['/usr/bin'])) ?? 'python3';
+  const r = await run(python, ['-c', script, path.resolve(file)], { reject: false, timeoutMs });
   return r.exitCode === 0 ? { ok: true, message: 'loaded' } : { ok: false, message: (r.stderr || r.stdout).trim() || `exit ${r.exitCode}` };
 }
 

@@ -1,8 +1,10 @@
 /**
- * Minimal ELF reader (pure, on a Buffer): header, SONAME, NEEDED and defined dynamic
- * symbols. Parsing in TypeScript instead of calling readelf makes the checks work across
- * architectures (an aarch64 library checked on x86 CI). Layout: System V gABI, ELF-64/32
- * object file format (e_ident, section headers, .dynamic, .dynsym).
+ * Minimal ELF reader (pure, on a Buffer): header, SONAME, NEEDED, defined dynamic symbols and
+ * symbol version needs. Parsing in TypeScript instead of calling readelf makes the checks work
+ * across architectures (an aarch64 library checked on x86 CI). Layout: System V gABI, ELF-64/32
+ * object file format (e_ident, section headers, .dynamic, .dynsym); version needs: the LSB
+ * Core specification's symbol versioning (.gnu.version_r, SHT_GNU_verneed, Elf*_Verneed and
+ * Elf*_Vernaux, https://refspecs.linuxfoundation.org/LSB_5.0.0/LSB-Core-generic/LSB-Core-generic/symversion.html).
  */
 export interface ElfInfo {
   readonly bits: 32 | 64;
@@ -15,11 +17,23 @@ export interface ElfInfo {
   readonly needed: readonly string[];
   /** Names of defined (not undefined) dynamic symbols. */
   readonly definedSymbols: ReadonlySet<string>;
+  /**
+   * Symbol versions needed from each shared library (.gnu.version_r), e.g. libc.so.6 →
+   * GLIBC_2.17. Empty for a file that needs none; null when the file has no section headers
+   * to read them from (a stripped-headers binary: its needs are unknown, not absent).
+   */
+  readonly versionNeeds: readonly VersionNeed[] | null;
+}
+
+export interface VersionNeed {
+  readonly file: string;
+  readonly versions: readonly string[];
 }
 
 export const ET_DYN = 3;
 const SHT_DYNAMIC = 6;
 const SHT_DYNSYM = 11;
+const SHT_GNU_VERNEED = 0x6ffffffe;
 const DT_NEEDED = 1;
 const DT_SONAME = 14;
 
@@ -77,6 +91,7 @@ export function parseElf(input: Uint8Array): ElfInfo {
     offset: number;
     size: number;
     link: number;
+    info: number;
     entsize: number;
   }
   const sections: Section[] = [];
@@ -91,6 +106,7 @@ export function parseElf(input: Uint8Array): ElfInfo {
             offset: addr(b + (is64 ? 24 : 16)),
             size: addr(b + (is64 ? 32 : 20)),
             link: u32(b + (is64 ? 40 : 24)),
+            info: u32(b + (is64 ? 44 : 28)),
             entsize: addr(b + (is64 ? 56 : 36)),
           }),
           'section header',
@@ -133,7 +149,62 @@ export function parseElf(input: Uint8Array): ElfInfo {
       if (name !== 0 && shndx !== 0) definedSymbols.add(strAt(strtab, name));
     }
   }
-  return { bits: is64 ? 64 : 32, littleEndian: le, type, machine, soname, needed, definedSymbols };
+  // Elf32 and Elf64 Verneed/Vernaux are the same size: all fields are Half or Word.
+  let versionNeeds: VersionNeed[] | null = null;
+  if (sections.length > 0) {
+    versionNeeds = [];
+    const verneed = sections.find((s) => s.type === SHT_GNU_VERNEED);
+    if (verneed) {
+      const strtab = sections[verneed.link];
+      const end = Math.min(buf.length, verneed.offset + verneed.size);
+      let at = verneed.offset;
+      // sh_info is the number of Verneed entries; vn_next chains them.
+      for (let i = 0; i < verneed.info && at + 16 <= end; i++) {
+        const count = u16(at + 2);
+        const file = strAt(strtab, u32(at + 4));
+        const versions: string[] = [];
+        let aux = at + u32(at + 8);
+        for (let j = 0; j < count && aux + 16 <= end; j++) {
+          versions.push(strAt(strtab, u32(aux + 8)));
+          const next = u32(aux + 12);
+          if (next === 0) break;
+          aux += next;
+        }
+        versionNeeds.push({ file, versions });
+        const next = u32(at + 12);
+        if (next === 0) break;
+        at += next;
+      }
+    }
+  }
+  return { bits: is64 ? 64 : 32, littleEndian: le, type, machine, soname, needed, definedSymbols, versionNeeds };
+}
+
+/**
+ * The highest GLIBC_x.y[.z] version a file needs from libc.so.6 (or any glibc library: libm,
+ * libpthread and libdl carry GLIBC_ versions too), or null when it needs none. glibc's
+ * dynamic loader refuses a file that needs a version the installed glibc lacks.
+ */
+export function highestGlibc(info: Pick<ElfInfo, 'versionNeeds'>): string | null {
+  let best: string | null = null;
+  for (const need of info.versionNeeds ?? []) {
+    for (const v of need.versions) {
+      const m = /^GLIBC_(\d+(?:\.\d+)*)$/.exec(v);
+      if (m?.[1] && (best === null || compareVersions(m[1], best) > 0)) best = m[1];
+    }
+  }
+  return best;
+}
+
+/** Numeric dotted-version comparison ("2.27" < "2.28", "2.3.4" < "2.17"). */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return Math.sign(d);
+  }
+  return 0;
 }
 
 /**

@@ -3,7 +3,6 @@ import { spawn } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { runCli, MAIN_JS, FLEET_JS, cleanEnv, REPO_ROOT } from '../../helpers/cli.js';
-import { startNotifyReceiver } from '../../helpers/notify-socket.js';
 
 t.test('--help works for the program, groups and every command', async (t) => {
   const top = await runCli(['--help']);
@@ -72,38 +71,6 @@ t.test('the installed-bin entry and main.js behave the same', async (t) => {
   const b = await runCli(['version', '--json'], { script: path.join(REPO_ROOT, 'agent', 'dist', 'bin', 'jetson-agent.js') });
   t.equal(a.code, 0);
   t.same(JSON.parse(a.stdout), JSON.parse(b.stdout));
-});
-
-function startDaemon(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [MAIN_JS, 'run', ...args], { env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stdout += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  const waitLog = async (re: RegExp, ms = 20000): Promise<void> => {
-    const t0 = Date.now();
-    while (!re.test(stdout)) {
-      if (Date.now() - t0 > ms) throw new Error(`timeout waiting for ${String(re)}; log:\n${stdout}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
-  return { child, exited, waitLog, log: () => stdout };
-}
-
-t.test('run: READY=1 to the notify socket, SIGTERM stops cleanly with exit 0', async (t) => {
-  const dir = t.testdir({ state: {} });
-  const rx = await startNotifyReceiver();
-  t.teardown(() => rx.close());
-  const d = startDaemon(['--state-dir', path.join(dir, 'state')], { NOTIFY_SOCKET: rx.socketPath, WATCHDOG_USEC: '2000000', JETSON_AGENT_INFERENCE_PORT: '0', JETSON_AGENT_MQTT_EMBEDDED_PORT: '0' });
-  await rx.waitFor((m) => m.startsWith('READY=1'));
-  await d.waitLog(/"msg":"agent ready"/);
-  await rx.waitFor((m) => m === 'WATCHDOG=1', 3000);
-  d.child.kill('SIGTERM');
-  t.equal(await d.exited, 0, d.log());
-  t.match(d.log(), /"msg":"stopped cleanly"/);
-  const lines = d.log().trim().split('\n');
-  t.ok(lines.every((l) => l.startsWith('{')), 'daemon logs are JSON lines');
-  await rx.waitFor((m) => m === 'STOPPING=1');
 });
 
 t.test('run: the state directory falls back when the default is not writable', async (t) => {

@@ -7,10 +7,13 @@ import { Value } from '@sinclair/typebox/value';
 import { HealthSnapshotSchema } from '../../../agent/src/core/contracts/health.js';
 import type { StatusPayload } from '../../../agent/src/core/contracts/topics.js';
 import { MAIN_JS, cleanEnv } from '../../helpers/cli.js';
+import { startNotifyReceiver } from '../../helpers/notify-socket.js';
+import { agentCommand, commandEnv } from '../../helpers/runtime.js';
 
-/** `jetson-agent run` with no broker configured: standalone mode with the embedded aedes broker. */
-function startDaemon(env: Record<string, string>) {
-  const child = spawn(process.execPath, [MAIN_JS, 'run'], { env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `jetson-agent run` with no broker configured: standalone mode with the embedded aedes broker (on the test's runtime, helpers/runtime.ts). */
+function startDaemon(env: Record<string, string>, args: readonly string[] = []) {
+  const cmd = agentCommand(MAIN_JS);
+  const child = spawn(cmd.file, [...cmd.prefix, 'run', ...args], { env: commandEnv(cmd, { ...cleanEnv(), ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const listeners: (() => void)[] = [];
   const onData = (d: Buffer): void => {
@@ -20,14 +23,16 @@ function startDaemon(env: Record<string, string>) {
   child.stdout.on('data', onData);
   child.stderr.on('data', onData);
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  // Rejects when the daemon exits first, with its log (instead of leaving the test unfinished).
   const waitLog = (re: RegExp): Promise<RegExpExecArray> =>
-    new Promise((resolve) => {
+    new Promise((resolve, reject) => {
       const check = (): void => {
         const m = re.exec(out);
         if (m) resolve(m);
       };
       listeners.push(check);
       check();
+      void exited.then((code) => reject(new Error(`daemon exited (${String(code)}) before ${String(re)}:\n${out}`)));
     });
   return { child, exited, waitLog, log: () => out };
 }
@@ -37,6 +42,7 @@ t.test('standalone: embedded broker, retained online status and health, offline 
   const d = startDaemon({
     JETSON_AGENT_STATE_DIR: path.join(dir, 'state'),
     JETSON_AGENT_DEVICE_ID: 'laptop-1',
+    JETSON_AGENT_INFERENCE_PORT: '0',
     JETSON_AGENT_MQTT_EMBEDDED_PORT: '0',
     JETSON_AGENT_HEALTH_INTERVAL_SEC: '1',
   });
@@ -74,7 +80,7 @@ t.test('standalone: a taken port fails with a coded error naming the key to chan
   await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
   t.teardown(() => blocker.close());
   const port = (blocker.address() as { port: number }).port;
-  const d = startDaemon({ JETSON_AGENT_STATE_DIR: path.join(dir, 'state'), JETSON_AGENT_MQTT_EMBEDDED_PORT: String(port) });
+  const d = startDaemon({ JETSON_AGENT_STATE_DIR: path.join(dir, 'state'), JETSON_AGENT_INFERENCE_PORT: '0', JETSON_AGENT_MQTT_EMBEDDED_PORT: String(port) });
   const code = await d.exited;
   t.equal(code, 1);
   t.match(d.log(), /MQTT_BROKER_PORT_IN_USE/);
@@ -92,6 +98,29 @@ t.test('a taken HTTP port fails with HTTP_PORT_IN_USE naming the key to change',
   t.match(d.log(), new RegExp(`jetson-agent: HTTP_PORT_IN_USE: The inference endpoint cannot listen on 127\\.0\\.0\\.1:${port}: the address is in use`));
   t.match(d.log(), /inference\.port \(env JETSON_AGENT_INFERENCE_PORT; 0 = any free port\)/);
   t.notMatch(d.log(), /: INTERNAL:|This is a bug/);
+});
+
+t.test('run under systemd: READY=1, WATCHDOG=1 and STOPPING=1 reach the notify socket, SIGTERM stops cleanly with exit 0', async (t) => {
+  const dir = t.testdir({ state: {} });
+  const rx = await startNotifyReceiver();
+  t.teardown(() => rx.close());
+  const d = startDaemon(
+    { NOTIFY_SOCKET: rx.socketPath, WATCHDOG_USEC: '2000000', JETSON_AGENT_INFERENCE_PORT: '0', JETSON_AGENT_MQTT_EMBEDDED_PORT: '0' },
+    ['--state-dir', path.join(dir, 'state')],
+  );
+  t.teardown(() => {
+    if (d.child.exitCode === null) d.child.kill('SIGKILL');
+  });
+  // Start-up takes what it takes on a loaded machine: wait for the daemon's own "ready" first.
+  await d.waitLog(/"msg":"agent ready"/);
+  await rx.waitFor((m) => m.startsWith('READY=1'));
+  await rx.waitFor((m) => m === 'WATCHDOG=1', 3000);
+  d.child.kill('SIGTERM');
+  t.equal(await d.exited, 0, d.log());
+  t.match(d.log(), /"msg":"stopped cleanly"/);
+  const lines = d.log().trim().split('\n');
+  t.ok(lines.every((l) => l.startsWith('{')), 'daemon logs are JSON lines');
+  await rx.waitFor((m) => m === 'STOPPING=1');
 });
 
 t.test('an MQTT user name that is not the device id: the daemon does not connect and says why', async (t) => {

@@ -5,13 +5,15 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { MAIN_JS, cleanEnv, runCli } from '../../helpers/cli.js';
 import { ALL_CREATORS, GOOD_SYMBOLS, compileLib, makeBoardRoot } from '../../helpers/plugin-board.js';
+import { agentCommand, commandEnv } from '../../helpers/runtime.js';
 
 const sha = (f: string): string => createHash('sha256').update(readFileSync(f)).digest('hex');
 
 function startDaemon(args: string[]) {
   // Ports 0: the daemon also starts the inference endpoint and the embedded broker.
   const env = { ...cleanEnv(), JETSON_AGENT_INFERENCE_PORT: '0', JETSON_AGENT_MQTT_EMBEDDED_PORT: '0', JETSON_AGENT_INFERENCE_INTRA_OP_THREADS: '1' };
-  const child = spawn(process.execPath, [MAIN_JS, 'run', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const cmd = agentCommand(MAIN_JS);
+  const child = spawn(cmd.file, [...cmd.prefix, 'run', ...args], { env: commandEnv(cmd, env), stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout.on('data', (d: Buffer) => (log += d.toString()));
   child.stderr.on('data', (d: Buffer) => (log += d.toString()));

@@ -33,12 +33,12 @@ function directives(text: string): Map<string, string[]> {
 
 /**
  * A root tree holding the host's systemd units (targets the units refer to), our units in
- * etc/systemd/system and a stand-in for /opt/node/bin/node: verify checks that ExecStart
+ * etc/systemd/system and stand-ins for the release's launchers: verify checks that ExecStart
  * binaries exist inside --root.
  */
 function makeRoot(dir: string, units: Record<string, string>): string {
-  mkdirSync(path.join(dir, 'opt/node/bin'), { recursive: true });
-  copyFileSync('/usr/bin/true', path.join(dir, 'opt/node/bin/node'));
+  mkdirSync(path.join(dir, 'opt/jetson-agent/current/bin'), { recursive: true });
+  for (const launcher of ['jetson-agent', 'jetson-agent-plugin-helper']) copyFileSync('/usr/bin/true', path.join(dir, 'opt/jetson-agent/current/bin', launcher));
   mkdirSync(path.join(dir, 'usr/lib/systemd'), { recursive: true });
   cpSync('/usr/lib/systemd/system', path.join(dir, 'usr/lib/systemd/system'), { recursive: true, verbatimSymlinks: true });
   mkdirSync(path.join(dir, 'etc/systemd/system'), { recursive: true });
@@ -138,7 +138,9 @@ t.test('agent unit: notify protocol, restart policy and Jetson-safe hardening', 
   const deadlineMs = BaseSection.shutdownDeadlineMs.default as number;
   t.ok(stopSec * 1000 > deadlineMs, `TimeoutStopSec ${stopSec}s > shutdownDeadlineMs ${deadlineMs}`);
   t.equal(one('StartLimitIntervalSec'), '0', 'an unattended board keeps restarting');
-  t.match(one('ExecStart') ?? '', /main\.js run --config \/etc\/jetson-agent\/config\.yaml$/);
+  // Through the release's launcher, which picks Node or Bun (bin/runtime.sh) and execs it.
+  t.equal(one('ExecStart'), '/opt/jetson-agent/current/bin/jetson-agent run --config /etc/jetson-agent/config.yaml');
+  t.ok(existsSync(path.join(REPO_ROOT, 'bin', 'jetson-agent')), 'bin/jetson-agent is in the repository (and the release)');
 });
 
 t.test('plugin helper units point at the request file and the built helper', async (t) => {
@@ -151,6 +153,8 @@ t.test('plugin helper units point at the request file and the built helper', asy
   t.same(s.get('PrivateNetwork'), ['yes'], 'no network for the privileged part');
   const exec = s.get('ExecStart')?.[0] ?? '';
   const rel = /\/opt\/jetson-agent\/current\/(\S+)$/.exec(exec)?.[1] ?? '';
-  t.ok(rel.startsWith('agent/dist/'), `runs a file of the release: ${exec}`);
-  t.ok(existsSync(path.join(REPO_ROOT, rel)), `${rel} is produced by npm run build`);
+  t.equal(rel, 'bin/jetson-agent-plugin-helper', `runs the release's helper launcher: ${exec}`);
+  // The launcher runs the built helper on the board's runtime.
+  const entry = /ja_exec \S+ (\S+)/.exec(readFileSync(path.join(REPO_ROOT, rel), 'utf8'))?.[1] ?? '';
+  t.ok(entry.startsWith('agent/dist/') && existsSync(path.join(REPO_ROOT, entry)), `${entry} is produced by npm run build`);
 });

@@ -3,8 +3,9 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { checkLibrary, sonameMajor } from '../../../agent/src/plugin/checks.js';
-import { ElfError, containsCString, hostMachine, parseElf } from '../../../agent/src/plugin/elf.js';
+import { ElfError, compareVersions, containsCString, highestGlibc, hostMachine, parseElf } from '../../../agent/src/plugin/elf.js';
 import { ALL_CREATORS, GOOD_SYMBOLS, compileLib } from '../../helpers/plugin-board.js';
+import { REPO_ROOT } from '../../helpers/cli.js';
 
 // Real ELF files compiled here and cross-checked against binutils' readelf.
 t.test('parseElf agrees with readelf on a real shared library', async (t) => {
@@ -46,4 +47,56 @@ t.test('checkLibrary lists every problem at once', async (t) => {
   t.ok(new ElfError('x') instanceof Error);
   t.equal(sonameMajor('libnvinfer_plugin.so.10'), '10');
   t.equal(sonameMajor('libnvinfer_plugin.so.7.0.0'), '7', 'release/7.0 SONAME .so.7.0.0 has major 7');
+});
+
+/** readelf -V's "Version needs" part as { file: [versions] }, to cross-check the reader. */
+function readelfNeeds(file: string): Record<string, string[]> {
+  const out = execFileSync('readelf', ['-V', '-W', file], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const part = out.slice(out.indexOf("Version needs section '.gnu.version_r'"));
+  const needs: Record<string, string[]> = {};
+  let current: string[] = [];
+  for (const line of part.split('\n')) {
+    const f = /File: (\S+)/.exec(line);
+    if (f?.[1]) needs[f[1]] = current = [];
+    const n = /Name: (\S+)/.exec(line);
+    if (n?.[1]) current.push(n[1]);
+  }
+  return needs;
+}
+
+t.test('version needs (.gnu.version_r) agree with readelf -V, across architectures', async (t) => {
+  const dir = t.testdir();
+  const compiled = compileLib(path.join(dir, 'libv.so'), { soname: 'libv.so', creators: [], symbols: GOOD_SYMBOLS });
+  // Real binaries the project installs: an aarch64 ONNX Runtime on this x86 machine, x86 sharp.
+  const real = [
+    'node_modules/onnxruntime-node/bin/napi-v6/linux/arm64/libonnxruntime.so.1',
+    'node_modules/onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node',
+  ].map((p) => path.join(REPO_ROOT, p));
+  for (const file of [compiled, ...real]) {
+    const elf = parseElf(readFileSync(file));
+    const got = Object.fromEntries((elf.versionNeeds ?? []).map((n) => [n.file, [...n.versions]]));
+    t.same(got, readelfNeeds(file), `${path.basename(file)}: same needs as readelf`);
+    const max = Object.values(got)
+      .flat()
+      .map((v) => /^GLIBC_([\d.]+)$/.exec(v)?.[1])
+      .filter((v): v is string => v !== undefined)
+      .sort(compareVersions)
+      .pop();
+    t.equal(highestGlibc(elf), max ?? null, `${path.basename(file)}: highest GLIBC_ ${String(max)}`);
+  }
+  t.equal(parseElf(readFileSync(real[0] ?? '')).machine, 183, 'the ONNX Runtime library read here is AArch64');
+});
+
+t.test('highestGlibc compares numerically; files without section headers have unknown needs', async (t) => {
+  t.equal(highestGlibc({ versionNeeds: [{ file: 'libc.so.6', versions: ['GLIBC_2.3.4', 'GLIBC_2.17', 'GLIBC_2.2.5'] }] }), '2.17');
+  t.equal(highestGlibc({ versionNeeds: [{ file: 'libstdc++.so.6', versions: ['GLIBCXX_3.4.29', 'CXXABI_1.3'] }] }), null, 'GLIBCXX is not glibc');
+  t.equal(highestGlibc({ versionNeeds: [{ file: 'libm.so.6', versions: ['GLIBC_2.27'] }, { file: 'libc.so.6', versions: ['GLIBC_2.25'] }] }), '2.27', 'libm counts');
+  t.equal(compareVersions('2.27', '2.28'), -1);
+  t.equal(compareVersions('2.28', '2.28.0'), 0);
+  const dir = t.testdir();
+  const lib = readFileSync(compileLib(path.join(dir, 'l.so'), { soname: 'l.so', creators: [], symbols: [] }));
+  // e_shoff = 0, e_shnum = 0: what `sstrip` leaves.
+  lib.writeBigUInt64LE(0n, 0x28);
+  lib.writeUInt16LE(0, 0x3c);
+  t.equal(parseElf(lib).versionNeeds, null);
 });

@@ -1,5 +1,6 @@
 import { Lifecycle, stopWithDeadline } from '../../core/lifecycle.js';
 import { createNotifier } from '../../platform/sd-notify.js';
+import { describeRuntime } from '../../platform/runtime.js';
 import { onShutdownSignal } from '../../platform/signals.js';
 import { daemonComponents } from '../../compose/daemon.js';
 import { packageVersion } from '../program.js';
@@ -53,7 +54,7 @@ export const runCommand: CommandSpec = {
     // Keep the event loop alive even when no component holds a socket open.
     const keepAlive = setInterval(() => undefined, 1 << 30);
     try {
-      log.info({ version: await packageVersion(), stateDir: env.stateDir, configFile: env.configFile ?? null, hostRoot: config.hostRoot }, 'starting jetson-agent');
+      log.info({ version: await packageVersion(), runtime: describeRuntime(), stateDir: env.stateDir, configFile: env.configFile ?? null, hostRoot: config.hostRoot }, 'starting jetson-agent');
       ctx.signal.addEventListener('abort', () => void shutdown('abort'), { once: true });
       starting = lifecycle.start();
       await starting;
