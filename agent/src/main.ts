@@ -20,7 +20,7 @@ export const PROGRAMS: Readonly<Record<'jetson-agent' | 'jetson-fleet', () => Pr
   }),
 };
 
-/** Process entry: the only function that ends the process (DESIGN §2). */
+/** Process entry: the only function that ends the process (docs/reference/design-rules.md "Layout and imports"). */
 export async function main(program: keyof typeof PROGRAMS, argv = process.argv.slice(2)): Promise<never> {
   let code: number;
   try {

@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (issue #5 §7, method: serving.md §12): in one run, on generated
+ * `npm run bench` (issue #5 §7, method: docs/reference/serving-runtime.md "Benchmark method"): in one run, on generated
  * TAO-YOLOv3-shaped models at 384×1248 and 192×320 —
  *   raw session.run p50/p99 (same threads as the server's worker) vs POST /v1/detect p50/p99 at
  *   concurrency 1 (1248×384 and 1920×1080 JPEGs) with the per-stage breakdown; throughput at

@@ -5,13 +5,13 @@ import os from 'node:os';
 import path from 'node:path';
 
 /**
- * A REAL mosquitto 2.0.x for tests (DESIGN §9), configured as docs/mqtt.md "Broker setup" says:
+ * A REAL mosquitto 2.0.x for tests (docs/reference/design-rules.md "Testing"), configured as docs/mqtt.md "Broker setup" says:
  * a DEVICE listener (`url`, and `tlsUrl` with `tls`) whose password file holds only device
  * accounts and which replaces every client id with the user name (`use_username_as_clientid`),
  * so no credential can take another device's client id and knock it off; and a CONTROLLER
  * listener (`controllerUrl`) whose password file holds only the controller account (any client
  * id: jetson-fleet opens several connections at once). Pattern ACL with `%u` so a device can
- * only write its own topics (operations.md §7.1); optional TLS listener with a test CA made by
+ * only write its own topics (docs/reference/mqtt-broker.md "mosquitto ACLs"); optional TLS listener with a test CA made by
  * openssl. Killed in teardown. Retained messages and sessions persist across restart().
  */
 export const PREFIX = 'jetson/v1';

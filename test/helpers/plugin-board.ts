@@ -44,7 +44,7 @@ export interface BoardRoot {
  * A Jetson Nano host root (JetPack 4.4: L4T R32.4.3, TensorRT 7.1.3) with the real link
  * chain libnvinfer_plugin.so -> .so.7 -> .so.7.1.3, an ld.so.conf, a dpkg admin dir
  * (for diversions and the lock files) and a stock-like plugin library (no BatchTile, as in
- * TensorRT 7.1's package, jetson-platform.md §4.1).
+ * TensorRT 7.1's package, docs/reference/tensorrt-oss-plugin.md "Why YOLOv3 needs it").
  */
 export function makeBoardRoot(root: string, options: { tensorrt?: string; dpkg?: boolean } = {}): BoardRoot {
   const trt = options.tensorrt ?? '7.1.3';

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm run test:provision — the real provisioning test (issue #8, operations.md §6.5 level 5+7):
+# npm run test:provision — the real provisioning test (issue #8; docs/provisioning.md "How this is tested"):
 # debootstrap a Debian bookworm rootfs, lay a Jetson board fixture into it, run
 # ansible/site.yml against it through community.general.chroot, assert what a board owner
 # would check, run it again and require changed=0. A board fixture whose provision-test.env

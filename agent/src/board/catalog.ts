@@ -2,10 +2,10 @@ import { compareVersions } from '../core/versions.js';
 export { compareVersions };
 /**
  * Board and software-stack tables (pure data + lookups, no I/O).
- * Every value comes from ../shared/reference/jetson-platform.md; the section is cited per table.
+ * Every value comes from docs/reference/jetson-boards.md and docs/reference/tensorrt-oss-plugin.md; the section is cited per table.
  */
 
-/** §1: SoC (DT compatible `nvidia,<soc>`) → CUDA compute capability as GPU_ARCHS number. */
+/** docs/reference/jetson-boards.md "SoCs and compute capability": SoC (DT compatible `nvidia,<soc>`) → CUDA compute capability as GPU_ARCHS number. */
 export const SOC_CUDA_ARCH: Readonly<Record<string, number>> = {
   tegra210: 53, // TX1, Nano (gm20b, CC 5.3)
   tegra186: 62, // TX2 family (gp10b, CC 6.2)
@@ -14,10 +14,10 @@ export const SOC_CUDA_ARCH: Readonly<Record<string, number>> = {
   tegra264: 110, // AGX Thor (CC 11.0 with CUDA >= 13)
 };
 
-/** §2.1: jtop also accepts the family aliases listed after the SoC entry. */
+/** docs/reference/jetson-boards.md "SoCs and compute capability": jtop also accepts the family aliases listed after the SoC entry. */
 const SOC_ALIASES: Readonly<Record<string, string>> = { tegra23x: 'tegra234', tegra26x: 'tegra264' };
 
-/** §1 chip ids (Linux include/soc/tegra/fuse.h), decimal as in tegra_chip_id. */
+/** docs/reference/jetson-boards.md "SoCs and compute capability": chip ids (Linux include/soc/tegra/fuse.h), decimal as in tegra_chip_id. */
 export const CHIP_ID_SOC: Readonly<Record<number, string>> = {
   33: 'tegra210', // 0x21
   24: 'tegra186', // 0x18
@@ -26,7 +26,7 @@ export const CHIP_ID_SOC: Readonly<Record<number, string>> = {
   38: 'tegra264', // 0x26
 };
 
-/** §1 module part numbers (board id `pNNNN`) → SoC. Used only when no SoC source answered. */
+/** docs/reference/jetson-boards.md "Module part numbers" (board id `pNNNN`) → SoC. Used only when no SoC source answered. */
 export const MODULE_SOC: Readonly<Record<string, string>> = {
   p2180: 'tegra210', // TX1
   p3448: 'tegra210', // Nano 4GB / eMMC / 2GB
@@ -55,7 +55,7 @@ export function socForModule(module: string): string | null {
 }
 
 /**
- * GPU_ARCHS for a SoC. §1: Thor is CC 11.0 (110) with CUDA >= 13 but was named 10.1 (101)
+ * GPU_ARCHS for a SoC. docs/reference/jetson-boards.md "SoCs and compute capability": Thor is CC 11.0 (110) with CUDA >= 13 but was named 10.1 (101)
  * under CUDA 12.8–12.9, so the CUDA version matters for tegra264 only.
  */
 export function cudaArchFor(soc: string, cuda?: string | null): number | null {
@@ -67,7 +67,7 @@ export function cudaArchFor(soc: string, cuda?: string | null): number | null {
   return arch;
 }
 
-/** §3.1 L4T → JetPack (jetson_stats NVIDIA_JETPACK; jetson-containers agrees except 39.x). */
+/** docs/reference/jetson-boards.md "L4T to JetPack": L4T → JetPack (jetson_stats NVIDIA_JETPACK; jetson-containers agrees except 39.x). */
 export const L4T_JETPACK: Readonly<Record<string, string>> = {
   '32.1.0': '4.2',
   '32.3.1': '4.3',
@@ -120,7 +120,7 @@ export function jetpackForL4t(l4t: string): string | null {
   return L4T_JETPACK[l4t] ?? null;
 }
 
-/** §4.1: branches that exist in NVIDIA/TensorRT (release/X.Y); newer versions build from main. */
+/** docs/reference/tensorrt-oss-plugin.md "Branch per TensorRT version": branches that exist in NVIDIA/TensorRT (release/X.Y); newer versions build from main. */
 const OSS_RELEASE_BRANCHES: readonly string[] = [
   '5.1', '6.0', '7.0', '7.1', '7.2', '8.0', '8.2', '8.4', '8.5', '8.6',
   '9.0', '9.1', '9.2', '9.3',
@@ -132,12 +132,12 @@ const OSS_RELEASE_BRANCHES: readonly string[] = [
 export interface OssBranch {
   /** `release/7.1` or `main`. */
   readonly branch: string;
-  /** §4.2 `cmake_minimum_required` of that branch. */
+  /** docs/reference/tensorrt-oss-plugin.md "cmake minimum": `cmake_minimum_required` of that branch. */
   readonly cmakeMinimum: string;
 }
 
 /**
- * TensorRT version → TensorRT OSS branch and its minimum cmake (§4.1, §4.2): release/5.1 …
+ * TensorRT version → TensorRT OSS branch and its minimum cmake (docs/reference/tensorrt-oss-plugin.md "Branch per TensorRT version" and "cmake minimum"): release/5.1 …
  * release/10.16 need cmake 3.13; release/11.x and main need 3.31. A version newer than the
  * newest known branch of its major ≥ 11 maps to main; an unknown older X.Y maps to null.
  */

@@ -13,7 +13,7 @@ export interface CmakeFound {
 /**
  * cmake, as the plugin build will find it.
  * - Real root (`/`): run `cmake --version` for every cmake on PATH, in /usr/local/bin and in
- *   $HOME/install/bin (where the DeepStream README builds a newer cmake on JP4, reference §4.2)
+ *   $HOME/install/bin (where the DeepStream README builds a newer cmake on JP4, docs/reference/tensorrt-oss-plugin.md "cmake minimum")
  *   and report the newest.
  * - Mirror root (`--root DIR`): never execute a binary from the tree (it may be aarch64, or
  *   anything); read the version of the dpkg `cmake` package, else the `share/cmake-X.Y` module

@@ -23,12 +23,12 @@ import {
 } from './parse.js';
 
 /**
- * Board detection (DESIGN §4, reference jetson-platform.md §2.5). Every source is optional;
+ * Board detection (docs/detection.md "Sources and precedence", docs/reference/jetson-boards.md "Detection order"). Every source is optional;
  * precedence, first answer wins:
  * - soc: compatible `nvidia,tegraNNN` → tegra_chip_id → nvidia,dtsfilename → module part
- *   number (§1 table); never the model text.
+ *   number (docs/reference/jetson-boards.md "SoCs and compute capability"); never the model text.
  * - module: compatible (`carrier+module` entry) → dtsfilename.
- * - l4t: nv_tegra_release line 1 → dpkg nvidia-l4t-core. jetpack: dpkg nvidia-jetpack → §3.1 table.
+ * - l4t: nv_tegra_release line 1 → dpkg nvidia-l4t-core. jetpack: dpkg nvidia-jetpack → docs/reference/jetson-boards.md "L4T to JetPack".
  * - tensorrt: dpkg libnvinfer<N> (or meta `tensorrt`) → NvInferVersion.h → libnvinfer.so.X.Y.Z.
  * - cuda: version.json → version.txt → dpkg cuda-cudart-X-Y / cuda-toolkit-X-Y.
  * - cudnn: cuDNN version header → dpkg libcudnn<N>.
@@ -53,10 +53,10 @@ export const BOARD_FILES = {
   cudaTxt: '/usr/local/cuda/version.txt',
 } as const;
 
-/** §3.3: JetPack debs install TensorRT here; x86 CUDA-repo debs use the x86_64 triplet. */
+/** docs/reference/jetson-boards.md "Detecting TensorRT, CUDA and cuDNN": JetPack debs install TensorRT here; x86 CUDA-repo debs use the x86_64 triplet. */
 const TRT_LIB_DIRS = ['/usr/lib/aarch64-linux-gnu', '/usr/lib/x86_64-linux-gnu'] as const;
 const TRT_HEADERS = ['/usr/include/aarch64-linux-gnu/NvInferVersion.h', '/usr/include/x86_64-linux-gnu/NvInferVersion.h'] as const;
-/** §3.3: JP6 `cudnn_version.h`, JP5 `cudnn_version_v8.h`, cuDNN ≤ 7 kept the macros in cudnn.h. */
+/** docs/reference/jetson-boards.md "Detecting TensorRT, CUDA and cuDNN": JP6 `cudnn_version.h`, JP5 `cudnn_version_v8.h`, cuDNN ≤ 7 kept the macros in cudnn.h. */
 const CUDNN_HEADERS = [
   '/usr/include/cudnn_version.h',
   '/usr/include/aarch64-linux-gnu/cudnn_version_v9.h',
@@ -221,7 +221,7 @@ interface TrtLibs {
 }
 
 /**
- * §3.3 / DESIGN §5: the plugin library is the real file behind `libnvinfer_plugin.so.<MAJOR>`
+ * docs/reference/jetson-boards.md "Detecting TensorRT, CUDA and cuDNN" / docs/plugin.md "`plugin install`": the plugin library is the real file behind `libnvinfer_plugin.so.<MAJOR>`
  * (the SONAME link the loader uses), board-absolute. Without that link the single versioned
  * file is used, with a warning.
  */

@@ -1,6 +1,6 @@
 /**
  * Pure parser for `/var/lib/dpkg/status` and the stack versions it reveals
- * (../shared/reference/jetson-platform.md §2.3, §3.2, §3.3 "dpkg packages").
+ * (docs/reference/jetson-boards.md "Detection sources", "Compute stack per JetPack" and "Detecting TensorRT, CUDA and cuDNN").
  */
 
 export interface DpkgPackage {
@@ -74,7 +74,7 @@ function pick(packages: ReadonlyMap<string, DpkgPackage>, re: RegExp): DpkgPacka
 }
 
 /**
- * The stack as dpkg sees it (§3.3): TensorRT from `libnvinfer<N>` (fallback: meta `tensorrt`),
+ * The stack as dpkg sees it (docs/reference/jetson-boards.md "Detecting TensorRT, CUDA and cuDNN"): TensorRT from `libnvinfer<N>` (fallback: meta `tensorrt`),
  * plugin from `libnvinfer-plugin<N>`, cuDNN from `libcudnn<N>` / `libcudnn9-cuda-12`, CUDA from
  * `cuda-cudart-X-Y` (fallback `cuda-toolkit-X-Y`), L4T from `nvidia-l4t-core`.
  */

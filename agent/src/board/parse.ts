@@ -1,7 +1,7 @@
 /**
  * Pure parsers for the board identification files (no I/O, no platform imports; only the
  * pure catalog).
- * Formats and sample strings: ../shared/reference/jetson-platform.md §2 and §3.3.
+ * Formats and sample strings: docs/reference/jetson-boards.md "Detection sources", "nv_tegra_release" and "Detecting TensorRT, CUDA and cuDNN".
  * Malformed input never throws: the result carries nulls and a `warning` saying what was wrong.
  */
 
@@ -36,7 +36,7 @@ export interface Compatible {
   readonly tegra: boolean;
 }
 
-/** §2.1 `/proc/device-tree/compatible`: NUL-separated list; split the bytes on `\0`. */
+/** docs/reference/jetson-boards.md "Detection sources": `/proc/device-tree/compatible`: NUL-separated list; split the bytes on `\0`. */
 export function parseCompatible(input: Uint8Array | string): Parsed<Compatible> {
   const text = typeof input === 'string' ? input : Buffer.from(input).toString('utf8');
   // DT entries never contain whitespace: one that does was written without NUL separators.
@@ -45,7 +45,7 @@ export function parseCompatible(input: Uint8Array | string): Parsed<Compatible> 
   const socToken = entries.map((e) => /^nvidia,(tegra\w+)$/.exec(e)?.[1]).find((s) => s !== undefined) ?? null;
   const carrierModule = entries.map((e) => /^nvidia,p\d{4}-\d{4}[\w-]*\+(p\d{4}-\d{4})/.exec(e)?.[1]).find(Boolean);
   // A lone `nvidia,pNNNN-NNNN` may be the carrier/devkit (Nano: `nvidia,p3450-0000`): accept
-  // only module board ids from the §1 table.
+  // only module board ids from the table in docs/reference/jetson-boards.md "Module part numbers".
   const lone = entries.map((e) => /^nvidia,(p\d{4}-\d{4})$/.exec(e)?.[1]).find((p) => p !== undefined && socForModule(p) !== null);
   const value: Compatible = {
     entries,
@@ -58,13 +58,13 @@ export function parseCompatible(input: Uint8Array | string): Parsed<Compatible> 
   return ok(value);
 }
 
-/** §2.2 `/proc/device-tree/model`: NUL-terminated marketing text, display only. */
+/** docs/reference/jetson-boards.md "Detection sources": `/proc/device-tree/model`: NUL-terminated marketing text, display only. */
 export function parseModel(input: Uint8Array | string): Parsed<string | null> {
   const model = dtString(input);
   return model ? ok(model) : partial(null, 'model is empty');
 }
 
-/** §2.3 `tegra_chip_id`: a decimal number (33 Nano/TX1, 24 TX2, 25 Xavier, 35 Orin, 38 Thor). */
+/** docs/reference/jetson-boards.md "Detection sources": `tegra_chip_id`: a decimal number (33 Nano/TX1, 24 TX2, 25 Xavier, 35 Orin, 38 Thor). */
 export function parseChipId(text: string): Parsed<number | null> {
   const s = text.replace(/\0/g, '').trim();
   if (/^\d+$/.test(s)) return ok(Number(s));
@@ -80,7 +80,7 @@ export interface DtsFilename {
 }
 
 /**
- * §2.3 `nvidia,dtsfilename` (JP4/JP5), e.g.
+ * docs/reference/jetson-boards.md "Detection sources": `nvidia,dtsfilename` (JP4/JP5), e.g.
  * `.../t210/porg/kernel-dts/tegra210-p3448-0000-p3449-0000-b00.dts`: SoC = first dash token of
  * the file name, module = first `pNNNN-NNNN` (jtop's rule).
  */
@@ -102,12 +102,12 @@ export interface TegraRelease {
   /** `32.4.3`: major from `R32`, REVISION normalised to two components. */
   readonly l4t: string | null;
   readonly major: number | null;
-  /** BOARD field (t210ref, t186ref, generic): informational, never used for the SoC (§2.4). */
+  /** BOARD field (t210ref, t186ref, generic): informational, never used for the SoC (docs/reference/jetson-boards.md "nv_tegra_release"). */
   readonly board: string | null;
 }
 
 /**
- * §2.4 `/etc/nv_tegra_release`: line 1 only (R36+ adds lines),
+ * docs/reference/jetson-boards.md "nv_tegra_release": `/etc/nv_tegra_release`: line 1 only (R36+ adds lines),
  * `# R32 (release), REVISION: 4.3, GCID: …, BOARD: t210ref, EABI: aarch64, DATE: …`.
  * `REVISION: 5` and `5.0` both mean 32.5.0. DATE is not parsed (R39 writes `09:28:48 PM`).
  */
@@ -145,7 +145,7 @@ export function nvInferVersionFact(text: string): Parsed<TrtVersion | null> {
 }
 
 /**
- * §3.3 library file names: `libnvinfer.so.8.5.2` → `8.5.2` (Jetson debs use 3 components; x86
+ * docs/reference/jetson-boards.md "Detecting TensorRT, CUDA and cuDNN": library file names: `libnvinfer.so.8.5.2` → `8.5.2` (Jetson debs use 3 components; x86
  * tarballs 4, e.g. `.so.8.5.1.7` → `8.5.1`). The SONAME link `.so.8` has no full version → null.
  */
 export function versionFromLibName(fileName: string, lib: string): string | null {
@@ -161,14 +161,14 @@ export function sonameMajor(fileName: string, lib: string): number | null {
   return m?.[1] ? Number(m[1]) : null;
 }
 
-/** §3.3 `/usr/local/cuda/version.txt` (JP4): `CUDA Version 10.2.89`. */
+/** docs/reference/jetson-boards.md "Detecting TensorRT, CUDA and cuDNN": `/usr/local/cuda/version.txt` (JP4): `CUDA Version 10.2.89`. */
 export function parseCudaVersionTxt(text: string): Parsed<string | null> {
   const m = /CUDA Version\s+(\d+\.\d+(?:\.\d+)?)/.exec(text);
   return m?.[1] ? ok(m[1]) : partial(null, `cuda version.txt has no "CUDA Version X.Y.Z": "${text.trim().slice(0, 60)}"`);
 }
 
 /**
- * §3.3 `/usr/local/cuda/version.json` (JP5+): `cuda_nvcc.version` (what `nvcc --version`
+ * docs/reference/jetson-boards.md "Detecting TensorRT, CUDA and cuDNN": `/usr/local/cuda/version.json` (JP5+): `cuda_nvcc.version` (what `nvcc --version`
  * prints, e.g. 11.4.315), falling back to the toolkit's `cuda.version` (11.4.19).
  */
 export function parseCudaVersionJson(text: string): Parsed<string | null> {
@@ -186,7 +186,7 @@ export function parseCudaVersionJson(text: string): Parsed<string | null> {
   return version ? ok(version) : partial(null, 'cuda version.json has neither cuda_nvcc.version nor cuda.version');
 }
 
-/** §3.3 cuDNN headers (`cudnn_version.h`, `cudnn_version_v8.h`, old `cudnn.h`): CUDNN_MAJOR/MINOR/PATCHLEVEL. */
+/** docs/reference/jetson-boards.md "Detecting TensorRT, CUDA and cuDNN": cuDNN headers (`cudnn_version.h`, `cudnn_version_v8.h`, old `cudnn.h`): CUDNN_MAJOR/MINOR/PATCHLEVEL. */
 export function parseCudnnHeader(text: string): Parsed<string | null> {
   const get = (name: string): string | undefined => new RegExp(`^\\s*#\\s*define\\s+${name}\\s+(\\d+)`, 'm').exec(text)?.[1];
   const major = get('CUDNN_MAJOR');

@@ -92,7 +92,7 @@ export function inferenceComponent(env: AgentEnv, makeResolver?: (builtIn: reado
       if (demo?.servable.kind === 'onnxruntime') inMemory.set(demo.servable.onnxPath, demo.bytes);
       const builtIn = demo ? [demo.servable] : [];
       const resolveServable = makeResolver ? makeResolver(builtIn) : localResolver(path.join(env.stateDir, 'models'), builtIn);
-      // Leave a core for HTTP, sharp and JSON (serving.md §6.3: workers × intra-op ≤ cores).
+      // Leave a core for HTTP, sharp and JSON (docs/reference/serving-runtime.md "ONNX Runtime and the event loop": workers × intra-op ≤ cores).
       const intraOp = cfg.intraOpThreads || Math.max(1, Math.floor((cpuCount() - 1) / cfg.workers));
       const metrics = new InferenceMetrics();
       const recorded = await readServing(servingFile(env.stateDir), log);

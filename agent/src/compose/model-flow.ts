@@ -16,7 +16,7 @@ import { readBytes } from '../platform/fs.js';
  * (docs/architecture.md): store lookup → conversion (cached engine or ONNX Runtime model) →
  * golden images loaded. Shared by `models activate` (through the inference admin route), the
  * rollout executor and the inbox. Conversions run one at a time through the single-flight
- * runner (DESIGN §3: long work is single-flight, cancellable, with a deadline).
+ * runner (docs/reference/design-rules.md "Cross-cutting rules": long work is single-flight, cancellable, with a deadline).
  */
 export interface ModelFlow {
   /** Take a package file into the store (size/sha256 checked, safe unpack). */

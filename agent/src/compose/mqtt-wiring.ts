@@ -8,7 +8,7 @@ import type { ReplayGuard } from '../rollout/request-replay.js';
 
 /**
  * Composition-root glue between the MQTT client (mqtt/) and the rollout executor (rollout/):
- * features never import each other (DESIGN §2), so the binding lives here.
+ * features never import each other (docs/reference/design-rules.md "Layout and imports"), so the binding lives here.
  */
 export interface RolloutWiring {
   readonly client: DeviceMqtt;
@@ -52,7 +52,7 @@ export async function wireRollout(w: RolloutWiring): Promise<void> {
   await w.client.subscribe(t.requestFilter, (topic, payload, packet) => {
     const parsed = parseTopic(w.prefix, topic);
     if (parsed?.kind !== 'request') return;
-    // Retained requests are junk from a misbehaving publisher: never execute them (operations.md §7.2 rh: 2).
+    // Retained requests are junk from a misbehaving publisher: never execute them (docs/reference/mqtt-broker.md "mqtt.js options", rh: 2).
     if (packet.retain) {
       w.log.warn({ topic }, 'ignoring a retained request');
       return;

@@ -3,7 +3,7 @@ import type { Component } from '../core/lifecycle.js';
 import { mkdirp } from '../platform/fs.js';
 import type { AgentEnv } from '../core/agent-env.js';
 
-/** State dir layout (DESIGN §3). */
+/** State dir layout (docs/reference/design-rules.md "Cross-cutting rules"). */
 export const STATE_SUBDIRS = ['builds', 'backups', 'packages', 'models', 'engines', 'inbox', 'deployments', 'logs'] as const;
 
 export function stateLayoutComponent(env: AgentEnv): Component {

@@ -5,7 +5,7 @@ import type { ConverterTool, Precision } from './args.js';
 
 /**
  * Engine cache `state/engines/<key>/{model.engine, engine.json}` (issue #4 §5). An engine is
- * usable only on the TensorRT version and CUDA arch that built it (tlt-models.md §5): when the
+ * usable only on the TensorRT version and CUDA arch that built it (docs/reference/tensorrt-conversion.md "Engine portability"): when the
  * board changes, old entries are listed as stale, never loaded, and the next conversion builds
  * a new entry under a new key.
  */

@@ -10,7 +10,7 @@ import type { ConverterTool } from './args.js';
  */
 export const TLT_CONVERTER_NAMES = ['tao-converter', 'tlt-converter'] as const;
 export const TLT_CONVERTER_DIRS = ['/usr/local/bin', '/opt/nvidia/tao-converter', '/opt/tao-converter', '/opt/tlt-converter', '/usr/lib/jetson-agent/bin'];
-/** JetPack installs trtexec here (tlt-models.md §2), not on PATH. */
+/** JetPack installs trtexec here (docs/reference/tensorrt-conversion.md "trtexec"), not on PATH. */
 export const TRTEXEC_PATHS = ['/usr/src/tensorrt/bin/trtexec'];
 
 export interface ConverterConfig {
@@ -18,7 +18,7 @@ export interface ConverterConfig {
   readonly trtexec: string;
 }
 
-/** Where to get a converter for the installed TensorRT (tlt-models.md §3). */
+/** Where to get a converter for the installed TensorRT (docs/reference/tensorrt-conversion.md "Converter downloads"). */
 export function converterDownloadHint(tool: ConverterTool, board: Pick<BoardInfo, 'tensorrt' | 'jetpack'>): string {
   const trt = board.tensorrt ?? '';
   const jp = board.jetpack ? `JetPack ${board.jetpack}` : 'this JetPack';

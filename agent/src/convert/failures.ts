@@ -1,7 +1,7 @@
 import type { ErrorCode } from '../core/error-codes.js';
 
 /**
- * Known converter/TensorRT failure texts → coded errors with the fix (tlt-models.md §5).
+ * Known converter/TensorRT failure texts → coded errors with the fix (docs/reference/tensorrt-conversion.md "Error texts").
  * Pure; the first matching rule wins, so the most specific come first.
  */
 export interface Diagnosis {
@@ -52,7 +52,7 @@ const RULES: readonly Rule[] = [
     }),
   },
   {
-    // YOLOv3 on TRT 7.1 with the stock plugin library (tlt-models.md §5).
+    // YOLOv3 on TRT 7.1 with the stock plugin library (docs/reference/tensorrt-conversion.md "Error texts").
     re: /IPluginV2DynamicExt requires network without implicit batch dimension/,
     diagnose: () => ({
       code: 'PLUGIN_MISSING',
@@ -78,7 +78,7 @@ const RULES: readonly Rule[] = [
     }),
   },
   {
-    // Typical CUDA/TensorRT OOM texts; exact converter wording UNCONFIRMED (tlt-models.md §12).
+    // Typical CUDA/TensorRT OOM texts; exact converter wording UNCONFIRMED (docs/reference/tensorrt-conversion.md "Open questions").
     re: /out of memory|cudaErrorMemoryAllocation|CUDA_ERROR_OUT_OF_MEMORY|std::bad_alloc|Requested amount of GPU memory \(\d+ bytes\) could not be allocated/i,
     diagnose: () => ({
       code: 'OUT_OF_MEMORY',

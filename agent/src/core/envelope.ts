@@ -5,11 +5,11 @@ import { AgentError } from './errors.js';
 import type { SignedEnvelope } from './contracts/topics.js';
 
 /**
- * Signed envelope `{payload: base64(JSON bytes), signature: base64(Ed25519), keyId}` (DESIGN §8).
+ * Signed envelope `{payload: base64(JSON bytes), signature: base64(Ed25519), keyId}` (docs/reference/design-rules.md "Deployments over MQTT").
  * The signature covers the exact payload bytes; they are verified before anything inside is
- * parsed, and never re-serialised (operations.md §8: "Sign and verify the exact bytes
- * received"). Ed25519 via node:crypto needs algorithm `null` (sign('sha256', …) throws
- * ERR_OSSL_INVALID_DIGEST). Several keys are trusted at once for rotation (operations.md §9.5 #11).
+ * parsed, and never re-serialised (docs/reference/fleet-rollouts.md "Ed25519 signing":
+ * verify the exact bytes received). Ed25519 via node:crypto needs algorithm `null` (sign('sha256', …) throws
+ * ERR_OSSL_INVALID_DIGEST). Several keys are trusted at once for rotation (docs/reference/fleet-rollouts.md "Recommendations applied" #4).
  */
 
 export interface TrustedKey {

@@ -147,7 +147,7 @@ export const ERROR_CODES = {
   MQTT_BROKER_PORT_IN_USE: op(500, 'The embedded MQTT broker could not listen: the address is in use or not bindable.'),
   MQTT_IDENTITY_MISMATCH: usage('mqtt.username or the client certificate CN is not the device id, which the broker ties to the client id; the agent does not connect.'),
   MQTT_NOT_CONNECTED: op(503, 'A publish was dropped because the client is disconnected and the offline queue is full.'),
-  // signed manifests and requests (DESIGN §8)
+  // signed manifests and requests (docs/reference/design-rules.md "Deployments over MQTT")
   MANIFEST_MALFORMED: op(400, 'A signed envelope is not {payload, signature, keyId} with base64 fields.'),
   MANIFEST_UNKNOWN_KEY: op(403, 'The envelope names a keyId that is not in rollout.fleetPublicKeys.'),
   MANIFEST_BAD_SIGNATURE: op(403, 'The Ed25519 signature does not match the exact payload bytes.'),

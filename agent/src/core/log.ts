@@ -3,7 +3,7 @@ import { pino, destination, stdTimeFunctions, type Logger, type DestinationStrea
 export type { Logger };
 
 /**
- * Secret fields are censored wherever they appear in a log object (STYLE §7; DESIGN §3).
+ * Secret fields are censored wherever they appear in a log object (STYLE §7; docs/reference/design-rules.md "Cross-cutting rules").
  * pino's redaction needs explicit paths; these cover the shapes the agent logs.
  */
 export const REDACT_PATHS = [

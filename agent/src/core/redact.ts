@@ -1,6 +1,6 @@
 /**
  * Credentials inside URLs (`mqtt://user:pass@host`) are replaced by `***` wherever a URL is shown:
- * logs, `config print`, the MQTT `get-config` op (DESIGN §3: secrets never leave the process).
+ * logs, `config print`, the MQTT `get-config` op (docs/reference/design-rules.md "Cross-cutting rules": secrets never leave the process).
  * Several comma-separated URLs (mqtt.url failover) are redacted one by one. The userinfo runs
  * up to the LAST `@` of the authority (RFC 3986 §3.2: `@` cannot appear in the host), so a
  * password containing an unencoded `@` is hidden whole.

@@ -12,7 +12,7 @@ export interface GateVerdict {
 
 /**
  * Health gate of one `active` device: active and continuously healthy for `gateMs`.
- * Success means "serving and healthy", not "the installer returned" (operations.md §9.4).
+ * Success means "serving and healthy", not "the installer returned" (docs/reference/fleet-rollouts.md "Lessons from other updaters").
  * With a zero gate, active is enough. No health report yet means not healthy: a device
  * that never reports health gives no evidence the model works.
  */

@@ -20,7 +20,7 @@ export interface GeneratedKey {
 }
 
 /**
- * Generate an Ed25519 fleet signing key (operations.md §8). The private key is PKCS#8 PEM
+ * Generate an Ed25519 fleet signing key (docs/reference/fleet-rollouts.md "Ed25519 signing"). The private key is PKCS#8 PEM
  * written atomically with mode 0600 (the mode is set before the rename, so it is never
  * readable by others, whatever the umask); the directory is created 0700 when missing.
  * Existing key files are kept unless `force`: overwriting a signing key strands every

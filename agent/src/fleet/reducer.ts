@@ -21,7 +21,7 @@ import type {
  *
  * Rules (docs/rollouts.md "Operator runbook" states them for operators):
  * - Devices are counted once each, by their latest report for this deployment id; retries
- *   and repeated reports never add failures (operations.md §9.4, boto/boto3#4656).
+ *   and repeated reports never add failures (docs/reference/fleet-rollouts.md "Lessons from other updaters", boto/boto3#4656).
  * - Offline devices without an outcome are `pending`, never failed and never timed out.
  * - At the wave deadline, online devices of the current wave still without an outcome are
  *   `timed_out` (sticky), which counts as a failure but is reported separately.

@@ -67,7 +67,7 @@ function selected(selector: TargetSelector, devices: readonly DeviceRecord[]): {
 /**
  * Order devices so the first waves see every SoC early: round-robin over SoCs (sorted),
  * ids sorted within each. A canary wave of 3 on a mixed Nano/Xavier/Orin fleet then holds
- * one of each instead of three Nanos (operations.md §9.5 #9, per-SKU canaries).
+ * one of each instead of three Nanos (docs/reference/fleet-rollouts.md "Recommendations applied" #3, per-SKU canaries).
  */
 export function interleaveBySoc(devices: readonly DeviceRecord[]): DeviceRecord[] {
   const groups = new Map<string, DeviceRecord[]>();

@@ -4,8 +4,8 @@ import type { FailureThreshold } from './types.js';
 
 export const DEFAULT_MAX_FAILURES = '10%';
 /**
- * Devices that must have an outcome before a percentage can trip (operations.md §9.5
- * "abort when ≥ 5% of at least 10 executed devices fail"): one failure among the first three
+ * Devices that must have an outcome before a percentage can trip (docs/reference/fleet-rollouts.md "Starting defaults":
+ * stop when ≥ 5 % of at least 10 devices with an outcome fail): one failure among the first three
  * devices is 33%, which says little about the package.
  */
 export const DEFAULT_MIN_SAMPLE = 10;

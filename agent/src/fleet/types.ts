@@ -77,7 +77,7 @@ export interface Rate {
   readonly perMs: number;
 }
 
-/** Device deployment states (DESIGN §8): the device side's own list, not a copy of it. */
+/** Device deployment states (docs/reference/design-rules.md "Deployments over MQTT"): the device side's own list, not a copy of it. */
 export const DEVICE_DEPLOYMENT_STATES: readonly DeploymentState[] = [...new Set<DeploymentState>([...ACTIVE_PATH, ...TERMINAL_STATES])];
 export type DeviceDeploymentState = DeploymentState;
 

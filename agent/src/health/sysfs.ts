@@ -4,11 +4,11 @@ import { listDir, readTextMaybe } from '../platform/fs.js';
 
 /**
  * Jetson sysfs probes, read through the host root so fixture trees exercise them
- * (DESIGN §3). Paths and layouts: jetson-platform.md §5.3 (GPU load), §5.4 (thermal),
- * §5.5 (INA3221 iio on JP4, hwmon on JP5+). Anything unreadable is null, never an error.
+ * (docs/reference/design-rules.md "Cross-cutting rules"). Paths and layouts: docs/reference/tegrastats.md "GPU load", "Thermal",
+ * "Power rails" (INA3221 iio on JP4, hwmon on JP5+). Anything unreadable is null, never an error.
  */
 
-/** Per-mille load files, most specific first (§5.3). */
+/** Per-mille load files, most specific first (docs/reference/tegrastats.md "GPU load"). */
 export const GPU_LOAD_PATHS = [
   '/sys/devices/platform/bus@0/17000000.gpu/load',
   '/sys/devices/platform/gpu.0/load',
@@ -61,7 +61,7 @@ export interface PowerRail {
   readonly source: 'iio' | 'hwmon';
 }
 
-/** INA3221 rails: scan /sys/bus/i2c/devices/<dev>/name for ina3221 (§5.5, jtop power.py). */
+/** INA3221 rails: scan /sys/bus/i2c/devices/<dev>/name for ina3221 (docs/reference/tegrastats.md "Power rails", jtop power.py). */
 export async function readPowerRails(paths: HostPaths): Promise<PowerRail[]> {
   const i2c = paths.toHost('/sys/bus/i2c/devices');
   const rails: PowerRail[] = [];

@@ -7,7 +7,7 @@ import { parseTegrastatsLine, type TegrastatsSample } from './tegrastats.js';
 
 /**
  * Long-running `tegrastats --interval <ms>` (jtop runs `/usr/bin/tegrastats --interval <ms>`,
- * jetson-platform.md §5.2), restarted with capped backoff whenever it exits. Keeps the last
+ * docs/reference/tegrastats.md "Fields"), restarted with capped backoff whenever it exits. Keeps the last
  * parsed sample; lines that do not parse are counted, never fatal.
  */
 export interface TegrastatsReaderOptions {

@@ -1,5 +1,5 @@
 /**
- * Pure tegrastats line parser (jetson-platform.md §5.1–5.2). Every format in the reference
+ * Pure tegrastats line parser (docs/reference/tegrastats.md "Sample lines" and "Fields"). Every format in the reference
  * parses: Nano/TX1 JP4 with and without root, TX2, AGX Xavier, Xavier NX, AGX Orin JP5 (with
  * the `MM-DD-YYYY HH:MM:SS` prefix), Orin Nano JP6 (`mW` units, `@[f]` GPU freq), JP7
  * (`@[f1,f2]` arrays, `a/bC` temperatures, `a/b/c mW` rails) and Thor (`GR3D_FREQ @[…]`).
@@ -26,7 +26,7 @@ export interface LoadFreq {
 export interface Rail {
   readonly curMW: number;
   readonly avgMW: number;
-  /** Third value of JP7 `a/b/c mW` rails (meaning UNCONFIRMED, §5.1), kept raw. */
+  /** Third value of JP7 `a/b/c mW` rails (meaning UNCONFIRMED, docs/reference/tegrastats.md "Fields"), kept raw. */
   readonly extraMW?: number;
 }
 
@@ -47,7 +47,7 @@ export interface TegrastatsSample {
    * `PMIC@100C` is a fixed fake value: kept here, but health/snapshot ignores it.
    */
   readonly temps: Readonly<Record<string, number | null>>;
-  /** Second value of JP7 `a/bC` temperatures (meaning UNCONFIRMED, §5.1). */
+  /** Second value of JP7 `a/bC` temperatures (meaning UNCONFIRMED, docs/reference/tegrastats.md "Fields"). */
   readonly tempsExtra: Readonly<Record<string, number>>;
   /** Power rails in mW (JP4 prints no unit: mW; JP5+ `mW`); `NC` (not connected) skipped. */
   readonly rails: Readonly<Record<string, Rail>>;
@@ -160,7 +160,7 @@ const RULES: readonly Rule[] = [
     re: new RegExp(`([A-Za-z0-9_]+) ${N}(m?W)?\\/${N}(m?W)?(?:\\/${N}(m?W)?)?(?=\\s|$)`, 'y'),
     apply: (m, s) => {
       const name = m[1] ?? '';
-      if (name === 'NC') return; // not-connected INA3221 channel (§5.5)
+      if (name === 'NC') return; // not-connected INA3221 channel (docs/reference/tegrastats.md "Power rails")
       const mw = (v: string | undefined, unit: string | undefined): number => (unit === 'W' ? num(v) * 1000 : num(v));
       s.rails[name] = {
         curMW: mw(m[2], m[3]),

@@ -2,9 +2,9 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AgentError, toAgentError } from '../core/errors.js';
 
 /**
- * The one place errors become HTTP responses (DESIGN §3): status from the code's table
+ * The one place errors become HTTP responses (docs/reference/design-rules.md "Cross-cutting rules"): status from the code's table
  * entry, body `{error: {code, message}}` (KServe routes: `{error: message, code}` — the v2
- * protocol's error shape, serving.md §2.2), Retry-After on 503.
+ * protocol's error shape, docs/reference/kserve-v2.md "Endpoints and JSON"), Retry-After on 503.
  */
 const FASTIFY_CODES: Record<string, (e: FastifyError) => AgentError> = {
   FST_ERR_CTP_BODY_TOO_LARGE: () =>

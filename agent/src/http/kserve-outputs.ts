@@ -3,7 +3,7 @@ import type { EngineOutputs } from '../inference/engine.js';
 import { floatsToHalf } from '../inference/half.js';
 
 /**
- * KServe v2 response encoding with the binary tensor data extension for outputs (serving.md §3,
+ * KServe v2 response encoding with the binary tensor data extension for outputs (docs/reference/kserve-v2.md "Binary tensor data",
  * Triton docs/protocol/extension_binary_data.md), pure: which outputs the request asked for and
  * whether each comes back as JSON `data` or as raw little-endian bytes after the JSON header.
  */

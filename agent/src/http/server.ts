@@ -83,7 +83,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   // failures are logged here.
   const log = deps.log?.child({ module: 'http' });
 
-  // Images and raw tensors arrive as Buffers (fastify parses only JSON and text natively, serving.md §9).
+  // Images and raw tensors arrive as Buffers (fastify parses only JSON and text natively, docs/reference/serving-runtime.md "fastify body parsers").
   app.addContentTypeParser(['image/jpeg', 'image/png', 'application/octet-stream'], { parseAs: 'buffer', bodyLimit: deps.limits.bodyLimitBytes }, (_req, body, done) => {
     done(null, body);
   });

@@ -4,8 +4,8 @@ import type { TensorPool } from './tensor-pool.js';
 
 /**
  * inference.maxBatch 0 (auto): the dynamic batch limit for a backend. A GPU engine runs a batch
- * of 4 in much less than four single runs, which is what a dynamic batcher is for (serving.md
- * §5.1). ONNX Runtime on the CPU runs a batch in as long as its images one after another, and
+ * of 4 in much less than four single runs, which is what a dynamic batcher is for (docs/reference/serving-runtime.md
+ * "Dynamic batching"). ONNX Runtime on the CPU runs a batch in as long as its images one after another, and
  * copying the images into the batch tensor is extra main-thread work: with batches the server
  * spent 34 ms of CPU per request against 29 ms without, at the same inference throughput
  * (docs/benchmarks.md, 2026-11-28 04:31).
@@ -40,7 +40,7 @@ interface Item {
 }
 
 /**
- * Dynamic batching in front of an engine (serving.md §5.1, Triton's dynamic batcher): single
+ * Dynamic batching in front of an engine (docs/reference/serving-runtime.md "Dynamic batching", Triton's dynamic batcher): single
  * images queue in arrival order; a batch leaves as soon as maxBatch images wait or the oldest
  * has waited `delayMs`, and only while the engine has a free slot (so under load batches form
  * from what queued while the engine was busy). A full queue rejects with OVERLOADED.

@@ -4,7 +4,7 @@ import { generateYoloV3Onnx } from '../models/onnx/generate.js';
 
 /**
  * The demo model served when nothing else is active (issue #5 §6): a generated
- * TAO-YOLOv3-shaped network at the KITTI spec size 3×384×1248 (tlt-models.md §7.1) with
+ * TAO-YOLOv3-shaped network at the KITTI spec size 3×384×1248 (docs/reference/yolov3-io.md "Input tensor") with
  * seeded random weights. Its detections are meaningless; it exists so the endpoint answers
  * out of the box and the whole pipeline (decode, letterbox, ORT, NMS, mapping) runs for real.
  */

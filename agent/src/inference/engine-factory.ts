@@ -82,7 +82,7 @@ export function defaultEngineFactory(o: EngineFactoryOptions): EngineFactory {
           log: o.log.child({ model: `${m.name}@${m.version}`, backend: 'tensorrt' }),
         });
         const modelBytes = (await statMaybe(servable.enginePath))?.size ?? 0;
-        // A TAO engine's outputs are BatchedNMS's four, in the plugin's order (tlt-models.md §8.1);
+        // A TAO engine's outputs are BatchedNMS's four, in the plugin's order (docs/reference/yolov3-io.md "BatchedNMS outputs");
         // other families' are the graph's own (decode order in the manifest).
         const family = m.family ?? 'tao-batched-nms';
         const outputNames = family === 'tao-batched-nms' ? ['BatchedNMS', 'BatchedNMS_1', 'BatchedNMS_2', 'BatchedNMS_3'] : (m.decode?.outputs ?? m.outputs);

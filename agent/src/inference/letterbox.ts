@@ -1,5 +1,5 @@
 /**
- * Fitting an image to the network input and mapping boxes back (tlt-models.md §7.3, §9).
+ * Fitting an image to the network input and mapping boxes back (docs/reference/yolov3-io.md "Letterbox variants" and "Box mapping").
  * Pure math, no I/O.
  */
 export type ResizeMode = 'letterbox-center' | 'letterbox-topleft' | 'stretch';
@@ -80,7 +80,7 @@ export function toNetworkBox(b: Box, p: Placement): Box {
   };
 }
 
-/** Clip to [0, w−1] × [0, h−1] (tlt-models.md §9, as the DeepStream parser does); null when empty. */
+/** Clip to [0, w−1] × [0, h−1] (docs/reference/yolov3-io.md "Box mapping", as the DeepStream parser does); null when empty. */
 export function clipToImage(b: Box, width: number, height: number): Box | null {
   const c = {
     x1: Math.min(Math.max(b.x1, 0), width - 1),

@@ -1,6 +1,6 @@
 /**
  * A small Prometheus text-format registry (exposition format 0.0.4): counters, gauges and
- * histograms with labels. Names follow Triton's where one exists (serving.md §4).
+ * histograms with labels. Names follow Triton's where one exists (docs/reference/kserve-v2.md "Metrics").
  */
 type Labels = Readonly<Record<string, string>>;
 
@@ -133,7 +133,7 @@ export class Registry {
 /** Latency buckets in seconds, 1 ms … 10 s. */
 export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
 
-/** The inference service's metrics (names: serving.md §4 where Triton has one). */
+/** The inference service's metrics (names: docs/reference/kserve-v2.md "Metrics" where Triton has one). */
 export class InferenceMetrics {
   readonly registry = new Registry();
   readonly httpRequests = this.registry.register(new Counter('jetson_http_requests_total', 'HTTP requests by route and status code.'));

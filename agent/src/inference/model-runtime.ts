@@ -196,7 +196,7 @@ export class ModelRuntime {
   }
 
   /**
-   * Raw tensor → the four BatchedNMS tensors for the whole batch (tlt-models.md §8.1), the same
+   * Raw tensor → the four BatchedNMS tensors for the whole batch (docs/reference/yolov3-io.md "BatchedNMS outputs"), the same
    * shape whichever backend ran it (KServe infer). `input` is transferred to the engine.
    */
   async inferBatchedNms(input: Float32Array, batch: number): Promise<EngineOutputs> {
@@ -235,7 +235,7 @@ export class ModelRuntime {
       const nBoxes = scores.dims[1] ?? 0;
       return batchedNms(boxes.data, scores.data, nBoxes, this.parts.nms);
     }
-    // BatchedNMS's four outputs: keep count, boxes, scores, classes (tlt-models.md §8.1).
+    // BatchedNMS's four outputs: keep count, boxes, scores, classes (docs/reference/yolov3-io.md "BatchedNMS outputs").
     const count = get(0).data[0] ?? 0;
     return { count, boxes: get(1).data as Float32Array, scores: get(2).data as Float32Array, classes: get(3).data as Float32Array };
   }

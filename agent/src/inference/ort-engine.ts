@@ -15,7 +15,7 @@ export interface OrtEngineOptions {
   readonly outputNames: readonly string[];
   readonly maxBatch: number;
   readonly workers: number;
-  /** Per worker; keep workers × intraOp ≤ cores (serving.md §6.3). */
+  /** Per worker; keep workers × intraOp ≤ cores (docs/reference/serving-runtime.md "ONNX Runtime and the event loop"). */
   readonly intraOpThreads: number;
   readonly log: Logger;
   /** Receives each input buffer back from the worker after its run. */
@@ -61,7 +61,7 @@ export async function ortWorkerUrl(): Promise<URL> {
 
 /**
  * ONNX Runtime backend: one session per worker thread (its run() blocks the calling thread,
- * serving.md §6.3). Inputs are transferred to the worker, not copied.
+ * docs/reference/serving-runtime.md "ONNX Runtime and the event loop"). Inputs are transferred to the worker, not copied.
  */
 export class OrtEngine implements Engine {
   readonly info: EngineInfo;

@@ -5,7 +5,7 @@ import { floatsToHalf, halfToFloats } from './half.js';
 
 /**
  * One ONNX Runtime session per worker thread: `session.run()` runs the native Run
- * synchronously on the calling thread (serving.md §6.3), so it must not be the main thread.
+ * synchronously on the calling thread (docs/reference/serving-runtime.md "ONNX Runtime and the event loop"), so it must not be the main thread.
  * Loaded as compiled JS from agent/dist (see ort-engine.ts workerUrl).
  */
 const port = parentPort;

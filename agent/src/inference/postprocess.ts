@@ -2,8 +2,8 @@ import { clipToImage, toImageBox, type Box, type Placement } from './letterbox.j
 import type { DecodedBoxes } from './decoders/types.js';
 
 /**
- * BatchedNMS outputs for one image → detections in original-image pixels (tlt-models.md §8.5,
- * §9): first `count` rows, class id → label (index in the sorted class list, §8.4), score
+ * BatchedNMS outputs for one image → detections in original-image pixels (docs/reference/yolov3-io.md "How NVIDIA reads the outputs" and
+ * "Box mapping"): first `count` rows, class id → label (index in the sorted class list, docs/reference/yolov3-io.md "Class labels"), score
  * threshold, skip x2 < x1 / y2 < y1 and unknown classes (as the DeepStream parser does), undo
  * the letterbox, clip to the image. Pure.
  */

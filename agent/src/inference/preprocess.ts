@@ -5,7 +5,7 @@ import { resizeLinearCv } from './resize-cv.js';
 
 /**
  * Image bytes → resized raw pixels with the placement the box mapping needs. sharp decodes
- * and resizes on the libuv pool (serving.md §7.2), so the event loop stays free.
+ * and resizes on the libuv pool (docs/reference/serving-runtime.md "sharp pipeline"), so the event loop stays free.
  */
 export interface DecodedImage {
   readonly pixels: Uint8Array;
@@ -29,7 +29,7 @@ export interface DecodeOptions {
 let loaded: Promise<typeof Sharp> | undefined;
 function loadSharp(): Promise<typeof Sharp> {
   loaded ??= import('sharp').then((m) => {
-    // sharp caches decoded inputs by default; a server sees unique images (serving.md §7.3).
+    // sharp caches decoded inputs by default; a server sees unique images (docs/reference/serving-runtime.md "sharp pipeline").
     m.default.cache(false);
     return m.default;
   });
@@ -56,7 +56,7 @@ export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions): Promi
       hint: 'Downscale the image or raise inference.maxPixels.',
     });
   }
-  // EXIF orientations 5–8 swap width and height (sharp autoOrient, serving.md §7.2).
+  // EXIF orientations 5–8 swap width and height (sharp autoOrient, docs/reference/serving-runtime.md "sharp pipeline").
   const swap = (meta.orientation ?? 1) >= 5;
   const srcW = swap ? meta.height : meta.width;
   const srcH = swap ? meta.width : meta.height;
@@ -65,7 +65,7 @@ export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions): Promi
   try {
     let pipe = sharp(bytes, { limitInputPixels: opts.maxPixels, failOn: 'error', sequentialRead: true })
       .rotate()
-      // `linear` is the kernel closest to cv2.INTER_LINEAR, which TAO uses (tlt-models.md §7.3).
+      // `linear` is the kernel closest to cv2.INTER_LINEAR, which TAO uses (docs/reference/yolov3-io.md "Letterbox variants").
       .resize(placement.width, placement.height, { fit: 'fill', kernel: 'linear' })
       .removeAlpha();
     pipe = opts.gray ? pipe.toColourspace('b-w') : pipe.toColourspace('srgb');

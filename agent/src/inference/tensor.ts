@@ -1,12 +1,12 @@
 import type { Placement } from './letterbox.js';
 
 /**
- * HWC uint8 pixels (sharp `.raw()`) → NCHW float32 in one pass (serving.md §8): three write
+ * HWC uint8 pixels (sharp `.raw()`) → NCHW float32 in one pass (docs/reference/serving-runtime.md "Input tensor"): three write
  * cursors, one per plane, `y = (x − mean_c) · scale`. Pure; no allocation in the loop.
  */
 export interface TensorSpec {
   readonly channels: 1 | 3;
-  /** Channel order of the tensor: bgr (TAO YOLOv3, tlt-models.md §7.2), rgb, or gray. */
+  /** Channel order of the tensor: bgr (TAO YOLOv3, docs/reference/yolov3-io.md "Preprocessing"), rgb, or gray. */
   readonly colorOrder: 'bgr' | 'rgb' | 'gray';
   /** Per-channel mean in tensor channel order (B, G, R for bgr). */
   readonly mean: readonly number[];
@@ -20,7 +20,7 @@ export interface TensorSpec {
 /**
  * Writes one image into `out` at `offset` (n·C·H·W for batch item n). `pixels` holds the
  * resized image (placement.width × placement.height × srcChannels, RGB or gray); padding is
- * written as 0 after normalisation, i.e. the dataset mean colour (serving.md §8 "Letterbox pad").
+ * written as 0 after normalisation, i.e. the dataset mean colour (docs/reference/serving-runtime.md "Input tensor").
  * Every value of the item is written (image or padding), so `out` may be a reused tensor.
  */
 export function writeTensor(

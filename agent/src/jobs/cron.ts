@@ -1,7 +1,7 @@
 import { schedule, validate } from 'node-cron';
 import { AgentError } from '../core/errors.js';
 
-/** The only node-cron import (DESIGN §2). A job never overlaps itself. */
+/** The only node-cron import (docs/reference/design-rules.md "Layout and imports"). A job never overlaps itself. */
 export interface CronJob {
   stop(): void;
 }

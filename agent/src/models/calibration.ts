@@ -1,14 +1,14 @@
 import { AgentError } from '../core/errors.js';
 
 /**
- * INT8 calibration cache (tlt-models.md §11): plain text, first line a header such as
+ * INT8 calibration cache (docs/reference/tensorrt-conversion.md "INT8 calibration cache"): plain text, first line a header such as
  * `TRT-7000-EntropyCalibration2`, then one `<tensor>: <8 hex digits>` line per tensor (the
  * IEEE-754 bit pattern of the scale). Pure. Checked at package create and intake so a wrong
  * file (e.g. the .etlt itself) is refused before a conversion fails on it.
  */
 export interface CalibrationInfo {
   readonly header: string;
-  /** The number in the header (`7000` reads as TensorRT 7.0.0 — UNCONFIRMED, §11). */
+  /** The number in the header (`7000` reads as TensorRT 7.0.0 — UNCONFIRMED, docs/reference/tensorrt-conversion.md "INT8 calibration cache"). */
   readonly writerTag: number;
   readonly calibrator: string;
   readonly tensors: number;

@@ -2,18 +2,18 @@ import { createCipheriv, createDecipheriv, pbkdf2, type Decipher } from 'node:cr
 import { AgentError } from '../core/errors.js';
 
 /**
- * The .etlt container (tlt-models.md §6): int32 LE name length N, N bytes input name (plain),
+ * The .etlt container (docs/reference/etlt-format.md "Layout"): int32 LE name length N, N bytes input name (plain),
  * 16-byte nonce, then AES-256-CTR ciphertext of the model (no padding, no MAC). Key =
  * PBKDF2-HMAC-SHA256(key string, fixed salt, 100000, 32). N > 0 ⇒ UFF payload, N = 0 ⇒ ONNX.
  * Pure: no file access here (see etlt-file.ts).
  */
 
-/** Fixed 32-byte salt, same for every file (tlt-models.md §6.2). */
+/** Fixed 32-byte salt, same for every file (docs/reference/etlt-format.md "Cipher and key derivation"). */
 export const ETLT_SALT = Buffer.from('cb3cdc2e858689da908563056a00dbed09ac076c785543c4610f06d31b53a732', 'hex');
-/** PBKDF2 iterations and key length (tlt-models.md §6.2). */
+/** PBKDF2 iterations and key length (docs/reference/etlt-format.md "Cipher and key derivation"). */
 export const ETLT_KDF_ITERATIONS = 100_000;
 export const ETLT_KEY_BYTES = 32;
-/** Nonce = the full initial 128-bit CTR counter block (tlt-models.md §6.2). */
+/** Nonce = the full initial 128-bit CTR counter block (docs/reference/etlt-format.md "Cipher and key derivation"). */
 export const ETLT_NONCE_BYTES = 16;
 /** An input name longer than this is treated as a corrupt header (real names: `Input`, `input_1`). */
 export const ETLT_MAX_NAME_BYTES = 1024;
@@ -46,7 +46,7 @@ function corrupt(message: string, hint = 'Re-export the model or copy the file a
 /**
  * Parse the header from the first bytes of a file of `fileSize` bytes. `head` must hold at
  * least min(fileSize, 20 + ETLT_MAX_NAME_BYTES) bytes. Checks N ≥ 0, 20 + N ≤ size, printable
- * name (tlt-models.md §6.3).
+ * name (docs/reference/etlt-format.md "Node.js mapping").
  */
 export function parseEtltHeader(head: Uint8Array, fileSize: number): EtltHeader {
   const buf = Buffer.from(head.buffer, head.byteOffset, head.byteLength);

@@ -3,7 +3,7 @@ import { AgentError } from '../core/errors.js';
 import { isNotFound, readText, statMaybe } from '../platform/fs.js';
 
 /**
- * Model keys (DESIGN §3 Secrets; issue #4 §4): a YAML file readable by its owner only,
+ * Model keys (docs/reference/design-rules.md "Cross-cutting rules", secrets; issue #4 §4): a YAML file readable by its owner only,
  * `keys: {<keyRef>: <key>}`, read when a key is needed and not kept. Keys never appear in
  * errors, logs (pino redacts `key`/`modelKey`), MQTT or HTTP payloads: messages name the
  * keyRef only.

@@ -1,9 +1,9 @@
 /**
  * Does a decrypted prefix look like a serialized protobuf of the expected kind? AES-CTR has
- * no MAC (tlt-models.md §6.2), so a wrong key yields uniform garbage; walking protobuf fields
+ * no MAC (docs/reference/etlt-format.md "Cipher and key derivation"), so a wrong key yields uniform garbage; walking protobuf fields
  * (descending into a message that runs past the prefix) rejects that with overwhelming
  * probability in milliseconds, instead of a cryptic converter failure minutes later.
- * Heuristic per tlt-models.md §6.2 "Validate after decrypting" (UNCONFIRMED for UFF).
+ * Heuristic per docs/reference/etlt-format.md "Validate after decrypting" (UNCONFIRMED for UFF).
  */
 
 export type ProtobufKind = 'onnx' | 'uff';

@@ -18,7 +18,7 @@ import { disableMqttPacketNumberCache } from './packet-cache.js';
 disableMqttPacketNumberCache();
 
 /**
- * Device MQTT client (issue #6 §1) over mqtt.js 5 (operations.md §7.2):
+ * Device MQTT client (issue #6 §1) over mqtt.js 5 (docs/reference/mqtt-broker.md "mqtt.js options"):
  * - client id = device id, persistent session (`clean: false`; MQTT 5 adds a session expiry so
  *   the broker keeps it), QoS 1 for everything;
  * - last will `{state:"offline"}` retained on `{p}/devices/{id}/status`; a retained `online`
@@ -171,7 +171,7 @@ export class DeviceMqtt implements Component {
     this.lastError = undefined;
     client.options.reconnectPeriod = this.minMs;
     this.opts.log.info({ url: redactUrl(this.opts.url), sessionPresent, connects: this.connects }, 'mqtt connected');
-    // Online first, so a controller never sees our reports before our liveness (operations.md §9.5 #6).
+    // Online first, so a controller never sees our reports before our liveness (docs/reference/fleet-rollouts.md "Recommendations applied" #2).
     const online: StatusPayload = { v: TOPIC_PAYLOAD_VERSION, state: 'online', ts: new Date().toISOString(), ...this.opts.online() };
     const pending: Promise<unknown>[] = [this.send(this.opts.topics.status.topic, JSON.stringify(online), true, 1)];
     const missing = [...this.subs.keys()].filter((f) => !sessionPresent || !this.subscribed.has(f));
@@ -276,7 +276,7 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   ]).finally(() => clearTimeout(timer));
 }
 
-/** mqtt://user:pass@host → mqtt://***@host (secrets never reach logs, DESIGN §3). */
+/** mqtt://user:pass@host → mqtt://***@host (secrets never reach logs, docs/reference/design-rules.md "Cross-cutting rules"). */
 export { redactUrl };
 
 export function mqttConnectError(url: string, err: Error): AgentError {

@@ -10,7 +10,7 @@ disableMqttPacketNumberCache();
 /**
  * Standalone mode (issue #6 §2): with no `mqtt.url` the agent runs aedes 1.2.0 on
  * 127.0.0.1:1883 so one board or a laptop works alone and `jetson-fleet` can talk to it.
- * aedes 1.x speaks MQTT 3.1.1 only (operations.md §7.3: v5 CONNACK "Unacceptable protocol
+ * aedes 1.x speaks MQTT 3.1.1 only (docs/reference/mqtt-broker.md "aedes": v5 CONNACK "Unacceptable protocol
  * version"), has in-memory persistence and no auth: not for fleets (docs/mqtt.md).
  */
 export interface EmbeddedBrokerOptions {

@@ -16,7 +16,7 @@ export interface FleetBrokerOptions {
 /**
  * Controller-side and simulator MQTT connections (the fleet/ Bus interface over mqtt.js 5).
  * Clean sessions: the controller rebuilds its view from retained messages on every start,
- * so it needs no broker-side session (operations.md §7.2). The first connect must succeed
+ * so it needs no broker-side session (docs/reference/mqtt-broker.md "mqtt.js options"). The first connect must succeed
  * (MQTT_CONNECT_FAILED otherwise); later drops reconnect every second.
  */
 export function fleetBusFactory(broker: FleetBrokerOptions): BusFactory {

@@ -1,4 +1,4 @@
-/** Time comes from here so tests can control it (DESIGN §3). */
+/** Time comes from here so tests can control it (docs/reference/design-rules.md "Cross-cutting rules"). */
 export interface Clock {
   now(): number;
   setTimeout(fn: () => void, ms: number): NodeJS.Timeout;

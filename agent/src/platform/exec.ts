@@ -4,7 +4,7 @@ import type { ResultPromise } from 'execa';
 import { AgentError } from '../core/errors.js';
 
 /**
- * The only place that starts subprocesses (DESIGN §3): argv arrays only (never a shell
+ * The only place that starts subprocesses (docs/reference/design-rules.md "Cross-cutting rules"): argv arrays only (never a shell
  * string built from input), a deadline, an AbortSignal, output optionally appended to the
  * operation's log file, and the stderr tail in the error.
  */

@@ -1,7 +1,7 @@
 import { createReadStream, createWriteStream, promises as fsp, type ReadStream, type WriteStream } from 'node:fs';
 
 /**
- * Partial reads and streams (platform is the only OS seam, DESIGN §2). Kept apart from
+ * Partial reads and streams (platform is the only OS seam, docs/reference/design-rules.md "Layout and imports"). Kept apart from
  * fs.ts so features that stream large model files do not grow that file.
  */
 

@@ -5,9 +5,9 @@ import path from 'node:path';
 import { AgentError } from '../core/errors.js';
 
 /**
- * All file-system access goes through here (DESIGN §2: platform is the only OS seam).
+ * All file-system access goes through here (docs/reference/design-rules.md "Layout and imports": platform is the only OS seam).
  * Writes are atomic: a dot-prefixed temp file in the same directory (invisible to ldconfig,
- * operations.md §4.3), fsync, rename over the target, fsync the directory (operations.md §4.5).
+ * docs/reference/library-swap.md "ldconfig and backups"), fsync, rename over the target, fsync the directory (docs/reference/library-swap.md "Atomic replacement from Node").
  */
 
 export async function readText(file: string): Promise<string> {

@@ -2,7 +2,7 @@ import os from 'node:os';
 import type { HostPaths } from './paths.js';
 import { readTextMaybe } from './fs.js';
 
-/** Host identity (DESIGN §3: OS calls only in platform/). */
+/** Host identity (docs/reference/design-rules.md "Cross-cutting rules": OS calls only in platform/). */
 export async function machineId(paths: HostPaths): Promise<string | null> {
   const text = (await readTextMaybe(paths.toHost('/etc/machine-id')).catch(() => undefined))?.trim();
   return text ? text : null;

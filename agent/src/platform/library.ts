@@ -7,8 +7,8 @@ import { runtimeInfo, type RuntimeName } from './runtime.js';
 
 /**
  * OS operations of the plugin swap that fs.ts does not cover: replacing a file with given
- * mode and owner (operations.md §4.5), hard links and directory renames for backups, the
- * load check in a child process (§4.6), ldconfig (§4.3) and the dpkg fcntl lock probe (§4.4).
+ * mode and owner (docs/reference/library-swap.md "Atomic replacement from Node"), hard links and directory renames for backups, the
+ * load check in a child process ("Load check"), ldconfig ("ldconfig and backups") and the dpkg fcntl lock probe ("Swap sequence").
  */
 
 /** Permission bits a library may carry: no setuid/setgid/sticky, no group or other write. */
@@ -16,7 +16,7 @@ export const LIBRARY_MODE_MASK = 0o755;
 
 /**
  * Put `data` at `target` atomically: dot-prefixed temp in the same directory (invisible to
- * ldconfig, operations.md §4.3), fsync, chmod/chown, rename over, fsync the directory.
+ * ldconfig, docs/reference/library-swap.md "ldconfig and backups"), fsync, chmod/chown, rename over, fsync the directory.
  * Running processes keep the old inode (no SIGBUS as with `cp` over a mapped file).
  * The mode is masked with LIBRARY_MODE_MASK and, run as root, the file is root's: a library
  * never gets a setuid/setgid bit or a foreign owner, whatever the caller passes (issue #14).
@@ -76,7 +76,7 @@ export interface LoadCheckResult {
 /**
  * dlopen the library with RTLD_NOW in a child process (constructors run on load; keep them
  * out of the daemon). Under Node the child is Node: "Module did not self-register" means the
- * library loaded, it is just not a Node addon (operations.md §4.6 table). Under Bun the child
+ * library loaded, it is just not a Node addon (docs/reference/library-swap.md "Load check"). Under Bun the child
  * is python3's ctypes: Bun's process.dlopen ignores its flags argument and binds lazily, so a
  * library with an unresolved symbol "loads" there (Bun 1.4.5; docs/architecture.md
  * "Runtimes", and test/integration/platform/bun-differences.test.ts proves it still does).
@@ -114,7 +114,7 @@ export async function runLdconfig(root: string, libDirs: readonly string[]): Pro
  * Which of `files` are locked by someone else with an fcntl (POSIX record) lock — the kind
  * dpkg/apt take on /var/lib/dpkg/lock-frontend and lock. Node has no fcntl, and flock(1)
  * uses a different, non-interoperating lock type, so a python3 child probes with
- * lockf(LOCK_EX|LOCK_NB) and releases at once (operations.md §4.4). Missing files are free.
+ * lockf(LOCK_EX|LOCK_NB) and releases at once (docs/reference/library-swap.md "Swap sequence"). Missing files are free.
  */
 export async function fcntlLocksHeld(files: readonly string[]): Promise<string[]> {
   const script = [

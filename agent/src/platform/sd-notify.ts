@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 
 /**
- * systemd notify protocol without native addons (operations.md §3.4): Node has no unix
+ * systemd notify protocol without native addons (docs/reference/systemd.md "sd_notify from Node"): Node has no unix
  * datagram sockets, so a long-lived python3 child forwards one datagram per stdin line to
  * $NOTIFY_SOCKET. The sender stays alive, so there is no "sender exited before PID 1 read
  * the message" race even on systemd 237. The unit needs NotifyAccess=all because the

@@ -3,7 +3,7 @@ import type { Readable, Writable } from 'node:stream';
 
 /**
  * A long-running child with piped stdio (the TensorRT runner). argv array only, never a shell
- * (DESIGN §3). The caller owns the process: it must kill() it.
+ * (docs/reference/design-rules.md "Cross-cutting rules"). The caller owns the process: it must kill() it.
  */
 export interface PipedProcess {
   readonly pid: number | undefined;

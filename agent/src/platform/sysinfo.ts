@@ -14,7 +14,7 @@ type MemModule = { mem(): Promise<Systeminformation.MemData> };
 let memModule: MemModule | undefined;
 
 /**
- * Memory and swap through systeminformation's memory reader (operations.md: system metrics via
+ * Memory and swap through systeminformation's memory reader (docs/architecture.md "Where the code differs from DESIGN.md, and why": system metrics via
  * systeminformation). Only that module is loaded, not the package index: the index costs
  * ~10.8 MB of RSS on an idle daemon and its other Linux probes (currentLoad, networkStats,
  * fsSize, cpuTemperature) spawn a shell per call, five per health snapshot; the memory reader

@@ -6,7 +6,7 @@ import type { ReadEntry, Unpack } from 'tar';
 const loadTar = (): Promise<typeof Tar> => import('tar');
 
 /**
- * tar through the platform seam (DESIGN §2): the `tar` package writes files, so only this
+ * tar through the platform seam (docs/reference/design-rules.md "Layout and imports"): the `tar` package writes files, so only this
  * file imports it. Callers pass a `check` that sees every member before it is written and
  * can veto it; after a veto nothing more is written and extractTar throws TarVeto (the
  * caller removes the target dir).

@@ -33,7 +33,7 @@ export interface BuildResult {
 const OUTPUT_RE = /^libnvinfer_plugin\.so\.\d+\.\d+\.\d+(?:\.\d+)*$/;
 
 /**
- * TensorRT OSS `nvinfer_plugin` build (DESIGN §5): tools checked first, then the source,
+ * TensorRT OSS `nvinfer_plugin` build (docs/plugin.md "`plugin build`"): tools checked first, then the source,
  * then cmake + `make nvinfer_plugin -jN` per the pure plan, output found in out/ or build/,
  * artifact recorded; identical inputs are a cache hit that runs no compiler.
  */

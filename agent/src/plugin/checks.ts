@@ -3,15 +3,15 @@ import { ET_DYN, ElfError, containsCString, machineName, parseElf, type ElfInfo 
 /**
  * Static checks of a plugin library (pure): what a candidate must satisfy before it may
  * replace the system file, and what the installed file must satisfy afterwards
- * (operations.md §4.6: ELF type, machine, SONAME, expected exports).
+ * (docs/reference/library-swap.md "Load check": ELF type, machine, SONAME, expected exports).
  */
 
 /**
- * Creator names YOLOv3 (and SSD/RetinaNet) from TLT need (jetson-platform.md §4.1, §4.7:
+ * Creator names YOLOv3 (and SSD/RetinaNet) from TLT need (docs/reference/tensorrt-oss-plugin.md "Why YOLOv3 needs it" and "Known failures":
  * "getPluginCreator could not find plugin BatchTilePlugin_TRT version 1").
  */
 export const REQUIRED_CREATORS = ['BatchTilePlugin_TRT', 'BatchedNMS_TRT', 'ResizeNearest_TRT'] as const;
-/** The entry point a process calls to register the creators (§4.7: initLibNvInferPlugins). */
+/** The entry point a process calls to register the creators (docs/reference/tensorrt-oss-plugin.md "Known failures": initLibNvInferPlugins). */
 export const REQUIRED_SYMBOLS = ['initLibNvInferPlugins'] as const;
 
 export interface CandidateCheck {
@@ -28,7 +28,7 @@ export function sonameMajor(soname: string | null): string | undefined {
 
 /**
  * Check `bytes` against the system library (`reference`): ELF shared object, same machine,
- * same SONAME (release/7.0 builds have SONAME …so.7.0.0 ≠ …so.7, §4.7), creators present.
+ * same SONAME (release/7.0 builds have SONAME …so.7.0.0 ≠ …so.7, docs/reference/tensorrt-oss-plugin.md "Known failures"), creators present.
  */
 export function checkLibrary(bytes: Uint8Array, reference: { machine: number; soname: string | null }): CandidateCheck {
   let elf: ElfInfo;

@@ -6,7 +6,7 @@ import type { HostPaths } from '../platform/paths.js';
 import { compareVersions } from './version.js';
 
 /**
- * dpkg facts for the swap (operations.md §4.1–4.4): the fcntl locks apt/dpkg hold, local
+ * dpkg facts for the swap (docs/reference/library-swap.md "dpkg-divert" and "Swap sequence"): the fcntl locks apt/dpkg hold, local
  * diversions (`--root` needs dpkg ≥ 1.19.2, `--no-rename` ≥ 1.19.1; Ubuntu 18.04 has
  * 1.19.0.5), package ownership and version of the library.
  */

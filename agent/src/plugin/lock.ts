@@ -2,7 +2,7 @@ import { AgentError } from '../core/errors.js';
 import type { PluginContext } from './context.js';
 import { dpkgLocksHeld } from './dpkg.js';
 
-/** Refuse to touch the library while apt/dpkg runs (operations.md §4.4 step 1). */
+/** Refuse to touch the library while apt/dpkg runs (docs/reference/library-swap.md "Swap sequence", step 1). */
 export async function assertPackageManagerIdle(ctx: PluginContext): Promise<void> {
   const held = await dpkgLocksHeld(ctx.paths);
   if (held.length > 0) {

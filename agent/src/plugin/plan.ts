@@ -3,7 +3,7 @@ import { BASE_DEFINES, TAO_PLUGIN_DIRS, configureTree, readTreeShape, type TaoPl
 import { compareVersions } from './version.js';
 
 /**
- * Pure TensorRT OSS build planning (DESIGN §5). The branch is chosen from the board's
+ * Pure TensorRT OSS build planning (docs/plugin.md "`plugin build`"). The branch is chosen from the board's
  * TensorRT version; every tree-dependent choice (make target, -D variables, cmake minimum)
  * is then read from the tree's own CMake files (tree-shape.ts,
  * docs/reference/tensorrt-oss-trees.md). build.ts only executes the plan.
@@ -45,7 +45,7 @@ export function minimumCmake(gen: TreeGeneration | undefined): string {
 
 /**
  * GPU arch list: `--gpu-archs` wins, else the board's arch. Accepts "53 62", "53,62" or
- * "53;62". Rejects typographic quotes and non-numbers (§4.7: `“61”`, empty GPU_ARCHS).
+ * "53;62". Rejects typographic quotes and non-numbers (docs/reference/tensorrt-oss-plugin.md "Known failures": `“61”`, empty GPU_ARCHS).
  */
 export function parseGpuArchs(text: string): number[] | undefined {
   const parts = text.trim().split(/[\s,;]+/).filter(Boolean);
@@ -64,7 +64,7 @@ export function defaultJobs(cpuCount: number, memAvailableBytes: number): number
   return Math.max(1, Math.min(cpuCount, byMem));
 }
 
-/** CUDA_VERSION value: major.minor of the detected CUDA (§4.3: pass the device's version). */
+/** CUDA_VERSION value: major.minor of the detected CUDA (docs/reference/tensorrt-oss-plugin.md "Configure values": pass the device's version). */
 export function cudaMajorMinor(version: string | null | undefined): string | undefined {
   const m = /^(\d+)\.(\d+)/.exec(version ?? '');
   return m ? `${m[1]}.${m[2]}` : undefined;

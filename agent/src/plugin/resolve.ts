@@ -3,7 +3,7 @@ import { AgentError } from '../core/errors.js';
 import { listDir, lstatMaybe, readlinkMaybe } from '../platform/fs.js';
 import type { PluginContext } from './context.js';
 
-/** JetPack deb layout (jetson-platform.md §3.3). */
+/** JetPack deb layout (docs/reference/jetson-boards.md "Detecting TensorRT, CUDA and cuDNN"). */
 export const DEFAULT_TRT_LIB_DIR = '/usr/lib/aarch64-linux-gnu';
 
 export interface SystemLibrary {

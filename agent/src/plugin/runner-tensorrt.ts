@@ -6,7 +6,7 @@ import type { TensorrtInstall } from './runner-plan.js';
 import { parseNvInferVersionHeader } from './version.js';
 
 /**
- * Where JetPack puts the TensorRT development files (jetson-platform.md §3.3: headers and libs
+ * Where JetPack puts the TensorRT development files (docs/reference/jetson-boards.md "Detecting TensorRT, CUDA and cuDNN": headers and libs
  * under the aarch64 triplet; x86 CUDA-repo debs use the x86_64 one; NVIDIA's tarballs are often
  * unpacked to /usr/local/tensorrt). Board-absolute; the --root prefix is added when reading.
  */

@@ -1,7 +1,7 @@
 import path from 'node:path';
 
 /**
- * The agent's own plugin state (DESIGN §3 state dir): builds and sources, and the exchange
+ * The agent's own plugin state (docs/reference/design-rules.md "Cross-cutting rules", state dir): builds and sources, and the exchange
  * directory `plugin/` where the agent drops a request for the root helper and reads the
  * helper's result and the records view root publishes. Nothing root acts on lives here
  * (records.ts).

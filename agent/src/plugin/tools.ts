@@ -8,8 +8,8 @@ import { parseCmakeVersion, parseNvccVersion } from './version.js';
 
 /**
  * Build tools for TensorRT OSS, checked before anything else (issue #3 §1): cmake ≥ the
- * branch minimum (jetson-platform.md §4.2: JetPack 4 ships 3.10.2, too old; the DS README
- * builds cmake into $HOME/install), and nvcc (§4.7: "No CMAKE_CUDA_COMPILER could be found"
+ * branch minimum (docs/reference/tensorrt-oss-plugin.md "cmake minimum": JetPack 4 ships 3.10.2, too old; the DS README
+ * builds cmake into $HOME/install), and nvcc (docs/reference/tensorrt-oss-plugin.md "Known failures": "No CMAKE_CUDA_COMPILER could be found"
  * unless /usr/local/cuda/bin is on PATH).
  */
 export interface ToolInfo {

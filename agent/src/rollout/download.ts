@@ -8,7 +8,7 @@ import { appendStream, fsp, removePath, sha256File, statMaybe } from '../platfor
 /**
  * Package download (issue #6 §4): HTTP(S) with Range resume of a `.part` file, progress, a
  * size cap, `file://` for paths on the board. sha256 is checked by the caller on the complete
- * file (verifying state). Mender lesson (operations.md §9.4): a download without a read
+ * file (verifying state). Mender lesson (docs/reference/fleet-rollouts.md "Lessons from other updaters"): a download without a read
  * timeout hangs forever on network loss — every socket has an idle timeout.
  */
 export interface DownloadOptions {

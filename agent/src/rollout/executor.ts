@@ -32,7 +32,7 @@ import {
  * What the rollout executor needs from the rest of the agent, wired by the composition root
  * (compose/daemon.ts): the model store (intake, issue #4), conversion (prepare, issue #4) and
  * the inference service (warm, activate, rollback, serving stats, issue #5). Features never
- * import each other (DESIGN §2); this interface is the seam.
+ * import each other (docs/reference/design-rules.md "Layout and imports"); this interface is the seam.
  */
 export interface PackageIdentity {
   readonly name: string;
@@ -170,7 +170,7 @@ export class RolloutExecutor implements Component {
     }
   }
 
-  /** Re-send the current or last terminal report (after every reconnect; operations.md §9.4 "Lost status"). */
+  /** Re-send the current or last terminal report (after every reconnect; docs/reference/fleet-rollouts.md "Lessons from other updaters", lost status). */
   async republish(): Promise<void> {
     const rec = this.mem.current ?? this.mem.lastTerminal;
     if (rec) await this.o.publish(toReport(rec));
@@ -198,7 +198,7 @@ export class RolloutExecutor implements Component {
     }
     let manifest: DeploymentManifest;
     try {
-      // Signature over the exact bytes first; nothing inside is read before it verifies (DESIGN §8).
+      // Signature over the exact bytes first; nothing inside is read before it verifies (docs/reference/design-rules.md "Deployments over MQTT").
       manifest = decodeSigned(verifyEnvelope(raw, this.o.keys), DeploymentManifestSchema, 'deployment manifest');
     } catch (err) {
       const e = toAgentError(err);

@@ -15,9 +15,9 @@ import { compareVersions } from '../core/versions.js';
 export { compareVersions };
 
 /**
- * Device-side deployment state machine (DESIGN §8; issue #6 §4). Pure: no I/O, time is a
+ * Device-side deployment state machine (docs/reference/design-rules.md "Deployments over MQTT"; issue #6 §4). Pure: no I/O, time is a
  * parameter. The executor (executor.ts) persists what these functions return before it acts.
- * Lessons applied (operations.md §9.4/9.5): every non-terminal state has a deadline; a newer
+ * Lessons applied (docs/reference/fleet-rollouts.md "Lessons from other updaters" and "Recommendations applied"): every non-terminal state has a deadline; a newer
  * desired supersedes a wedged one; the same deployment id is never worked twice; a replayed
  * older manifest is rejected (sequence); compatibility is checked before download.
  */
@@ -223,7 +223,7 @@ function inRange(v: string | null, r: { min?: string; max?: string } | undefined
 
 const rangeText = (r: { min?: string; max?: string }): string => `[${r.min ?? '*'}, ${r.max ?? '*'})`;
 
-/** null when compatible, else the first reason (operations.md §9.5 #1: check before download). */
+/** null when compatible, else the first reason (docs/reference/fleet-rollouts.md "Recommendations applied" #1: check before download). */
 export function incompatibility(m: DeploymentManifest, facts: DeviceFacts): string | null {
   const r = m.requires;
   const b = facts.board;

@@ -7,7 +7,7 @@ import type { ReplayGuard } from './request-replay.js';
 
 /**
  * Request/response ops on `{p}/devices/{id}/request/{op}` → `…/response/{op}` with an echoed
- * `transaction` (zigbee2mqtt bridge/request convention, operations.md §9.3). Every op except a
+ * `transaction` (zigbee2mqtt bridge/request convention, docs/reference/fleet-rollouts.md "Request and response convention"). Every op except a
  * clear `ping` must arrive signed like manifests (same keys), and the signed bytes name the op,
  * this device and an expiry (payload v2, core/contracts/topics.ts): a captured request cannot
  * be republished on another op's topic, sent to another device, or run after its expiry; and

@@ -6,7 +6,7 @@ import { FLEET_JS, REPO_ROOT, runCli } from '../../helpers/cli.js';
 import { startAgent } from '../../helpers/agent-process.js';
 
 // Our own labels for the shared real photos (test/fixtures/photo-labels/README.md). The
-// detections below are the ones ../shared/models/README.md gives for yolox_nano on these photos.
+// detections below are the ones the README next to the shared photos (SHARED below) gives for yolox_nano on these photos.
 const SHARED = path.join(REPO_ROOT, '..', 'shared', 'models');
 const PHOTOS = path.join(SHARED, 'photos');
 const missing = !existsSync(path.join(PHOTOS, 'dog.jpg'));
@@ -58,7 +58,7 @@ t.test('the photo labels agree with the known yolox_nano detections', { skip }, 
 // (family read from the graph: yolox, BGR, top-left letterbox, pad 114, OpenCV INTER_LINEAR) →
 // `jetson-agent models add` → `models activate` on a running daemon → ONNX Runtime →
 // `POST /v1/detect`, then `jetson-fleet evaluate --url` on the photo set against that daemon.
-// Expected: the classes and boxes ../shared/models/README.md lists, IoU ≥ 0.9, score ± 0.05.
+// Expected: the classes and boxes the README next to the shared photos (SHARED below) lists, IoU ≥ 0.9, score ± 0.05.
 const EXPECTED: Record<string, { label: string; score: number; box: [number, number, number, number] }[]> = {
   dog: [
     { label: 'dog', score: 0.856, box: [132.8, 206.6, 325.7, 543.1] },

@@ -33,7 +33,7 @@ t.test('keys generate writes a 0600 Ed25519 private key, the public key and a pa
   t.equal(out.keyId, createHash('sha256').update(raw).digest('hex').slice(0, 16));
   t.equal(keyIdOf(priv), out.keyId, 'same id from the private key');
 
-  // The pair works for Ed25519 signatures (algorithm null, operations.md §8).
+  // The pair works for Ed25519 signatures (algorithm null, docs/reference/fleet-rollouts.md "Ed25519 signing").
   const msg = Buffer.from('{"deploymentId":"d1"}');
   const sig = sign(null, msg, priv);
   t.ok(verify(null, msg, createPublicKey(out.config.rollout.fleetPublicKeys[0]?.publicKey ?? ''), sig));

@@ -89,7 +89,7 @@ t.test('KServe v2 metadata, readiness and infer (JSON and binary)', async (t) =>
   t.equal(short.statusCode, 400, 'short binary tensor');
 });
 
-// The binary tensor data extension for outputs over a real socket (serving.md §3): what a
+// The binary tensor data extension for outputs over a real socket (docs/reference/kserve-v2.md "Binary tensor data"): what a
 // Triton client (tritonclient.http with binary_data=True) sends and how it splits the reply.
 interface BinOut {
   name: string;

@@ -77,7 +77,7 @@ t.test('against a real mosquitto with passwords and %u ACLs', async (t) => {
     await dev.start();
     await dev.waitConnected();
     t.teardown(() => dev.stop());
-    // mosquitto 2.0.11 acknowledges a denied QoS 1 publish and drops it (operations.md §7.1).
+    // mosquitto 2.0.11 acknowledges a denied QoS 1 publish and drops it (docs/reference/mqtt-broker.md "mosquitto ACLs").
     await dev.publishRaw(`${PREFIX}/devices/dev-b/health`, '{"forged":true}', false);
     await dev.publishRaw(`${PREFIX}/devices/dev-b/status`, '{"v":1,"state":"online","forged":true}', false);
     await dev.publishRaw(`${PREFIX}/devices/dev-a/events`, '{"marker":true}', false);

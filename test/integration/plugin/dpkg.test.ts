@@ -14,7 +14,7 @@ import { ALL_CREATORS, GOOD_SYMBOLS, LIB_DIR, compileLib, makeBoardRoot, records
 
 // A REAL dpkg database in the test root: the plugin library is owned by a package installed
 // with `dpkg --root`, and the "package upgrade" is a real `dpkg --root -i` of a newer .deb
-// (operations.md §4.2 recipe). Needs root for dpkg --root; skipped otherwise.
+// (docs/reference/library-swap.md "Upgrades and diversions" recipe). Needs root for dpkg --root; skipped otherwise.
 const sha = (f: string): string => createHash('sha256').update(readFileSync(f)).digest('hex');
 
 function makeDeb(dir: string, version: string, lib: string): string {

@@ -9,7 +9,7 @@ import { PluginSection } from '../../../agent/src/core/config/sections/plugin.js
 /**
  * The units in systemd/ as a CI gate (issue #8): `systemd-analyze verify` exits 0 on
  * unknown keys and bad values, so any output is a failure; `security --offline=true`
- * rates the agent unit against a threshold (exposure × 10, operations.md §3.6).
+ * rates the agent unit against a threshold (exposure × 10, docs/reference/systemd.md "Offline unit verification").
  */
 const UNITS = ['jetson-agent.service', 'jetson-agent-plugin.service', 'jetson-agent-plugin.path'];
 const SYSTEMD_DIR = path.join(REPO_ROOT, 'systemd');
@@ -72,7 +72,7 @@ t.test('the verify gate catches what systemd-analyze only warns about', async (t
   const broken = unitText('jetson-agent.service').replace('WatchdogSec=', 'WatchdogSecs=');
   const root = makeRoot(t.testdir(), { 'jetson-agent.service': broken });
   const r = verify(root, ['jetson-agent.service']);
-  t.equal(r.code, 0, 'systemd-analyze itself exits 0 (operations.md §3.6)');
+  t.equal(r.code, 0, 'systemd-analyze itself exits 0 (docs/reference/systemd.md "Offline unit verification")');
   t.match(r.output, /Unknown key 'WatchdogSecs'/);
 });
 

@@ -9,7 +9,7 @@ import {
   socForModule,
 } from '../../../agent/src/board/catalog.js';
 
-// Expected values: ../shared/reference/jetson-platform.md §1, §3.1, §4.1, §4.2.
+// Expected values: docs/reference/jetson-boards.md "SoCs and compute capability" and "L4T to JetPack", docs/reference/tensorrt-oss-plugin.md "Branch per TensorRT version" and "cmake minimum".
 
 t.test('SoC → GPU_ARCHS for every supported Jetson SoC', async (t) => {
   t.same(

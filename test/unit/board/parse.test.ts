@@ -19,7 +19,7 @@ import {
   versionFromLibName,
 } from '../../../agent/src/board/parse.js';
 
-// Sample strings: ../shared/reference/jetson-platform.md §2 and §3.3 (verbatim).
+// Sample strings: docs/reference/jetson-boards.md "Detection sources", "nv_tegra_release" and "Detecting TensorRT, CUDA and cuDNN" (verbatim from the public sources named there).
 
 t.test('compatible: NUL-separated bytes → SoC token and module part number', async (t) => {
   const orinNano = Buffer.from(

@@ -2,7 +2,7 @@ import t from 'tap';
 import { diagnoseConverterOutput } from '../../../agent/src/convert/failures.js';
 import { converterDownloadHint } from '../../../agent/src/convert/converters.js';
 
-// Texts verbatim from ../shared/reference/tlt-models.md §5.
+// Texts verbatim from docs/reference/tensorrt-conversion.md "Error texts".
 t.test('documented failure texts map to coded errors with the fix', async (t) => {
   const cases: [string, string, RegExp][] = [
     ['tlt-converter: error while loading shared libraries: libnvinfer.so.5: cannot open shared object file: No such file or directory', 'CONVERTER_LIB_MISMATCH', /libnvinfer\.so\.5/],
@@ -25,7 +25,7 @@ t.test('documented failure texts map to coded errors with the fix', async (t) =>
   t.equal(diagnoseConverterOutput('[ERROR] something else entirely'), undefined);
 });
 
-t.test('CONVERTER_NOT_FOUND hints name the build for the installed TensorRT (tlt-models.md §3)', async (t) => {
+t.test('CONVERTER_NOT_FOUND hints name the build for the installed TensorRT (docs/reference/tensorrt-conversion.md "Converter downloads")', async (t) => {
   t.match(converterDownloadHint('tlt-converter', { tensorrt: '7.1.3', jetpack: '4.4' }), /v3\.21\.11_trt7\.1_aarch64.*JetPack 4\.4/);
   t.match(converterDownloadHint('tlt-converter', { tensorrt: '8.0.1', jetpack: '4.6' }), /v3\.21\.11_trt8\.0_aarch64|tao-converter-jp4\.6/);
   t.match(converterDownloadHint('tlt-converter', { tensorrt: '8.5.2', jetpack: '5.1.2' }), /v3\.22\.05_trt8\.4_aarch64/);

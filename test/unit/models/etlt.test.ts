@@ -15,7 +15,7 @@ import { looksLikeProtobuf } from '../../../agent/src/models/protobuf-sniff.js';
 import { AgentError } from '../../../agent/src/core/errors.js';
 import { onnxShapedBytes, uffShapedBytes } from '../../helpers/protobuf-bytes.js';
 
-// Test vectors verbatim from ../shared/reference/tlt-models.md §6.4.
+// Test vectors verbatim from docs/reference/etlt-format.md "Test vectors".
 const NONCE = Buffer.from('000102030405060708090a0b0c0d0e0f', 'hex');
 const PLAIN = Buffer.from('65746c742d746573742d7061796c6f61642d30313233343536373839', 'hex');
 const UFF_FILE = '05000000496e707574000102030405060708090a0b0c0d0e0f7973742a466c80c268abca22e790d494ef968854a034a4e67a0ef2d0';
@@ -23,7 +23,7 @@ const ONNX_FILE = '00000000000102030405060708090a0b0c0d0e0f7973742a466c80c268abc
 
 const codeOf = (err: unknown): string | undefined => (err instanceof AgentError ? err.code : undefined);
 
-t.test('§6.4 vectors: PBKDF2 keys, salt, UFF-style and ONNX-style files', async (t) => {
+t.test('etlt-format.md test vectors: PBKDF2 keys, salt, UFF-style and ONNX-style files', async (t) => {
   t.equal(ETLT_SALT.length, 32);
   t.equal((await deriveEtltKey('nvidia_tlt')).toString('hex'), 'ea82d654e0bf5d97af42c4dcd6bff6cc69143a97e343b6ae8d12c6bb18be5410');
   t.equal((await deriveEtltKey('tlt_encode')).toString('hex'), '5c192ece6a4278fb0d791cce8178a21760a0c93f79e5ba4d2d96644af294e185');
@@ -41,7 +41,7 @@ t.test('§6.4 vectors: PBKDF2 keys, salt, UFF-style and ONNX-style files', async
   t.equal(onnx.plain.toString(), 'etlt-test-payload-0123456789');
 });
 
-t.test('§6.4 vectors: 2200-byte plaintext, streamed in odd chunks, and counter wrap', async (t) => {
+t.test('etlt-format.md test vectors: 2200-byte plaintext, streamed in odd chunks, and counter wrap', async (t) => {
   const key = await deriveEtltKey('nvidia_tlt');
   const plain = Buffer.from('hello etlt '.repeat(200));
   t.equal(plain.length, 2200);

@@ -2,7 +2,7 @@ import t from 'tap';
 import { cacheKey, type CacheInputs } from '../../../agent/src/plugin/artifact.js';
 import { divertPathFor, parseDiversions } from '../../../agent/src/plugin/dpkg.js';
 
-t.test('diversions database: triples, local holder ":" (operations.md §4.1)', async (t) => {
+t.test('diversions database: triples, local holder ":" (docs/reference/library-swap.md "dpkg-divert")', async (t) => {
   const db = '/usr/lib/x/libfoo.so.1\n/usr/lib/x/libfoo.so.1.distrib\nfoo-custom\n/usr/lib/aarch64-linux-gnu/libnvinfer_plugin.so.7.1.3\n/usr/lib/aarch64-linux-gnu/jetson-agent-diverted/libnvinfer_plugin.so.7.1.3\n:\n';
   t.same(parseDiversions(db), [
     { file: '/usr/lib/x/libfoo.so.1', divertTo: '/usr/lib/x/libfoo.so.1.distrib', holder: 'foo-custom' },

@@ -142,8 +142,8 @@ t.test('small pure helpers', async (t) => {
   t.equal(minimumCmake(undefined), '3.13');
   t.equal(minimumCmake({ major: 11, minor: 1 }), '3.31');
   t.same(parseGpuArchs('53 62,72;87'), [53, 62, 72, 87]);
-  t.equal(parseGpuArchs('“61”'), undefined, 'typographic quotes rejected (§4.7, TensorRT #1380)');
-  t.equal(parseGpuArchs(''), undefined, 'empty rejected (§4.7, TensorRT #2610)');
+  t.equal(parseGpuArchs('“61”'), undefined, 'typographic quotes rejected (tensorrt-oss-plugin.md, TensorRT #1380)');
+  t.equal(parseGpuArchs(''), undefined, 'empty rejected (tensorrt-oss-plugin.md, TensorRT #2610)');
   t.equal(defaultJobs(4, 3 * GiB), 2, 'Nano 4 GB with 3 GiB free: -j2');
   t.equal(defaultJobs(12, 60 * GiB), 12, 'AGX Orin: all CPUs');
   t.equal(defaultJobs(4, 0.5 * GiB), 1, 'never below 1');

@@ -10,7 +10,7 @@ export function stepPrinter(ctx: CommandContext, prefix: string): (step: string)
 
 /**
  * Build progress: on a TTY one updating percent line; otherwise plain log lines (each
- * percent change and every error/warning line) — DESIGN §3 long work.
+ * percent change and every error/warning line) — docs/reference/design-rules.md "Cross-cutting rules", long work.
  */
 export function progressPrinter(ctx: CommandContext, label = 'plugin build'): { onProgress: (percent: number | null, line: string) => void; done: () => void } {
   let last = -1;

@@ -59,7 +59,7 @@ export const runCommand: CommandSpec = {
       starting = lifecycle.start();
       await starting;
       if (!stopping) {
-        // READY=1 after local init, not after the broker connects (operations.md §3.3).
+        // READY=1 after local init, not after the broker connects (docs/reference/systemd.md "Readiness and restarts").
         notifier.ready('running');
         const wd = notifier.startWatchdog();
         log.info({ watchdogMs: wd || null }, 'agent ready');

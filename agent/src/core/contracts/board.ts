@@ -1,5 +1,5 @@
 /**
- * What board detection reports (DESIGN §4). Produced by board/detect.ts, consumed by the
+ * What board detection reports (docs/detection.md "Sources and precedence"). Produced by board/detect.ts, consumed by the
  * plugin build (branch, GPU_ARCHS, library path), conversion (TensorRT version, arch,
  * JetPack → converter build), health and rollout compatibility checks.
  * JSON keys are part of the CLI contract (`jetson-agent detect --json`).

@@ -1,7 +1,7 @@
 /**
  * What the fleet controller and the device simulator need from MQTT, as a typed interface so
- * fleet/ never imports mqtt/ (DESIGN §2): the CLI passes the implementation from
- * mqtt/fleet-bus.ts. QoS 1 throughout (operations.md §7.2).
+ * fleet/ never imports mqtt/ (docs/reference/design-rules.md "Layout and imports"): the CLI passes the implementation from
+ * mqtt/fleet-bus.ts. QoS 1 throughout (docs/reference/mqtt-broker.md "mqtt.js options").
  */
 export type BusHandler = (topic: string, payload: Buffer, retained: boolean) => void;
 

@@ -1,12 +1,12 @@
 /**
  * Device deployment states and the report a device publishes on `{p}/devices/{id}/deployment`
- * (DESIGN §8, issue #6 §4). Shared by the device (rollout/) and the fleet controller.
- * Payloads are versioned (`v`) and never changed in place (operations.md §9.4 "Availability
- * signalling": a payload format change broke consumers).
+ * (docs/reference/design-rules.md "Deployments over MQTT", issue #6 §4). Shared by the device (rollout/) and the fleet controller.
+ * Payloads are versioned (`v`) and never changed in place (docs/reference/fleet-rollouts.md "Lessons from other updaters",
+ * availability and payload formats: a payload format change broke consumers).
  */
 export const DEPLOYMENT_REPORT_VERSION = 1;
 
-/** In order of a successful run (DESIGN §8). */
+/** In order of a successful run (docs/reference/design-rules.md "Deployments over MQTT"). */
 export const ACTIVE_PATH = [
   'received',
   'downloading',

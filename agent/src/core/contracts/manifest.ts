@@ -2,11 +2,11 @@ import { Type, type Static } from '@sinclair/typebox';
 import { PLUGIN_NAME_PATTERN } from '../tensorrt-plugins.js';
 
 /**
- * The payload inside a signed deployment envelope (DESIGN §8; operations.md §8 "Manifest
+ * The payload inside a signed deployment envelope (docs/reference/design-rules.md "Deployments over MQTT"; docs/reference/fleet-rollouts.md "Manifest
  * contents": artifact SHA-256, target, release requirements, expiry and a monotonically
  * increasing sequence so a replayed old manifest is rejected). Produced by the fleet
  * controller, verified and parsed by the device (rollout/). Schema version 1; never change
- * a field's meaning in place (operations.md §9.5 #15).
+ * a field's meaning in place (docs/reference/fleet-rollouts.md "Recommendations applied" #5).
  */
 export const DEPLOYMENT_MANIFEST_VERSION = 1;
 

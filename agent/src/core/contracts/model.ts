@@ -5,7 +5,7 @@ import { ConstantInput, DecodeParams, DetectorFamily, TensorInfo } from './detec
  * `model.json` at the root of a model package (issue #4 §1). Produced by
  * `jetson-fleet package create`, validated at intake (models/), read by conversion
  * (convert/) and by the inference service (inference/) for pre/post-processing.
- * Schema version 1. Facts: tlt-models.md §4 (nodes), §7 (input contract), §8 (BatchedNMS).
+ * Schema version 1. Facts: docs/reference/yolov3-io.md "Node names" (nodes), "Input tensor" and "Preprocessing" (input contract), "BatchedNMS outputs".
  */
 export const MODEL_SCHEMA_VERSION = 1;
 
@@ -20,13 +20,13 @@ export const ModelInput = Type.Object(
     channels: Type.Union([Type.Literal(1), Type.Literal(3)], { default: 3 }),
     height: Type.Integer({ minimum: 1, maximum: 8192 }),
     width: Type.Integer({ minimum: 1, maximum: 8192 }),
-    /** TAO YOLOv3 is BGR (tlt-models.md §7.2). */
+    /** TAO YOLOv3 is BGR (docs/reference/yolov3-io.md "Preprocessing"). */
     colorOrder: Type.Union([Type.Literal('bgr'), Type.Literal('rgb'), Type.Literal('gray')], { default: 'bgr' }),
     /** Per-channel mean in the tensor's channel order (B, G, R for bgr): 103.939, 116.779, 123.68. */
     mean: Type.Array(Type.Number(), { minItems: 1, maxItems: 3, default: [103.939, 116.779, 123.68] }),
     /** y = (x − mean) · scale; TAO YOLOv3 uses 1.0 (no /255). */
     scale: Type.Number({ default: 1, exclusiveMinimum: 0 }),
-    /** How the image is fitted to the network size (tlt-models.md §7.3). */
+    /** How the image is fitted to the network size (docs/reference/yolov3-io.md "Letterbox variants"). */
     resize: Type.Union([Type.Literal('letterbox-center'), Type.Literal('letterbox-topleft'), Type.Literal('stretch')], {
       default: 'letterbox-center',
     }),

@@ -2,11 +2,11 @@ import type { DeploymentReport } from './deployment.js';
 import type { HealthSnapshot } from './health.js';
 
 /**
- * The one topic → payload map (DESIGN §8 topics table; issue #6 §1), used by the device
+ * The one topic → payload map (docs/mqtt.md "Topics" table; issue #6 §1), used by the device
  * publisher/receiver (mqtt/, rollout/), the fleet controller and tests. Payloads are JSON,
- * versioned with `v`, and never changed in place (operations.md §9.4, zigbee2mqtt#25978).
+ * versioned with `v`, and never changed in place (docs/reference/fleet-rollouts.md "Lessons from other updaters", zigbee2mqtt#25978).
  * Device ids and group names are single topic levels: no `/`, `+`, `#` (mosquitto pattern
- * ACLs substitute `%u` as a whole level; operations.md §7.1).
+ * ACLs substitute `%u` as a whole level; docs/reference/mqtt-broker.md "mosquitto ACLs").
  */
 export const TOPIC_PAYLOAD_VERSION = 1;
 
@@ -70,7 +70,7 @@ export interface RequestPayload {
   /** Must equal the `{op}` level of the topic the request arrived on. */
   readonly op: RequestOp;
   /**
-   * Echoed in the response (zigbee2mqtt bridge/request convention, operations.md §9.3) and the
+   * Echoed in the response (zigbee2mqtt bridge/request convention, docs/reference/fleet-rollouts.md "Request and response convention") and the
    * request's id: a device runs a signed request with a given transaction at most once.
    */
   readonly transaction: string;
@@ -109,7 +109,7 @@ export interface TopicPayloads {
 }
 export type TopicKind = keyof TopicPayloads;
 
-/** Retained flag per kind (DESIGN §8 table). Publishers take it from here, not from call sites. */
+/** Retained flag per kind (docs/mqtt.md "Topics" table). Publishers take it from here, not from call sites. */
 export const RETAINED: Readonly<Record<TopicKind, boolean>> = {
   status: true,
   health: true,

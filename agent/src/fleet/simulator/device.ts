@@ -7,7 +7,7 @@ import { decodeSigned, verifyEnvelope, type KeyRing } from '../../core/envelope.
 import { toAgentError } from '../../core/errors.js';
 import { simHealth, simStatus } from './payloads.js';
 
-/** The states a successful simulated deployment reports, in order (DESIGN §8). */
+/** The states a successful simulated deployment reports, in order (docs/reference/design-rules.md "Deployments over MQTT"). */
 const PATH: readonly DeploymentState[] = ['received', 'downloading', 'verifying', 'converting', 'warming', 'activating', 'probation', 'active'];
 
 export interface SimDeviceOptions {

@@ -6,10 +6,10 @@ import { withDeadline } from '../server.js';
 import { encodeInferResponse, selectOutputs } from '../kserve-outputs.js';
 
 /**
- * KServe v2 / Open Inference Protocol subset (serving.md §2, §3): health, server and model
+ * KServe v2 / Open Inference Protocol subset (docs/reference/kserve-v2.md "Endpoints and JSON" and "Binary tensor data"): health, server and model
  * metadata, model readiness, and infer with JSON tensors or the binary tensor extension for
  * the input and the outputs (kserve-outputs.ts). Outputs are the four BatchedNMS tensors
- * (tlt-models.md §8.1), whichever backend ran the model, or the subset the request names.
+ * (docs/reference/yolov3-io.md "BatchedNMS outputs"), whichever backend ran the model, or the subset the request names.
  */
 interface InferInput {
   name?: unknown;
@@ -105,7 +105,7 @@ function readInput(rt: ModelRuntime, body: unknown, headerLen: string | undefine
       throw bad(`Invalid Inference-Header-Content-Length ${JSON.stringify(headerLen)}: it must be the byte length of the JSON header (0 for a raw tensor), at most the body length ${body.length}.`);
     }
     if (n === 0) {
-      // Raw binary request: one input, batch 1 (serving.md §3).
+      // Raw binary request: one input, batch 1 (docs/reference/kserve-v2.md "Binary tensor data").
       req = { inputs: [{ name: m.name, shape: [1, m.channels, m.height, m.width], datatype: 'FP32', parameters: { binary_data_size: body.length } }] };
       binary = body;
       raw = true;
@@ -191,7 +191,7 @@ export function kserveRoutes(deps: ServerDeps): FastifyPluginAsync {
         }),
       );
       if (encoded.kind === 'json') return reply.send(encoded.body);
-      // serving.md §3: the header is required on responses that carry binary data.
+      // docs/reference/kserve-v2.md "Binary tensor data": the header is required on responses that carry binary data.
       return reply.header('inference-header-content-length', String(encoded.headerLength)).type('application/octet-stream').send(encoded.body);
     };
     const hdr = (h: string | string[] | undefined): string | undefined => (Array.isArray(h) ? h[0] : h);

@@ -1,11 +1,11 @@
 import { AttrType, DataType, encodeModel, type Attribute, type OnnxNode, type Tensor, type ValueInfo } from './onnx-proto.js';
 
 /**
- * Generates small ONNX models with the TAO YOLOv3 interface (issue #4 §6, tlt-models.md §8.1,
- * §10): input `Input` [N,3,H,W] float32, five real stride-2 3×3 convolutions down to a stride-32
+ * Generates small ONNX models with the TAO YOLOv3 interface (issue #4 §6, docs/reference/yolov3-io.md "BatchedNMS outputs" and
+ * "CPU path"): input `Input` [N,3,H,W] float32, five real stride-2 3×3 convolutions down to a stride-32
  * grid (the YOLO head stride), a decode to normalised x1y1x2y2 boxes `box/concat_concat`
  * [N,boxes,1,4] and scores `cls/mul` [N,boxes,classes] (class × objectness), feeding a
- * `BatchedNMSDynamic_TRT` node with the attributes TAO's exporter sets (§8.2). Weights are
+ * `BatchedNMSDynamic_TRT` node with the attributes TAO's exporter sets (docs/reference/tao-specs.md §7). Weights are
  * seeded pseudo-random: the detections are meaningless, the shapes and data flow are real.
  * Tests, the benchmark and the demo model use it so nothing is downloaded.
  */
@@ -18,7 +18,7 @@ export interface YoloV3OnnxOptions {
   /** Weight seed: different seeds give different (equally meaningless) detections. */
   readonly seed?: number;
   readonly channels?: 1 | 3;
-  /** nms_config: confidence_threshold, clustering_iou_threshold, top_k (tlt-models.md §8.2). */
+  /** nms_config: confidence_threshold, clustering_iou_threshold, top_k (docs/reference/tao-specs.md §7). */
   readonly scoreThreshold?: number;
   readonly iouThreshold?: number;
   readonly keepTopK?: number;
@@ -198,7 +198,7 @@ export function generateYoloV3Onnx(opts: YoloV3OnnxOptions): Uint8Array {
   if (opts.withoutNms) {
     outputs = [valueInfo(TAO_BOXES, DataType.FLOAT, ['N', B, 1, 4]), valueInfo(TAO_SCORES, DataType.FLOAT, ['N', B, C])];
   } else {
-    // Attributes exactly as TAO's yolov3_exporter.process_nms_node sets them (tlt-models.md §8.2).
+    // Attributes exactly as TAO's yolov3_exporter.process_nms_node sets them (docs/reference/tao-specs.md §7).
     nodes.push({
       name: 'BatchedNMS_N',
       opType: 'BatchedNMSDynamic_TRT',

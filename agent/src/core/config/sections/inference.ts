@@ -21,7 +21,7 @@ export const InferenceSection = Type.Object(
     maxQueue: Type.Integer({ default: 32, minimum: 1, description: 'Requests waiting for the engine before 503 + Retry-After.' }),
     workers: Type.Integer({ default: 1, minimum: 1, description: 'ONNX Runtime worker threads (one session each).' }),
     intraOpThreads: Type.Integer({ default: 0, minimum: 0, description: 'ONNX Runtime intra-op threads per worker; 0 = (cores − 1) / workers, at least 1.' }),
-    // 0 = Triton's default (serving.md §5.1: max_queue_delay 0, "don't wait"): batches still form
+    // 0 = Triton's default (docs/reference/serving-runtime.md "Dynamic batching": max_queue_delay 0, "don't wait"): batches still form
     // from what queues while the engine is busy, and a lone request is not held back.
     batchDelayMs: Type.Number({ default: 0, minimum: 0, description: 'How long a request arriving at an idle engine waits for others to form a batch (0 = none; batches still form from requests that queue while the engine is busy).' }),
     model: Type.String({ default: '', pattern: '^$|^[a-z0-9._-]+@[A-Za-z0-9._+-]+$', description: 'Model to activate at start, NAME@VERSION; empty = the demo model (when demoModel is true). After a switch (deployment, rollback, models activate) the agent restarts with the model that served last, until this value is changed.' }),

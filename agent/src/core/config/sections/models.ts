@@ -17,7 +17,7 @@ export const ConvertSection = Type.Object(
     tltConverter: Type.String({ default: '', description: 'tlt-converter/tao-converter path; empty = discovery in the usual install paths.' }),
     trtexec: Type.String({ default: '', description: 'trtexec path; empty = /usr/src/tensorrt/bin/trtexec or PATH.' }),
     timeoutSec: Type.Integer({ default: 3600, minimum: 10, description: 'Deadline for one engine conversion.' }),
-    workspaceBytes: Type.Integer({ default: 1073741824, minimum: 1048576, description: 'Converter -w (max workspace), 1<<30 by default (tlt-models.md §1).' }),
+    workspaceBytes: Type.Integer({ default: 1073741824, minimum: 1048576, description: 'Converter -w (max workspace), 1<<30 by default (docs/reference/tensorrt-conversion.md "Converter flags").' }),
   },
   { default: {}, additionalProperties: false },
 );
