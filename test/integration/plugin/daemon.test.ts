@@ -1,10 +1,10 @@
 import t from 'tap';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { MAIN_JS, cleanEnv, runCli } from '../../helpers/cli.js';
-import { ALL_CREATORS, GOOD_SYMBOLS, compileLib, makeBoardRoot } from '../../helpers/plugin-board.js';
+import { ALL_CREATORS, GOOD_SYMBOLS, compileLib, makeBoardRoot, recordsDirOf } from '../../helpers/plugin-board.js';
 import { agentCommand, commandEnv } from '../../helpers/runtime.js';
 
 const sha = (f: string): string => createHash('sha256').update(readFileSync(f)).digest('hex');
@@ -36,10 +36,14 @@ t.test('agent start recovers an interrupted restore and then checks drift', asyn
   const good = compileLib(path.join(dir, 'cand', 'lib.so'), { soname: 'libnvinfer_plugin.so.7', creators: ALL_CREATORS, symbols: GOOD_SYMBOLS });
   const original = sha(b.hostTarget);
   t.equal((await runCli(['plugin', 'install', '--from', good, ...base])).code, 0);
-  // The journal a `plugin restore` writes before touching the library, as if it died right after.
+  // The journal a `plugin restore` writes (in the root-only records, docs/plugin.md "Who may steer
+  // root") before touching the library, as if it died right after: its writer's pid is gone.
+  const journalFile = path.join(recordsDirOf(b), 'journal.json');
+  const deadPid = spawnSync('true').pid ?? 1;
   writeFileSync(
-    path.join(state, 'plugin', 'journal.json'),
-    JSON.stringify({ op: 'restore', target: b.target, linkName: 'libnvinfer_plugin.so.7', backupSha: original, fromSha: sha(good), startedAt: new Date().toISOString() }),
+    journalFile,
+    JSON.stringify({ op: 'restore', target: b.target, linkName: 'libnvinfer_plugin.so.7', backupSha: original, fromSha: sha(good), startedAt: new Date().toISOString(), pid: deadPid }),
+    { mode: 0o600 },
   );
   const d = startDaemon([...base, '--log-level', 'info']);
   await d.waitLog(/"msg":"plugin check: no drift"/);
@@ -47,7 +51,7 @@ t.test('agent start recovers an interrupted restore and then checks drift', asyn
   t.equal(await d.exited, 0, d.log());
   t.match(d.log(), /recovering an interrupted plugin operation/);
   t.equal(sha(b.hostTarget), original, 'the interrupted restore was finished at start');
-  t.notOk(existsSync(path.join(state, 'plugin', 'journal.json')), 'journal cleared');
+  t.notOk(existsSync(journalFile), 'journal cleared');
   t.equal(readFileSync(path.join(b.root, 'var/lib/dpkg/diversions'), 'utf8'), '', 'diversion removed');
 });
 
