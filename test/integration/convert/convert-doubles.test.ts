@@ -17,7 +17,7 @@ import { silentLogger } from '../../../agent/src/core/log.js';
 import { HostPaths } from '../../../agent/src/platform/paths.js';
 import type { BoardInfo } from '../../../agent/src/core/contracts/board.js';
 import { DOUBLES, MODEL_KEY, SEED_SPEC, laptop, nanoBoard, writeEtlt, writeKeyring } from '../../helpers/convert-fixture.js';
-import { onnxShapedBytes } from '../../helpers/protobuf-bytes.js';
+import { generateYoloV3Onnx } from '../../../agent/src/models/onnx/generate.js';
 
 interface Setup {
   readonly dir: string;
@@ -52,7 +52,9 @@ async function setup(t: Test, board: BoardInfo = nanoBoard()): Promise<Setup> {
       n++;
       const work = path.join(dir, 'work');
       const model = path.join(work, kind === 'onnx' ? `m${n}.onnx` : `m${n}.etlt`);
-      if (kind === 'onnx') writeFileSync(model, onnxShapedBytes(20_000));
+      // A real TAO-shaped graph at the seed spec's 3×384×1248 with its 3 classes: package create
+      // reads the graph (family, input size) before anything is converted.
+      if (kind === 'onnx') writeFileSync(model, generateYoloV3Onnx({ height: 384, width: 1248, classes: 3, seed: n }));
       else await writeEtlt(model, kind === 'uff' ? 'uff' : 'onnx');
       let calibration: string | undefined;
       if (extra.calibration) {
