@@ -67,8 +67,11 @@ t.test('controller crash and an offline agent, with three real agents', async (t
     t.equal(await off.serving(), 'small@3.0.0', 'it serves the version it missed');
     const list = await rig.fleet(['devices', '--group', 'lab', '--json']);
     t.equal(list.code, 0, list.stderr);
-    const rows = (JSON.parse(list.stdout) as { devices: { id: string; online: boolean; model: string | null; simulated: boolean }[] }).devices;
-    t.same(rows.map((d) => [d.id, d.online, d.model, d.simulated]), IDS.map((id) => [id, true, 'small 3.0.0', false]));
+    const rows = (JSON.parse(list.stdout) as { devices: { id: string; online: boolean; actual: { name: string; version: string } | null; drift: string; simulated: boolean }[] }).devices;
+    t.same(
+      rows.map((d) => [d.id, d.online, d.actual && `${d.actual.name} ${d.actual.version}`, d.drift, d.simulated]),
+      IDS.map((id) => [id, true, 'small 3.0.0', 'in-sync', false]),
+    );
   });
 
   await Promise.all(IDS.map(async (id) => t.equal(await fleet.device(id).stop(), 0, `${id} stops cleanly`)));
