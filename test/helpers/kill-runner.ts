@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { cleanEnv } from './cli.js';
 
 /**
@@ -7,13 +7,15 @@ import { cleanEnv } from './cli.js';
  * crash tests. No hooks in the agent: the moment is a delay after something observable —
  * the start, a progress line on stderr matching `onLine` (the CLI prints its steps there),
  * or the appearance of its first child process (`child`: then only that child is killed and
- * the parent lives on). `group` kills the whole process group: the node parent and every
- * child (ldconfig, dpkg-divert, the load-check node, the helper's `plugin install`).
+ * the parent lives on), or the appearance of a file (`{file}`: e.g. the swap's journal, so a kill
+ * lands inside the swap window by event, not by chance). `group` kills the whole process group:
+ * the node parent and every child (ldconfig, dpkg-divert, the load-check node, the helper's
+ * `plugin install`).
  */
 export interface KillPlan {
   readonly delayMs: number;
-  readonly after: 'start' | 'child' | RegExp;
-  /** With `after: 'child'`: kill the whole group rather than only that child. */
+  readonly after: 'start' | 'child' | RegExp | { readonly file: string };
+  /** With `after: 'child'` or a file: kill the whole group rather than only the first child. */
   readonly group?: boolean;
 }
 
@@ -80,6 +82,26 @@ export function runAndKill(script: string, args: readonly string[], env: Record<
           }
         });
       }, 5);
+      timers.push(poll);
+    }
+    const after = plan.after;
+    if (typeof after === 'object' && !(after instanceof RegExp)) {
+      const poll = setInterval(() => {
+        if (!existsSync(after.file)) return;
+        clearInterval(poll);
+        trigger(() => {
+          if (plan.group) return killGroup();
+          const [child] = childrenOf(p.pid ?? 0);
+          try {
+            if (child !== undefined) {
+              process.kill(child, 'SIGKILL');
+              killed = true;
+            }
+          } catch {
+            // it finished first
+          }
+        });
+      }, 2);
       timers.push(poll);
     }
     p.on('close', (code) => {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT, runCli } from '../../helpers/cli.js';
@@ -183,7 +183,9 @@ t.test('on a TTY the build shows one updating percent bar (real pseudo-terminal 
   const { base } = env(t);
   const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
   const cmd = [process.execPath, path.join(REPO_ROOT, 'agent', 'dist', 'main.js'), 'plugin', 'build', '--source', FIXTURE, '--cuda-compiler', NVCC_DOUBLE, ...base].map(quote).join(' ');
-  const out = execFileSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', timeout: 120000 });
+  const run = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', timeout: 300000 });
+  t.equal(run.status, 0, `plugin build on a pseudo-terminal: ${run.error?.message ?? ''}${run.stdout}${run.stderr}`);
+  const out = run.stdout;
   t.match(out, /\r\[#+\.*\] +\d+% Building C object/, 'carriage-return bar with percent');
   t.match(out, /\r\[#{30}\] 100% /, 'the bar reaches 100%');
   t.notMatch(out, /plugin build: {1,3}\d+% /, 'no per-line percent log on a TTY');
