@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import type { AgentEnv } from '../cli/types.js';
+import type { AgentEnv } from '../core/agent-env.js';
 import type { BoardInfo } from '../core/contracts/board.js';
 import type { ConsoleDeps } from '../http/console/deps.js';
 import { DEMO_MODEL_NAME, DEMO_MODEL_VERSION } from '../inference/demo-model.js';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { AgentEnv } from '../cli/types.js';
+import type { AgentEnv } from '../core/agent-env.js';
 import { AgentError } from '../core/errors.js';
 import type { BoardInfo } from '../core/contracts/board.js';
 import type { Servable } from '../core/contracts/model.js';

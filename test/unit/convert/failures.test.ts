@@ -21,7 +21,7 @@ t.test('documented failure texts map to coded errors with the fix', async (t) =>
     t.match(d?.message ?? '', re, text);
     t.ok((d?.hint.length ?? 0) > 20, `${code} has an actionable hint`);
   }
-  t.match(diagnoseConverterOutput('getPluginCreator could not find plugin BatchTilePlugin_TRT version 1')?.hint ?? '', /plugin build.*plugin swap/);
+  t.match(diagnoseConverterOutput('getPluginCreator could not find plugin BatchTilePlugin_TRT version 1')?.hint ?? '', /jetson-agent plugin build.*jetson-agent plugin install/);
   t.equal(diagnoseConverterOutput('[ERROR] something else entirely'), undefined);
 });
 
