@@ -66,3 +66,17 @@ export function failsAboveInput(onnx: Uint8Array, limit: number): Uint8Array {
     ];
   });
 }
+
+/**
+ * The graph's `Input` with symbolic C, H and W (`dimParam`), as a TAO export with a dynamic input
+ * has: package create then takes the size and channels from the spec or the flags, which is what
+ * the spec tests exercise with one graph for many specs.
+ */
+export function dynamicInput(onnx: Uint8Array): Uint8Array {
+  return edit(onnx, (m) => {
+    const input = m.graph?.input.find((i) => i.name === 'Input');
+    const dims = input?.type?.tensorType?.shape?.dim;
+    if (!dims || dims.length !== 4) throw new Error('no 4-D Input');
+    input.type!.tensorType!.shape!.dim = dims.map((d, i) => (i === 0 ? d : { dimParam: ['', 'C', 'H', 'W'][i] }));
+  });
+}

@@ -15,8 +15,8 @@ import { crashBoard, midwayProblems, rng, settledProblems } from '../../helpers/
  * jetson-agent-diverted/ copy are intact; the next recovery settles consistently.
  * No hooks in the agent; replay with CRASH_SEED.
  */
-const KILLS = 8;
-const MAX_ROUNDS = 24;
+const KILLS = Number(process.env.CRASH_KILLS ?? 5);
+const MAX_ROUNDS = KILLS * 3;
 const sha = (f: string): string => createHash('sha256').update(readFileSync(f)).digest('hex');
 const INSTALL_STEPS = [/registering the dpkg diversion/, /replacing the library/, /: ldconfig/, /: verifying$/m];
 const RESTORE_STEPS = [/writing the original back/, /: ldconfig/, /verifying the original/];

@@ -6,7 +6,8 @@ import { addPackage, findPackage } from '../../../agent/src/models/store.js';
 import { AgentError } from '../../../agent/src/core/errors.js';
 import { sha256File } from '../../../agent/src/platform/fs.js';
 import { MODEL_KEY, SEED_SPEC, writeEtlt } from '../../helpers/convert-fixture.js';
-import { onnxShapedBytes } from '../../helpers/protobuf-bytes.js';
+import { generateYoloV3Onnx } from '../../../agent/src/models/onnx/generate.js';
+import { dynamicInput } from '../../helpers/onnx-faults.js';
 import { specPath } from '../../helpers/spec-fixtures.js';
 import { formatWarning } from '../../../agent/src/models/spec-schema.js';
 
@@ -62,7 +63,7 @@ t.test('package create refuses bad inputs with coded errors and writes no output
   t.equal((await err(createPackage({ model: notOnnx, out, specFile: SEED_SPEC, version: '1' }))).code, 'PACKAGE_INVALID');
   t.notOk(existsSync(out), 'no package written');
   t.same(readdirSync(dir).filter((n) => n.startsWith('.')), [], 'no staging or temp files left');
-  writeFileSync(path.join(dir, 'ok.onnx'), onnxShapedBytes());
+  writeFileSync(path.join(dir, 'ok.onnx'), generateYoloV3Onnx({ height: 384, width: 1248, classes: 3 }));
   const ok = await createPackage({ model: path.join(dir, 'ok.onnx'), out, specFile: SEED_SPEC, version: '1' });
   t.equal(ok.manifest.format, 'onnx');
   t.equal(ok.manifest.keyRef, undefined);
@@ -72,7 +73,8 @@ t.test('package create with TAO 5 specs: --input / --classes replace the spec, w
   const tao5 = specPath('tao5_yolo_v4_train_tfrecord.txt');
   const dir = t.testdir({ 'nosize.txt': readFileSync(tao5, 'utf8').replace(/ {2}output_(width|height): \d+\n/g, '') });
   const model = path.join(dir, 'm.onnx');
-  writeFileSync(model, onnxShapedBytes(4000));
+  // One TAO-shaped graph with a dynamic input for every spec below (sizes and channels vary).
+  writeFileSync(model, dynamicInput(generateYoloV3Onnx({ height: 64, width: 64, classes: 4 })));
   const out = path.join(dir, 'p.tar');
   const plain = await createPackage({ model, out, specFile: tao5, version: '1' });
   t.same([plain.manifest.network, plain.manifest.input.height, plain.manifest.input.width, plain.manifest.classes, plain.warnings], ['yolov4', 736, 1280, ['bus', 'car', 'pedestrian', 'two_wheeler'], []]);

@@ -104,7 +104,7 @@ t.test('package create refuses a TAO YOLO spec whose top_k exports a topK above 
   const spec = path.join(dir, 'spec.txt');
   writeFileSync(spec, seed.replace('top_k: 200', 'top_k: 2049'));
   const model = path.join(dir, 'yolo.onnx');
-  writeFileSync(model, generateYoloV3Onnx({ height: 384, width: 1248, classes: 3, withoutNms: true }));
+  writeFileSync(model, generateYoloV3Onnx({ height: 384, width: 1248, classes: 3 }));
   const out = path.join(dir, 'yolo.tar');
   await t.rejects(createPackage({ model, out, version: '1', specFile: spec }), { code: 'NMS_ATTRIBUTES_INVALID', message: /top_k 2049 .* topK of 4098/ });
   t.notOk(existsSync(out));
