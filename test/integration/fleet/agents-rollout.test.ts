@@ -39,7 +39,9 @@ t.test('rollouts over four real agents', async (t) => {
     t.equal(r.code, 1, r.stderr);
     const out = JSON.parse(r.stdout) as StartResult;
     t.match(out, { phase: 'aborted', error: { code: 'FLEET_ROLLOUT_ABORTED', message: /no device of wave 1 succeeded \(4 failed\)/ } });
-    t.same(out.errors, [{ code: 'MANIFEST_UNKNOWN_KEY', devices: 4, example: { id: IDS[0], message: /unknown|key/i } }], 'one result document: the rollout plus its error, with the worst errors by code');
+    // The example is whichever device's refusal came first.
+    t.equal(out.errors?.length, 1, 'one error group');
+    t.match(out.errors, [{ code: 'MANIFEST_UNKNOWN_KEY', devices: 4, example: { id: new RegExp(`^(${IDS.join('|')})$`), message: /unknown|key/i } }], 'one result document: the rollout plus its error, with the worst errors by code');
     for (const id of IDS) {
       const rep = await fleet.reportWhere(id, (x) => x.state === 'rejected', 'a rejected report');
       t.match(rep, { state: 'rejected', error: { code: 'MANIFEST_UNKNOWN_KEY' }, model: null }, `${id} rejected it without reading it`);

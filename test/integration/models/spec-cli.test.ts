@@ -7,7 +7,8 @@ import t from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { runCli, FLEET_JS } from '../../helpers/cli.js';
-import { onnxShapedBytes } from '../../helpers/protobuf-bytes.js';
+import { generateYoloV3Onnx } from '../../../agent/src/models/onnx/generate.js';
+import { dynamicInput } from '../../helpers/onnx-faults.js';
 import { specPath } from '../../helpers/spec-fixtures.js';
 
 const TAO5_V4 = specPath('tao5_yolo_v4_train_tfrecord.txt');
@@ -58,7 +59,8 @@ t.test('package create: --input really replaces the spec and rescues a spec with
   const base = readFileSync(TAO5_V4, 'utf8');
   const dir = t.testdir({ 'nosize.txt': base.replace(/ {2}output_(width|height): \d+\n/g, '') });
   const model = path.join(dir, 'yolov4_resnet10.onnx');
-  writeFileSync(model, onnxShapedBytes(4000));
+  // A TAO-shaped graph with a dynamic input: the size comes from the spec or --input.
+  writeFileSync(model, dynamicInput(generateYoloV3Onnx({ height: 64, width: 64, classes: 4 })));
   const create = (spec: string, more: string[]) =>
     runCli(['package', 'create', '--model', model, '--spec', spec, '--version', '1.0.0', '--out', path.join(dir, 'p.tar'), '--json', ...more], { script: FLEET_JS });
 
