@@ -10,7 +10,7 @@ import { startAgent } from '../../helpers/agent-process.js';
 const SHARED = path.join(REPO_ROOT, '..', 'shared', 'models');
 const PHOTOS = path.join(SHARED, 'photos');
 const missing = !existsSync(path.join(PHOTOS, 'dog.jpg'));
-if (missing && process.env.JETSON_AGENT_REQUIRE_SHARED_MODELS) t.fail(`${PHOTOS} is missing and JETSON_AGENT_REQUIRE_SHARED_MODELS is set`);
+if (missing && process.env.JETSON_TEST_REQUIRE_SHARED_MODELS) t.fail(`${PHOTOS} is missing and JETSON_TEST_REQUIRE_SHARED_MODELS is set`);
 const skip = missing ? `the shared photos (${PHOTOS}) are not in this clone` : false;
 
 const spec = `dataset_config {
@@ -86,7 +86,7 @@ function iou(a: Box, b: [number, number, number, number]): number {
 
 const MODEL = path.join(SHARED, 'yolox_nano.onnx');
 const modelSkip = skip || (existsSync(MODEL) ? false : `${MODEL} is not in this clone`);
-if (!skip && modelSkip && process.env.JETSON_AGENT_REQUIRE_SHARED_MODELS) t.fail(`${MODEL} is missing and JETSON_AGENT_REQUIRE_SHARED_MODELS is set`);
+if (!skip && modelSkip && process.env.JETSON_TEST_REQUIRE_SHARED_MODELS) t.fail(`${MODEL} is missing and JETSON_TEST_REQUIRE_SHARED_MODELS is set`);
 
 t.test('yolox_nano on the photos, served and evaluated with the real engine', { skip: modelSkip }, async (t) => {
   const dir = t.testdir({ state: {} });
