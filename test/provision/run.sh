@@ -40,7 +40,7 @@ done
 
 WORK=$(mktemp -d /tmp/jetson-provision-test.XXXXXX)
 cleanup() {
-	# A Bun board's /proc (below) holds a real procfs: unmount it before anything is removed.
+	# A board's /proc (below) holds a real procfs: unmount it before anything is removed.
 	if [ -n "${ROOTFS:-}" ] && mountpoint -q "$ROOTFS/proc" 2>/dev/null; then
 		umount -R "$ROOTFS/proc" 2>/dev/null || umount -lR "$ROOTFS/proc"
 	fi
@@ -149,18 +149,20 @@ else
 	log "rootfs cached as $cached ($(du -h "$cached" | cut -f1))"
 fi
 
-# The rootfs has no /proc mounted: the fixture's proc/device-tree is what the role reads.
+# The fixture's proc/device-tree is what the role reads (copied, then shown in the /proc below).
 for part in etc proc sys usr; do
 	[ ! -d "$fixture/$part" ] || cp -a "$fixture/$part/." "$ROOTFS/$part/"
 done
 serial=$(tr -d '\000' <"$ROOTFS/proc/device-tree/serial-number")
 soc=$(tr '\000' '\n' <"$fixture/proc/device-tree/compatible" | sed -n 's/^nvidia,\(tegra[0-9]*\)$/\1/p' | head -n 1)
 
-# Bun aborts at start without a mounted procfs (Node does not need one; docs/architecture.md
-# "Runtimes"), so a Bun board's /proc is a tmpfs holding the fixture's device tree plus links
-# to a real procfs for everything else (/proc/self → .host/self → .host/<pid>). On x86 the real
-# procfs has no device-tree, so nothing of the board is shadowed.
-if [ "$expect_runtime" = bun ]; then
+# A board always has a procfs: Bun aborts at start without one (docs/architecture.md "Runtimes"),
+# and root's `plugin install --last-build` reads the agent's build beneath pinned directory
+# handles through /proc/self/fd (agent/src/platform/owned-subdir.ts). So every board's /proc is a
+# tmpfs holding the fixture's device tree plus links to a real procfs for everything else
+# (/proc/self → .host/self → .host/<pid>). On x86 the real procfs has no device-tree, so nothing
+# of the board is shadowed.
+if true; then
 	mount -t tmpfs -o mode=0755 board-proc "$ROOTFS/proc"
 	cp -a "$fixture/proc/." "$ROOTFS/proc/"
 	mkdir "$ROOTFS/proc/.host"
@@ -170,7 +172,7 @@ if [ "$expect_runtime" = bun ]; then
 		case $name in [0-9]*) continue ;; esac
 		[ -e "$ROOTFS/proc/$name" ] || ln -s ".host/$name" "$ROOTFS/proc/$name"
 	done
-	log "board /proc: fixture device tree + host procfs links (for Bun)"
+	log "board /proc: fixture device tree + host procfs links"
 fi
 
 # The distribution's cmake is too old on this board: a double in its place, and the target's
