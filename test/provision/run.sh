@@ -162,18 +162,16 @@ soc=$(tr '\000' '\n' <"$fixture/proc/device-tree/compatible" | sed -n 's/^nvidia
 # tmpfs holding the fixture's device tree plus links to a real procfs for everything else
 # (/proc/self → .host/self → .host/<pid>). On x86 the real procfs has no device-tree, so nothing
 # of the board is shadowed.
-if true; then
-	mount -t tmpfs -o mode=0755 board-proc "$ROOTFS/proc"
-	cp -a "$fixture/proc/." "$ROOTFS/proc/"
-	mkdir "$ROOTFS/proc/.host"
-	mount -t proc proc "$ROOTFS/proc/.host"
-	for entry in "$ROOTFS/proc/.host/"*; do
-		name=${entry##*/}
-		case $name in [0-9]*) continue ;; esac
-		[ -e "$ROOTFS/proc/$name" ] || ln -s ".host/$name" "$ROOTFS/proc/$name"
-	done
-	log "board /proc: fixture device tree + host procfs links"
-fi
+mount -t tmpfs -o mode=0755 board-proc "$ROOTFS/proc"
+cp -a "$fixture/proc/." "$ROOTFS/proc/"
+mkdir "$ROOTFS/proc/.host"
+mount -t proc proc "$ROOTFS/proc/.host"
+for entry in "$ROOTFS/proc/.host/"*; do
+	name=${entry##*/}
+	case $name in [0-9]*) continue ;; esac
+	[ -e "$ROOTFS/proc/$name" ] || ln -s ".host/$name" "$ROOTFS/proc/$name"
+done
+log "board /proc: fixture device tree + host procfs links"
 
 # The distribution's cmake is too old on this board: a double in its place, and the target's
 # real cmake as the Kitware-layout tarball (cmake-X.Y.Z-linux-<machine>/{bin,share}) the
