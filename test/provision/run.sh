@@ -339,7 +339,7 @@ check "jetson-agent version in the target runs on $expect_seen ($runtime_seen)" 
 check "/opt/jetson-agent/current -> release" '[ "$(readlink "$ROOTFS/opt/jetson-agent/current")" = "/opt/jetson-agent/releases/$(basename "$release" .tar.gz)" ]'
 check "release files root-owned" '[ -z "$(find "$ROOTFS/opt/jetson-agent/releases" ! -user root -print -quit)" ]'
 # shellcheck disable=SC2034 # used in check conditions, evaluated later
-newer_than_237='^(ProtectHostname|RestrictSUIDSGID|ProtectKernelLogs|ProtectClock)='
+newer_than_237='^(PrivateMounts|ProtectHostname|RestrictSUIDSGID|ProtectKernelLogs|ProtectClock|ProtectProc)='
 for u in jetson-agent.service jetson-agent-plugin.service jetson-agent-plugin.path; do
 	if [ "$assume_systemd" = 237 ]; then
 		# Written for systemd 237: systemd/$u without what 237 lacks (docs/reference/systemd-versions.md).
